@@ -1,0 +1,63 @@
+package state
+
+import (
+	"strconv"
+	"strings"
+)
+
+// User is one account of a domain this cluster serves.
+type User struct {
+	Username string `json:"username"`
+	Domain   string `json:"domain"`
+	Display  string `json:"display,omitempty"`
+	Enabled  bool   `json:"enabled"`
+	// HA1MD5 and HA1SHA256 are hex H(username:realm:password); the
+	// password itself is never stored. The realm is the user's domain.
+	HA1MD5    string `json:"ha1_md5"`
+	HA1SHA256 string `json:"ha1_sha256"`
+	Created   int64  `json:"created"` // unix nanoseconds, stamped by the leader
+	Updated   int64  `json:"updated"`
+}
+
+// AOR returns the user's address of record, "user@domain".
+func (u User) AOR() string { return u.Username + "@" + u.Domain }
+
+// Binding is one registered contact of an address of record (RFC 3261
+// section 10). It is homed on the node that holds its flow.
+type Binding struct {
+	Contact   string `json:"contact"`            // the Contact URI as registered
+	Instance  string `json:"instance,omitempty"` // +sip.instance (RFC 5626), if any
+	RegID     int    `json:"reg_id,omitempty"`
+	CallID    string `json:"call_id"`
+	CSeq      uint32 `json:"cseq"`
+	Q         uint16 `json:"q"`       // q-value times 1000 (0..1000)
+	Expires   int64  `json:"expires"` // unix seconds at which it lapses
+	Updated   int64  `json:"updated"` // unix nanoseconds of the last change or refresh
+	Transport string `json:"transport"`
+	Source    string `json:"source"` // remote address of the flow, host:port
+	Local     string `json:"local"`  // local listener address of the flow
+	Home      string `json:"home"`   // node id that holds the flow
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// Key identifies a binding within its AOR: the instance id (with reg-id)
+// when the client sent one, otherwise the contact URI.
+func (b *Binding) Key() string {
+	if b.Instance != "" {
+		if b.RegID != 0 {
+			return b.Instance + "#" + strconv.Itoa(b.RegID)
+		}
+		return b.Instance
+	}
+	return b.Contact
+}
+
+// NormalizeAOR lower-cases the domain part of user@domain; the user part
+// is case-sensitive (RFC 3261 section 19.1.4).
+func NormalizeAOR(aor string) string {
+	at := strings.LastIndexByte(aor, '@')
+	if at < 0 {
+		return aor
+	}
+	return aor[:at+1] + strings.ToLower(aor[at+1:])
+}
