@@ -1,0 +1,220 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/cluster/raftnode"
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/admin"
+	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/core/directory"
+	"github.com/parley-rtc/parley/core/location"
+	"github.com/parley-rtc/parley/core/metrics"
+	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// Run starts a node from cfg and serves until ctx ends.
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("node: data dir %s: %w", cfg.DataDir, err)
+	}
+	token, err := adminToken(cfg.AdminToken, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	st := state.New()
+	rn, err := raftnode.Open(raftnode.Config{
+		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Bind: cfg.RaftListen,
+		Bootstrap: cfg.Bootstrap || cfg.Join == "", Logger: log,
+	}, st)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := rn.Close(); err != nil {
+			log.Warn("raft did not close cleanly", "error", err)
+		}
+	}()
+
+	loc := location.New(st, rn, cfg.NodeID, log.With("component", "location"))
+	m := metrics.New(
+		func() float64 { return float64(st.UserCount()) },
+		func() float64 { return float64(st.BindingCount()) },
+		func() float64 { return float64(loc.PendingRefreshes()) },
+	)
+	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m)
+	if err != nil {
+		return err
+	}
+	defer sipNode.close()
+
+	dir := directory.New(st, rn, cfg.Domains)
+	ready := readiness{rn: rn, p: sipNode.pipe}
+	httpSrv, err := startAdmin(cfg.AdminListen, admin.NewHandler(admin.Config{
+		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry,
+		Logger: log.With("component", "admin"),
+	}), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(sctx)
+	}()
+
+	if err := rn.WaitReady(ctx); err != nil {
+		return fmt.Errorf("node: cluster not ready: %w", err)
+	}
+	sipNode.pipe.SetSecret(st.Secret(), auth.Config{NonceLifetime: cfg.NonceLifetime, Algorithms: []auth.Algorithm{auth.MD5, auth.SHA256}})
+	locDone := make(chan struct{})
+	go func() {
+		defer close(locDone)
+		loc.Run(ctx, cfg.RefreshInterval)
+	}()
+	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
+		"bindings", st.BindingCount(), "users", st.UserCount())
+	<-ctx.Done()
+	log.Info("parleyd stopping")
+	sipNode.close() // stop taking requests before the last refresh flush
+	<-locDone
+	return nil
+}
+
+// sipNode is the SIP side of a node.
+type sipNode struct {
+	ua   *sipgo.UserAgent
+	ls   *transport.Set
+	pipe *pipeline.Pipeline
+}
+
+func (s *sipNode) close() {
+	if s.ls != nil {
+		s.ls.Close()
+		s.ls = nil
+		_ = s.ua.Close()
+	}
+}
+
+func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics) (*sipNode, error) {
+	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
+	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent("Parley"),
+		sipgo.WithUserAgentHostname(cfg.Domains[0]),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(quiet),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+				if px := pxRef.Load(); px != nil {
+					px.HandleStrayResponse(r)
+				}
+			}),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("node: sip user agent: %w", err)
+	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(quiet))
+	if err != nil {
+		return nil, fmt.Errorf("node: sip server: %w", err)
+	}
+	specs, tlsConf, err := listenerSpecs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ls, err := transport.Open(ctx, srv, specs, tlsConf, cfg.SIPAdvertise, log.With("component", "transport"))
+	if err != nil {
+		return nil, err
+	}
+	s := &sipNode{ua: ua, ls: ls}
+	reg := registrar.New(registrar.Config{
+		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
+	}, st, rn, loc, log.With("component", "registrar"))
+	s.pipe = pipeline.New(ctx, pipeline.Config{
+		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Metrics: m, Logger: log.With("component", "pipeline"),
+	})
+	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
+	s.pipe.SetProxy(px)
+	pxRef.Store(px)
+	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
+		sip.SUBSCRIBE, sip.NOTIFY, sip.REFER, sip.INFO, sip.MESSAGE, sip.PRACK, sip.UPDATE, sip.PUBLISH} {
+		srv.OnRequest(method, s.pipe.Handle)
+	}
+	srv.OnNoRoute(s.pipe.Handle)
+	return s, nil
+}
+
+func listenerSpecs(cfg config.Config) ([]transport.Spec, *tls.Config, error) {
+	ls, err := cfg.Listeners()
+	if err != nil {
+		return nil, nil, err
+	}
+	var tlsConf *tls.Config
+	specs := make([]transport.Spec, 0, len(ls))
+	for _, l := range ls {
+		trust, err := transport.ParseTrust(l.Trust)
+		if err != nil {
+			return nil, nil, err
+		}
+		if l.TLS() && tlsConf == nil {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+			if err != nil {
+				return nil, nil, fmt.Errorf("node: tls-cert/tls-key: %w", err)
+			}
+			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		specs = append(specs, transport.Spec{Scheme: l.Scheme, Host: l.Host, Port: l.Port, Trust: trust})
+	}
+	return specs, tlsConf, nil
+}
+
+func startAdmin(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("node: admin listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("admin server stopped", "error", err)
+		}
+	}()
+	log.Info("admin api listening", "addr", ln.Addr().String())
+	return srv, nil
+}
+
+// readiness is ready when raft is and the pipeline has the secret.
+type readiness struct {
+	rn *raftnode.Node
+	p  *pipeline.Pipeline
+}
+
+func (r readiness) Status() raftnode.Status { return r.rn.Status() }
+
+func (r readiness) Ready() error {
+	if err := r.rn.Ready(); err != nil {
+		return err
+	}
+	if r.p.Secret() == nil {
+		return fmt.Errorf("node: sip pipeline starting")
+	}
+	return nil
+}

@@ -1,0 +1,154 @@
+package pipeline
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// authenticate challenges or verifies a request from a client connection;
+// false means a response was sent. Server and trusted connections pass as
+// already authenticated (their identity is what From says).
+func (p *Pipeline) authenticate(c *call) bool {
+	if c.in.Trust != transport.Client {
+		return true
+	}
+	register := c.req.Method == sip.REGISTER
+	hdrName, code, reason, chName := "Proxy-Authorization", 407, "Proxy Authentication Required", "Proxy-Authenticate"
+	realmURI := c.req.From().Address
+	if register {
+		hdrName, code, reason, chName = "Authorization", 401, "Unauthorized", "WWW-Authenticate"
+		realmURI = c.req.To().Address
+	}
+	realm := p.realmOf(realmURI)
+	a := p.auth.Load()
+	res, err := a.Check(auth.Request{
+		Method:     string(c.req.Method),
+		RequestURI: c.req.Recipient.String(),
+		Header:     p.credentialsFor(c.req, hdrName, realm),
+		IsOwnURI:   p.isOwnURI,
+	}, p.lookup)
+	challenge := func(stale bool) {
+		hdrs := make([]sip.Header, 0, 2)
+		for _, v := range a.Challenges(realm, stale) {
+			hdrs = append(hdrs, sip.NewHeader(chName, v))
+		}
+		p.respond(c, code, reason, hdrs...)
+	}
+	switch {
+	case err == nil:
+		c.identity = res.Username + "@" + res.Realm
+		if !register {
+			p.dropOwnCredentials(c.req, hdrName)
+		}
+		p.cfg.Throttle.Success(ipOf(c.source))
+		p.cfg.Location.NoteActivity(c.identity, c.source)
+		return true
+	case errors.Is(err, auth.ErrNoCredentials), errors.Is(err, auth.ErrInvalidNonce),
+		errors.Is(err, auth.ErrUnsupportedAlgorithm):
+		challenge(false)
+	case errors.Is(err, auth.ErrStale), errors.Is(err, auth.ErrReplay):
+		challenge(true)
+	case errors.Is(err, auth.ErrMalformed), errors.Is(err, auth.ErrURIMismatch):
+		p.cfg.Metrics.AuthFailures.WithLabelValues("malformed").Inc()
+		p.respond(c, 400, "Bad Request (credentials)")
+	default: // wrong password or unknown user: never say which
+		p.cfg.Metrics.AuthFailures.WithLabelValues("credentials").Inc()
+		if d := p.cfg.Throttle.Failure(ipOf(c.source)); d > 0 {
+			p.sleep(d)
+		}
+		p.respond(c, 403, "Forbidden")
+	}
+	return false
+}
+
+// dropOwnCredentials removes the credentials meant for our realms before
+// the request is forwarded (RFC 3261 22.3): the next hop has no business
+// with them.
+func (p *Pipeline) dropOwnCredentials(req *sip.Request, name string) {
+	hs := req.GetHeaders(name)
+	keep := make([]sip.Header, 0, len(hs))
+	for _, h := range hs {
+		if cr, err := auth.ParseCredentials(h.Value()); err == nil && p.domains[strings.ToLower(cr.Realm)] {
+			continue
+		}
+		keep = append(keep, h)
+	}
+	if len(keep) == len(hs) {
+		return
+	}
+	for req.RemoveHeader(name) {
+	}
+	for _, h := range keep {
+		req.AppendHeader(h)
+	}
+}
+
+// sleep waits d unless the node shuts down first.
+func (p *Pipeline) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.ctx.Done():
+	}
+}
+
+// credentialsFor picks the credentials addressed to realm (a request may
+// carry several: one per proxy on its path, or one per algorithm, as
+// baresip answers both our challenges), preferring SHA-256.
+func (p *Pipeline) credentialsFor(req *sip.Request, name, realm string) string {
+	hs := req.GetHeaders(name)
+	if len(hs) == 1 {
+		return hs[0].Value()
+	}
+	vals := make([]string, len(hs))
+	for i, h := range hs {
+		vals[i] = h.Value()
+	}
+	return auth.SelectCredentials(vals, realm)
+}
+
+// lookup gives the authenticator a user's stored HA1.
+func (p *Pipeline) lookup(username, realm string, alg auth.Algorithm) (string, bool) {
+	u, ok := p.cfg.State.User(username + "@" + strings.ToLower(realm))
+	if !ok || !u.Enabled {
+		return "", false
+	}
+	if alg == auth.SHA256 {
+		return u.HA1SHA256, u.HA1SHA256 != ""
+	}
+	return u.HA1MD5, u.HA1MD5 != ""
+}
+
+// realmOf is the realm for a URI: its domain when ours, else the default.
+func (p *Pipeline) realmOf(u sip.Uri) string {
+	if h := strings.ToLower(u.Host); p.domains[h] {
+		return h
+	}
+	return p.cfg.Domains[0]
+}
+
+// isOwnURI accepts a digest uri naming this server (sipp puts our address
+// there) or one of our domains.
+func (p *Pipeline) isOwnURI(s string) bool {
+	var u sip.Uri
+	if err := sip.ParseUri(s, &u); err != nil {
+		return false
+	}
+	return p.isOurDomain(u.Host, u.Port)
+}
+
+func ipOf(hostport string) string {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	return h
+}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/proxy"
+)
+
+// consumeOwnRoutes removes Route entries naming this node (RFC 3261 16.4)
+// and notes whether one carried this dialog's token. Without a valid
+// token an in-dialog request is treated like an initial one (challenged,
+// then routed by its Request-URI), so our Route alone never makes us an
+// open relay.
+func (p *Pipeline) consumeOwnRoutes(c *call) {
+	secret := p.Secret()
+	for {
+		r := c.req.Route()
+		if r == nil || !proxy.IsOwnRoute(p.cfg.Listeners, r.Address) {
+			break
+		}
+		if proxy.ValidToken(secret, r.Address, string(*c.req.CallID())) {
+			c.ownRoute = true
+		}
+		c.req.RemoveHeader("Route")
+	}
+}
+
+// nextHop works out where an in-dialog request goes after our Routes are
+// consumed: the next Route (loose routing), or the Request-URI, sent down
+// the registered flow when it is a contact of the To user.
+func (p *Pipeline) nextHop(c *call) proxy.Target {
+	if r := c.req.Route(); r != nil {
+		return proxy.Target{URI: c.req.Recipient, Dest: routeDest(r.Address), Transport: netOf(r.Address)}
+	}
+	t := proxy.Target{URI: c.req.Recipient}
+	if to := c.req.To(); to != nil && p.isOurDomain(to.Address.Host, to.Address.Port) {
+		for _, b := range p.cfg.Location.Current(p.aorFor(to.Address)) {
+			if sameContact(b.Contact, c.req.Recipient) {
+				t.Dest, t.Transport = b.Source, b.Transport
+				break
+			}
+		}
+	}
+	return t
+}
+
+// forwardInDialog relays an in-dialog request along its route set.
+func (p *Pipeline) forwardInDialog(c *call) {
+	t := p.nextHop(c)
+	err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, false, c.in)
+	p.countForward(c.req, err)
+}
+
+// handleAck forwards an ACK for a 2xx along its route set (ACKs for
+// non-2xx are absorbed by the transaction layer before they get here).
+func (p *Pipeline) handleAck(c *call) {
+	p.consumeOwnRoutes(c)
+	if !c.ownRoute {
+		p.cfg.Metrics.Dropped.WithLabelValues("ack_without_route").Inc()
+		return
+	}
+	if err := p.cfg.Proxy.ForwardStateless(c.req, p.nextHop(c)); err != nil {
+		p.log.Debug("ack not forwarded", "error", err)
+		p.cfg.Metrics.Forwarded.WithLabelValues("ACK", "error").Inc()
+		return
+	}
+	p.cfg.Metrics.Forwarded.WithLabelValues("ACK", "ok").Inc()
+}
+
+func routeDest(u sip.Uri) string {
+	port := u.Port
+	if port == 0 {
+		port = 5060
+		if u.IsEncrypted() {
+			port = 5061
+		}
+	}
+	if v, ok := u.UriParams.Get("maddr"); ok && v != "" {
+		return net.JoinHostPort(v, strconv.Itoa(port))
+	}
+	return net.JoinHostPort(u.Host, strconv.Itoa(port))
+}
+
+func netOf(u sip.Uri) string {
+	if v, ok := u.UriParams.Get("transport"); ok && v != "" {
+		return strings.ToUpper(v)
+	}
+	if u.IsEncrypted() {
+		return "TLS"
+	}
+	return "UDP"
+}
+
+// sameContact compares a stored contact with a Request-URI by user, host
+// and port.
+func sameContact(contact string, u sip.Uri) bool {
+	var cu sip.Uri
+	if err := sip.ParseUri(contact, &cu); err != nil {
+		return false
+	}
+	return cu.User == u.User && strings.EqualFold(cu.Host, u.Host) && cu.Port == u.Port
+}

@@ -1,0 +1,11 @@
+// Package pipeline is the road every SIP request takes through a node
+// (docs/architecture.md): classify the connection by its listener's trust
+// class, validate the request (RFC 3261 16.3), consume our own Route
+// entries (16.4), authenticate requests from client connections with
+// digest (401 for REGISTER, 407 otherwise), hand REGISTER to the
+// registrar, let the default router pick the most active and available
+// endpoint of a local user, and forward through the proxy core.
+//
+// In-dialog requests that carry our Record-Route token follow the route
+// set without a new challenge: the dialog was authenticated when it began.
+package pipeline

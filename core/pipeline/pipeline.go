@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/location"
+	"github.com/parley-rtc/parley/core/metrics"
+	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// Config wires the pipeline to the node's services.
+type Config struct {
+	Node      string
+	Domains   []string // ours; the first is the default realm
+	Listeners *transport.Set
+	State     *state.State
+	Registrar *registrar.Registrar
+	Location  *location.Service
+	Proxy     *proxy.Proxy
+	Throttle  *auth.Throttle
+	Metrics   *metrics.Metrics
+	Logger    *slog.Logger
+}
+
+// Pipeline handles every request a node receives.
+type Pipeline struct {
+	cfg     Config
+	log     *slog.Logger
+	domains map[string]bool
+	auth    atomic.Pointer[auth.Authenticator]
+	secret  atomic.Pointer[[]byte]
+	ctx     context.Context
+}
+
+// New returns a pipeline. It answers 503 until SetSecret is called.
+func New(ctx context.Context, cfg Config) *Pipeline {
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx}
+	for _, d := range cfg.Domains {
+		p.domains[strings.ToLower(d)] = true
+	}
+	return p
+}
+
+// SetProxy sets the proxy core (created after the pipeline because it
+// needs the pipeline's secret).
+func (p *Pipeline) SetProxy(px *proxy.Proxy) { p.cfg.Proxy = px }
+
+// SetSecret installs the cluster secret that keys nonces and dialog tokens.
+func (p *Pipeline) SetSecret(secret []byte, cfg auth.Config) {
+	cfg.Secret = secret
+	p.secret.Store(&secret)
+	p.auth.Store(auth.NewAuthenticator(cfg))
+}
+
+// Secret returns the cluster secret (nil before SetSecret).
+func (p *Pipeline) Secret() []byte {
+	if s := p.secret.Load(); s != nil {
+		return *s
+	}
+	return nil
+}
+
+// call is one request on its way through the pipeline.
+type call struct {
+	req      *sip.Request
+	tx       sip.ServerTransaction
+	in       *transport.Listener
+	source   string // remote host:port
+	identity string // authenticated AOR
+	ownRoute bool   // a Route of ours with a valid dialog token was consumed
+}
+
+// Handle is the sipgo request handler for every method.
+func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
+	c := &call{req: req, tx: tx, source: req.Source(), in: p.listenerOf(req, tx)}
+	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
+	if c.in == nil {
+		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
+		return
+	}
+	if req.IsAck() {
+		p.handleAck(c)
+		return
+	}
+	if p.auth.Load() == nil {
+		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
+		return
+	}
+	if !p.validate(c) {
+		return
+	}
+	p.consumeOwnRoutes(c)
+	if req.IsCancel() {
+		// sipgo answers CANCELs that match a transaction; this one does not.
+		p.respond(c, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if c.ownRoute && !siputil.IsInitial(req) {
+		p.forwardInDialog(c)
+		return
+	}
+	if !p.authenticate(c) {
+		return
+	}
+	p.userServices(c)
+}
+
+// listenerOf finds the listener a request arrived on.
+func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) *transport.Listener {
+	if stx, ok := tx.(*sip.ServerTx); ok {
+		if conn := stx.Connection(); conn != nil {
+			if l := p.cfg.Listeners.ByLocal(req.Transport(), conn.LocalAddr().String()); l != nil {
+				return l
+			}
+		}
+	}
+	l, _ := p.cfg.Listeners.For(req.Transport())
+	return l
+}
+
+// respond sends a locally generated response and counts it.
+func (p *Pipeline) respond(c *call, code int, reason string, hdrs ...sip.Header) {
+	p.cfg.Metrics.Response(code)
+	if err := c.tx.Respond(siputil.Response(c.req, code, reason, hdrs...)); err != nil {
+		p.log.Debug("response not sent", "code", code, "error", err)
+	}
+}
+
+// isOurDomain reports whether host is one of our domains or an address of
+// this node.
+func (p *Pipeline) isOurDomain(host string, port int) bool {
+	h := strings.ToLower(strings.Trim(host, "[]"))
+	if p.domains[h] {
+		return true
+	}
+	if net.ParseIP(h) != nil || h == "localhost" {
+		return p.cfg.Listeners.IsOwn(h, port)
+	}
+	return false
+}
+
+// aorFor maps a URI of ours to an AOR: a URI naming this node's address
+// stands for the default domain.
+func (p *Pipeline) aorFor(u sip.Uri) string {
+	h := strings.ToLower(u.Host)
+	if !p.domains[h] {
+		h = p.cfg.Domains[0]
+	}
+	return u.User + "@" + h
+}
+
+func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// allow is what we answer in Allow.
+const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE"
+
+// userServices handles what stops at User Services (REGISTER, OPTIONS to
+// the server) and routes the rest.
+func (p *Pipeline) userServices(c *call) {
+	req := c.req
+	switch {
+	case req.Method == sip.REGISTER:
+		p.register(c)
+		return
+	case req.Method == sip.OPTIONS && req.Recipient.User == "" && p.isOurDomain(req.Recipient.Host, req.Recipient.Port):
+		p.respond(c, 200, "OK", sip.NewHeader("Allow", allow), sip.NewHeader("Accept", "application/sdp, text/plain"))
+		return
+	case (req.Method == sip.PUBLISH || req.Method == sip.SUBSCRIBE) && isPresenceEvent(req):
+		// No presence agent on this node yet: RFC 6665 section 7.2.2.
+		p.respond(c, 489, "Bad Event", sip.NewHeader("Allow-Events", "message-summary"))
+		return
+	}
+	if c.in.Trust == transport.Client && c.identity != "" {
+		if from := siputil.AOR(req.From().Address); from != c.identity {
+			p.respond(c, 403, "Forbidden (From does not match the authenticated user)")
+			return
+		}
+	}
+	p.route(c)
+}
+
+// register hands a REGISTER for one of our domains to the registrar.
+func (p *Pipeline) register(c *call) {
+	req := c.req
+	if !p.isOurDomain(req.Recipient.Host, req.Recipient.Port) {
+		p.respond(c, 403, "Forbidden (not a domain of this server)")
+		return
+	}
+	to := req.To().Address
+	if !p.isOurDomain(to.Host, to.Port) || to.User == "" {
+		p.respond(c, 403, "Forbidden (To is not a user of this server)")
+		return
+	}
+	res := p.cfg.Registrar.Handle(p.ctx, registrar.Request{
+		Req:      req,
+		AOR:      p.aorFor(to),
+		Identity: c.identity,
+		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound},
+	})
+	p.cfg.Metrics.Response(res.StatusCode)
+	if err := c.tx.Respond(res); err != nil {
+		p.log.Debug("register response not sent", "error", err)
+	}
+}
+
+// route is the default router (our Routing.am): a request for a user of
+// our domains goes to that user's most active and available endpoint.
+func (p *Pipeline) route(c *call) {
+	req := c.req
+	u := req.Recipient
+	if u.Scheme == "tel" || u.UriParams.GetOr("user", "") == "phone" {
+		p.respond(c, 404, "Not Found (no route for phone numbers)")
+		return
+	}
+	if !p.isOurDomain(u.Host, u.Port) {
+		p.respond(c, 403, "Forbidden (no route to that domain)")
+		return
+	}
+	if u.User == "" {
+		p.respond(c, 404, "Not Found")
+		return
+	}
+	aor := p.aorFor(u)
+	usr, ok := p.cfg.State.User(aor)
+	if !ok {
+		p.respond(c, 404, "Not Found")
+		return
+	}
+	if !usr.Enabled {
+		p.respond(c, 480, "Temporarily Unavailable")
+		return
+	}
+	b, ok := p.cfg.Location.Best(aor)
+	if !ok {
+		p.respond(c, 480, "Temporarily Unavailable")
+		return
+	}
+	var t proxy.Target
+	if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
+		p.respond(c, 500, "Server Internal Error (bad contact)")
+		return
+	}
+	if b.Home == p.cfg.Node {
+		t.Dest, t.Transport = b.Source, b.Transport
+	}
+	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
+	err := p.cfg.Proxy.Forward(p.ctx, req, c.tx, t, rr, c.in)
+	p.countForward(req, err)
+}
+
+func (p *Pipeline) countForward(req *sip.Request, err error) {
+	outcome := "ok"
+	if err != nil {
+		outcome = "error"
+		p.log.Debug("forward failed", "method", req.Method, "error", err)
+	}
+	p.cfg.Metrics.Forwarded.WithLabelValues(string(req.Method), outcome).Inc()
+}
+
+func isPresenceEvent(req *sip.Request) bool {
+	ev := strings.ToLower(siputil.HeaderValue(req, "Event"))
+	if i := strings.IndexByte(ev, ';'); i >= 0 {
+		ev = ev[:i]
+	}
+	return ev == "presence" || ev == "presence.winfo"
+}

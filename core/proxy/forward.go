@@ -1,0 +1,195 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/siputil"
+)
+
+// run drives one client transaction and relays its responses.
+func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction) error {
+	ctr, err := p.txl.Request(ctx, fwd)
+	if err != nil {
+		_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	invite := req.IsInvite()
+	var cancelled chan struct{}
+	if invite {
+		cancelled = make(chan struct{})
+		var once sync.Once
+		tx.OnCancel(func(*sip.Request) { once.Do(func() { close(cancelled) }) })
+		// Late 2xx retransmissions are relayed statelessly (RFC 6026).
+		ctr.OnRetransmission(func(res *sip.Response) {
+			if res.IsSuccess() {
+				p.relayStateless(res)
+			}
+		})
+	}
+	var timerC <-chan time.Time
+	var tc *time.Timer
+	if invite {
+		tc = time.NewTimer(p.cfg.InviteTimeout)
+		defer tc.Stop()
+		timerC = tc.C
+	}
+	provisional, cancelWanted, cancelSent := false, false, false
+	sendCancel := func() {
+		if cancelSent || !provisional {
+			return
+		}
+		cancelSent = true
+		p.cancel(fwd)
+	}
+	for {
+		select {
+		case res, ok := <-ctr.Responses():
+			if !ok {
+				return nil
+			}
+			if res.StatusCode == 100 {
+				continue // hop by hop
+			}
+			relay := popVia(res)
+			if res.IsProvisional() {
+				provisional = true
+				if cancelWanted {
+					sendCancel()
+				}
+				if tc != nil {
+					tc.Reset(p.cfg.InviteTimeout)
+				}
+				_ = tx.Respond(relay)
+				continue
+			}
+			if err := tx.Respond(relay); err != nil && !cancelWanted {
+				p.log.Debug("final response not relayed", "status", res.StatusCode, "error", err)
+			}
+			return nil
+		case <-ctr.Done():
+			return p.failed(req, tx, ctr.Err())
+		case <-cancelled:
+			cancelled = nil // sipgo already answered 487 upstream
+			cancelWanted = true
+			sendCancel()
+		case <-timerC:
+			timerC = nil
+			cancelWanted = true
+			sendCancel()
+			_ = tx.Respond(siputil.Response(req, 408, "Request Timeout"))
+			return ErrTimeout
+		case <-ctx.Done():
+			ctr.Terminate()
+			_ = tx.Respond(siputil.Response(req, 503, "Service Unavailable", retryAfter(5)))
+			return ctx.Err()
+		}
+	}
+}
+
+// failed answers the server transaction after the client transaction
+// ended without a final response.
+func (p *Proxy) failed(req *sip.Request, tx sip.ServerTransaction, err error) error {
+	if errors.Is(err, sip.ErrTransactionTimeout) {
+		_ = tx.Respond(siputil.Response(req, 408, "Request Timeout"))
+		return ErrTimeout
+	}
+	_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
+	return fmt.Errorf("%w: %w", ErrUnreachable, err)
+}
+
+// cancel sends a CANCEL for the forwarded INVITE (RFC 3261 9.1): same
+// Request-URI, Call-ID, From, To, CSeq number and top Via.
+func (p *Proxy) cancel(fwd *sip.Request) {
+	c := sip.NewRequest(sip.CANCEL, *fwd.Recipient.Clone())
+	c.SipVersion = fwd.SipVersion
+	if v := fwd.Via(); v != nil {
+		c.AppendHeader(v.Clone())
+	}
+	for _, name := range []string{"Route"} {
+		for _, h := range fwd.GetHeaders(name) {
+			c.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+	mf := sip.MaxForwardsHeader(70)
+	c.AppendHeader(&mf)
+	if h := fwd.From(); h != nil {
+		c.AppendHeader(sip.HeaderClone(h))
+	}
+	if h := fwd.To(); h != nil {
+		c.AppendHeader(sip.HeaderClone(h))
+	}
+	if h := fwd.CallID(); h != nil {
+		c.AppendHeader(sip.HeaderClone(h))
+	}
+	if h := fwd.CSeq(); h != nil {
+		c.AppendHeader(&sip.CSeqHeader{SeqNo: h.SeqNo, MethodName: sip.CANCEL})
+	}
+	c.SetTransport(fwd.Transport())
+	c.SetDestination(fwd.Destination())
+	c.Laddr = fwd.Laddr
+	ctx, stop := context.WithTimeout(context.Background(), 40*time.Second)
+	ctr, err := p.txl.Request(ctx, c)
+	if err != nil {
+		stop()
+		p.log.Debug("cancel not sent", "error", err)
+		return
+	}
+	go func() {
+		defer stop()
+		select {
+		case <-ctr.Done():
+		case <-ctx.Done():
+			ctr.Terminate()
+		}
+	}()
+}
+
+// relayStateless sends a response one hop back by its (new) top Via.
+func (p *Proxy) relayStateless(res *sip.Response) {
+	relay := popVia(res)
+	if relay.Via() == nil {
+		return
+	}
+	if err := p.tpl.WriteMsg(relay); err != nil {
+		p.log.Debug("stateless relay failed", "status", res.StatusCode, "error", err)
+	}
+}
+
+// popVia copies a response for the previous hop: without our Via, and
+// with the destination worked out afresh from the next Via (Clone keeps
+// the one computed from ours).
+func popVia(res *sip.Response) *sip.Response {
+	relay := res.Clone()
+	relay.RemoveHeader("Via")
+	relay.SetDestination("")
+	return relay
+}
+
+// HandleStrayResponse relays a response that matches no client
+// transaction when its top Via is ours (RFC 3261 16.7 / 18.1.2).
+func (p *Proxy) HandleStrayResponse(res *sip.Response) {
+	v := res.Via()
+	if v == nil || !p.ls.IsOwn(v.Host, v.Port) {
+		return
+	}
+	p.relayStateless(res)
+}
+
+// ForwardStateless sends a request (an ACK for a 2xx) to t without a
+// transaction, with our Via on top.
+func (p *Proxy) ForwardStateless(req *sip.Request, t Target) error {
+	fwd, _, err := p.prepare(req, t, false, nil)
+	if err != nil {
+		return err
+	}
+	if err := p.tpl.WriteMsg(fwd); err != nil {
+		return fmt.Errorf("proxy: forward %s: %w", req.Method, err)
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// Config tunes the proxy.
+type Config struct {
+	// InviteTimeout is timer C: how long an INVITE may ring before it is
+	// cancelled and answered 408. Zero means 3 minutes.
+	InviteTimeout time.Duration
+}
+
+// Proxy forwards requests statefully over a sipgo transaction layer.
+type Proxy struct {
+	cfg    Config
+	txl    *sip.TransactionLayer
+	tpl    *sip.TransportLayer
+	ls     *transport.Set
+	secret func() []byte
+	log    *slog.Logger
+}
+
+// New returns a proxy using the UA's transaction and transport layers.
+func New(cfg Config, txl *sip.TransactionLayer, ls *transport.Set, secret func() []byte, log *slog.Logger) *Proxy {
+	if cfg.InviteTimeout <= 0 {
+		cfg.InviteTimeout = 3 * time.Minute
+	}
+	return &Proxy{cfg: cfg, txl: txl, tpl: txl.Transport(), ls: ls, secret: secret, log: log}
+}
+
+// Target is where one forwarded copy goes.
+type Target struct {
+	URI       sip.Uri // the new Request-URI
+	Transport string  // sipgo network name; "" keeps what the URI implies
+	Dest      string  // host:port to send to (a flow's source); "" resolves the URI
+}
+
+// Errors Forward reports after answering the server transaction.
+var (
+	ErrTimeout     = errors.New("proxy: next hop did not answer")
+	ErrUnreachable = errors.New("proxy: next hop unreachable")
+)
+
+// prepare builds the copy of req to send to t (RFC 3261 16.6 steps 1-8).
+func (p *Proxy) prepare(req *sip.Request, t Target, recordRoute bool, in *transport.Listener) (*sip.Request, *transport.Listener, error) {
+	fwd := req.Clone()
+	fwd.Recipient = *t.URI.Clone()
+	network := t.Transport
+	if network == "" {
+		network = uriNetwork(t.URI)
+	}
+	out, err := p.ls.For(network)
+	if err != nil {
+		return nil, nil, fmt.Errorf("proxy: no %s listener to reach %s: %w", network, t.URI.String(), err)
+	}
+	if mf := fwd.MaxForwards(); mf != nil {
+		mf.Dec()
+	} else {
+		h := sip.MaxForwardsHeader(70)
+		fwd.AppendHeader(&h)
+	}
+	if recordRoute {
+		tok := Token(p.secret(), callID(req))
+		if in != nil && in != out {
+			fwd.PrependHeader(rrHeader(in, tok))
+		}
+		fwd.PrependHeader(rrHeader(out, tok))
+	}
+	fwd.PrependHeader(viaFor(out))
+	fwd.SetTransport(out.Network)
+	if t.Dest != "" {
+		fwd.SetDestination(t.Dest)
+	} else {
+		fwd.SetDestination("")
+	}
+	fwd.SetSource("")
+	if out.Scheme == "udp" {
+		// Send from the listening socket so replies reach the listener.
+		if ip := net.ParseIP(hostOf(out.Bound)); ip != nil && !ip.IsUnspecified() {
+			fwd.Laddr = sip.Addr{IP: ip, Port: out.Port}
+		}
+	}
+	return fwd, out, nil
+}
+
+// Forward sends req to t and relays every response to tx until the final
+// one. It blocks until the transaction is over, as sipgo handlers must.
+func (p *Proxy) Forward(ctx context.Context, req *sip.Request, tx sip.ServerTransaction, t Target, recordRoute bool, in *transport.Listener) error {
+	fwd, _, err := p.prepare(req, t, recordRoute, in)
+	if err != nil {
+		_ = tx.Respond(siputil.Response(req, 500, "Server Internal Error (no route)"))
+		return err
+	}
+	return p.run(ctx, req, fwd, tx)
+}
+
+func callID(req *sip.Request) string {
+	if c := req.CallID(); c != nil {
+		return string(*c)
+	}
+	return ""
+}
+
+func hostOf(hp string) string {
+	h, _, err := net.SplitHostPort(hp)
+	if err != nil {
+		return hp
+	}
+	return h
+}
+
+// uriNetwork is the transport a URI asks for: its transport parameter,
+// TLS for sips, UDP otherwise.
+func uriNetwork(u sip.Uri) string {
+	if v, ok := u.UriParams.Get("transport"); ok && v != "" {
+		return strings.ToUpper(v)
+	}
+	if u.IsEncrypted() {
+		return "TLS"
+	}
+	return "UDP"
+}
+
+func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

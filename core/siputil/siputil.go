@@ -1,0 +1,65 @@
+package siputil
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Response builds a locally generated response to req. Final responses
+// other than 100 get a To tag when the request had none (RFC 3261
+// section 8.2.6.2), so the UAC can match them to the transaction.
+func Response(req *sip.Request, code int, reason string, hdrs ...sip.Header) *sip.Response {
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	if code > 100 {
+		if to := res.To(); to != nil {
+			if _, ok := to.Params.Get("tag"); !ok {
+				to.Params.Add("tag", sip.GenerateTagN(16))
+			}
+		}
+	}
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	return res
+}
+
+// AOR returns "user@host" for a SIP URI, with the host lower-cased.
+func AOR(u sip.Uri) string {
+	return u.User + "@" + strings.ToLower(u.Host)
+}
+
+// HeaderGetter is a message's header access.
+type HeaderGetter interface{ GetHeader(name string) sip.Header }
+
+// HeaderValue returns the trimmed value of the first header called name.
+func HeaderValue(m HeaderGetter, name string) string {
+	if h := m.GetHeader(name); h != nil {
+		return strings.TrimSpace(h.Value())
+	}
+	return ""
+}
+
+// Uint parses a non-negative decimal header value.
+func Uint(s string) (uint64, bool) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
+	return v, err == nil
+}
+
+// IsInitial reports whether req is outside any dialog (no To tag).
+func IsInitial(req *sip.Request) bool {
+	to := req.To()
+	if to == nil {
+		return true
+	}
+	_, ok := to.Params.Get("tag")
+	return !ok
+}
+
+// Unquote removes surrounding double quotes and angle brackets, as in
+// +sip.instance="<urn:uuid:...>".
+func Unquote(s string) string {
+	s = strings.Trim(s, `"`)
+	return strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+}

@@ -1,0 +1,167 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo"
+)
+
+// Trust is a listener's trust class.
+type Trust uint8
+
+// Trust classes (see docs/architecture.md).
+const (
+	Client  Trust = iota // untrusted end users: authenticated, throttled
+	Server               // mutual TLS peers that are servers
+	Trusted              // operator-vouched addresses (gateways without MTLS)
+)
+
+func (t Trust) String() string {
+	switch t {
+	case Server:
+		return "server"
+	case Trusted:
+		return "trusted"
+	}
+	return "client"
+}
+
+// ParseTrust reads "client", "server" or "trusted" ("" means client).
+func ParseTrust(s string) (Trust, error) {
+	switch strings.ToLower(s) {
+	case "", "client":
+		return Client, nil
+	case "server":
+		return Server, nil
+	case "trusted":
+		return Trusted, nil
+	}
+	return Client, fmt.Errorf("transport: unknown trust class %q", s)
+}
+
+// Spec describes one listener to open.
+type Spec struct {
+	Scheme string // udp, tcp, tls, ws, wss
+	Host   string
+	Port   int
+	Trust  Trust
+}
+
+// Listener is one open listener.
+type Listener struct {
+	Spec
+	Network   string // sipgo network name: UDP, TCP, TLS, WS, WSS
+	Bound     string // actual local host:port (port 0 resolved)
+	Advertise string // host put into Via and Record-Route
+	Port      int    // actual port
+	closer    func() error
+}
+
+// Set is the open listeners of a node.
+type Set struct {
+	mu   sync.Mutex
+	list []*Listener
+	log  *slog.Logger
+}
+
+// ErrNoListener is returned when no listener serves a transport.
+var ErrNoListener = errors.New("transport: no listener for transport")
+
+// Open binds every spec synchronously, so a busy port fails start-up with
+// a clear error, then serves them on srv in the background until Close.
+// advertise, when non-empty, replaces the bound host in Via/Record-Route.
+func Open(ctx context.Context, srv *sipgo.Server, specs []Spec, tlsConf *tls.Config, advertise string, log *slog.Logger) (*Set, error) {
+	s := &Set{log: log}
+	for _, sp := range specs {
+		l, err := s.open(ctx, srv, sp, tlsConf, advertise)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.list = append(s.list, l)
+		log.Info("sip listener open", "transport", l.Network, "addr", l.Bound, "trust", l.Trust.String())
+	}
+	return s, nil
+}
+
+func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls.Config, advertise string) (*Listener, error) {
+	addr := net.JoinHostPort(sp.Host, strconv.Itoa(sp.Port))
+	l := &Listener{Spec: sp, Network: strings.ToUpper(sp.Scheme)}
+	var serve func() error
+	switch sp.Scheme {
+	case "udp":
+		pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("transport: listen udp %s: %w", addr, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
+		}
+		l.Bound, l.closer = pc.LocalAddr().String(), pc.Close
+		serve = func() error { return srv.ServeUDP(pc) }
+	case "tcp", "ws", "tls", "wss":
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("transport: listen %s %s: %w", sp.Scheme, addr, err)
+		}
+		if sp.Scheme == "tls" || sp.Scheme == "wss" {
+			if tlsConf == nil {
+				ln.Close()
+				return nil, fmt.Errorf("transport: %s listener %s needs a certificate (tls-cert, tls-key)", sp.Scheme, addr)
+			}
+			ln = tls.NewListener(ln, tlsConf)
+		}
+		l.Bound, l.closer = ln.Addr().String(), ln.Close
+		switch sp.Scheme {
+		case "tcp":
+			serve = func() error { return srv.ServeTCP(ln) }
+		case "tls":
+			serve = func() error { return srv.ServeTLS(ln) }
+		case "ws":
+			serve = func() error { return srv.ServeWS(ln) }
+		default:
+			serve = func() error { return srv.ServeWSS(ln) }
+		}
+	default:
+		return nil, fmt.Errorf("transport: unknown scheme %q", sp.Scheme)
+	}
+	host, port, _ := net.SplitHostPort(l.Bound)
+	l.Port, _ = strconv.Atoi(port)
+	l.Advertise = advertise
+	if l.Advertise == "" {
+		l.Advertise = host
+	}
+	go func() {
+		if err := serve(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Error("sip listener stopped", "transport", l.Network, "addr", l.Bound, "error", err)
+		}
+	}()
+	return l, nil
+}
+
+// Close closes every listener.
+func (s *Set) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.list {
+		if l.closer != nil {
+			_ = l.closer()
+		}
+	}
+	s.list = nil
+}
+
+// All returns the open listeners.
+func (s *Set) All() []*Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]*Listener(nil), s.list...)
+}
