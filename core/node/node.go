@@ -139,10 +139,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err != nil {
 		return nil, err
 	}
-	ls, err := transport.Open(ctx, srv, specs, tlsConf, cfg.SIPAdvertise, log.With("component", "transport"))
-	if err != nil {
-		return nil, err
-	}
+	ls := transport.NewSet(log.With("component", "transport"))
 	s := &sipNode{ua: ua, ls: ls}
 	reg := registrar.New(registrar.Config{
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
@@ -159,6 +156,10 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		srv.OnRequest(method, s.pipe.Handle)
 	}
 	srv.OnNoRoute(s.pipe.Handle)
+	if err := ls.Open(ctx, srv, specs, tlsConf, cfg.SIPAdvertise); err != nil {
+		_ = ua.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -75,24 +75,35 @@ type Set struct {
 // ErrNoListener is returned when no listener serves a transport.
 var ErrNoListener = errors.New("transport: no listener for transport")
 
+// NewSet returns an empty set; the pipeline can be wired to it before
+// any listener serves.
+func NewSet(log *slog.Logger) *Set { return &Set{log: log} }
+
 // Open binds every spec synchronously, so a busy port fails start-up with
 // a clear error, then serves them on srv in the background until Close.
 // advertise, when non-empty, replaces the bound host in Via/Record-Route.
-func Open(ctx context.Context, srv *sipgo.Server, specs []Spec, tlsConf *tls.Config, advertise string, log *slog.Logger) (*Set, error) {
-	s := &Set{log: log}
+// Register srv's handlers before calling Open.
+func (s *Set) Open(ctx context.Context, srv *sipgo.Server, specs []Spec, tlsConf *tls.Config, advertise string) error {
 	for _, sp := range specs {
-		l, err := s.open(ctx, srv, sp, tlsConf, advertise)
+		l, serve, err := s.open(ctx, srv, sp, tlsConf, advertise)
 		if err != nil {
 			s.Close()
-			return nil, err
+			return err
 		}
+		s.mu.Lock()
 		s.list = append(s.list, l)
-		log.Info("sip listener open", "transport", l.Network, "addr", l.Bound, "trust", l.Trust.String())
+		s.mu.Unlock()
+		go func() {
+			if err := serve(); err != nil && !errors.Is(err, net.ErrClosed) {
+				s.log.Error("sip listener stopped", "transport", l.Network, "addr", l.Bound, "error", err)
+			}
+		}()
+		s.log.Info("sip listener open", "transport", l.Network, "addr", l.Bound, "trust", l.Trust.String())
 	}
-	return s, nil
+	return nil
 }
 
-func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls.Config, advertise string) (*Listener, error) {
+func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls.Config, advertise string) (*Listener, func() error, error) {
 	addr := net.JoinHostPort(sp.Host, strconv.Itoa(sp.Port))
 	l := &Listener{Spec: sp, Network: strings.ToUpper(sp.Scheme)}
 	var serve func() error
@@ -100,7 +111,7 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls
 	case "udp":
 		pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("transport: listen udp %s: %w", addr, err)
+			return nil, nil, fmt.Errorf("transport: listen udp %s: %w", addr, err)
 		}
 		if uc, ok := pc.(*net.UDPConn); ok {
 			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
@@ -110,12 +121,12 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls
 	case "tcp", "ws", "tls", "wss":
 		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 		if err != nil {
-			return nil, fmt.Errorf("transport: listen %s %s: %w", sp.Scheme, addr, err)
+			return nil, nil, fmt.Errorf("transport: listen %s %s: %w", sp.Scheme, addr, err)
 		}
 		if sp.Scheme == "tls" || sp.Scheme == "wss" {
 			if tlsConf == nil {
 				ln.Close()
-				return nil, fmt.Errorf("transport: %s listener %s needs a certificate (tls-cert, tls-key)", sp.Scheme, addr)
+				return nil, nil, fmt.Errorf("transport: %s listener %s needs a certificate (tls-cert, tls-key)", sp.Scheme, addr)
 			}
 			ln = tls.NewListener(ln, tlsConf)
 		}
@@ -131,7 +142,7 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls
 			serve = func() error { return srv.ServeWSS(ln) }
 		}
 	default:
-		return nil, fmt.Errorf("transport: unknown scheme %q", sp.Scheme)
+		return nil, nil, fmt.Errorf("transport: unknown scheme %q", sp.Scheme)
 	}
 	host, port, _ := net.SplitHostPort(l.Bound)
 	l.Port, _ = strconv.Atoi(port)
@@ -139,12 +150,7 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls
 	if l.Advertise == "" {
 		l.Advertise = host
 	}
-	go func() {
-		if err := serve(); err != nil && !errors.Is(err, net.ErrClosed) {
-			s.log.Error("sip listener stopped", "transport", l.Network, "addr", l.Bound, "error", err)
-		}
-	}()
-	return l, nil
+	return l, serve, nil
 }
 
 // Close closes every listener.

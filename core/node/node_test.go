@@ -1,0 +1,207 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/config"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		pc.Close()
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			l.Close()
+			return port
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+type testNode struct {
+	sip, admin string
+	cancel     context.CancelFunc
+	done       chan error
+}
+
+func startNode(t *testing.T) *testNode {
+	t.Helper()
+	cfg := config.Default()
+	sipPort := freePort(t)
+	cfg.DataDir = t.TempDir()
+	cfg.SIPListen = []string{fmt.Sprintf("udp://127.0.0.1:%d", sipPort), fmt.Sprintf("tcp://127.0.0.1:%d", sipPort)}
+	cfg.AdminListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.AdminToken = "test-token"
+	cfg.RefreshInterval = 200 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, cancel: cancel, done: make(chan error, 1)}
+	go func() { n.done <- Run(ctx, cfg, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-n.done:
+			if err != nil {
+				t.Errorf("node: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("node did not stop")
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(n.admin + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return n
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("node not ready")
+	return nil
+}
+
+func (n *testNode) addUser(t *testing.T, name, pw string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"username": name, "password": pw})
+	req, _ := http.NewRequest("POST", n.admin+"/v1/users", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		t.Fatalf("add user %s: %d", name, res.StatusCode)
+	}
+}
+
+// ua is a sipgo user agent listening on its own UDP port.
+type ua struct {
+	client *sipgo.Client
+	port   int
+	got    chan *sip.Request
+}
+
+func newUA(t *testing.T, name string) *ua {
+	t.Helper()
+	u, err := sipgo.NewUA(sipgo.WithUserAgent(name), sipgo.WithUserAgentHostname("localhost"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := sipgo.NewServer(u)
+	port := freePort(t)
+	pc, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &ua{port: port, got: make(chan *sip.Request, 4)}
+	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		a.got <- req
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	go srv.ServeUDP(pc)
+	for i := 0; i < 100; i++ { // the client sends from the listening socket once it serves
+		if c, err := u.TransportLayer().GetConnection("udp", pc.LocalAddr().String()); err == nil && c != nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	a.client, _ = sipgo.NewClient(u, sipgo.WithClientHostname("127.0.0.1"), sipgo.WithClientConnectionAddr(pc.LocalAddr().String()))
+	t.Cleanup(func() { pc.Close(); u.Close() })
+	return a
+}
+
+// do sends req to the node, answering one digest challenge.
+func (a *ua) do(t *testing.T, n *testNode, req *sip.Request, user, pw string) *sip.Response {
+	t.Helper()
+	req.SetDestination(n.sip)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := a.client.Do(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode == 401 || res.StatusCode == 407 {
+		res, err = a.client.DoDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: user, Password: pw})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return res
+}
+
+func (a *ua) register(t *testing.T, n *testNode, user, pw string) *sip.Response {
+	req := sip.NewRequest(sip.REGISTER, sip.Uri{Scheme: "sip", Host: "localhost"})
+	aor := sip.Uri{Scheme: "sip", User: user, Host: "localhost"}
+	req.AppendHeader(&sip.FromHeader{Address: aor, Params: tagParams()})
+	req.AppendHeader(&sip.ToHeader{Address: aor})
+	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: a.port}})
+	req.AppendHeader(sip.NewHeader("Expires", "300"))
+	return a.do(t, n, req, user, pw)
+}
+
+func (a *ua) message(t *testing.T, n *testNode, from, to, pw string) *sip.Response {
+	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: to, Host: "localhost"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "localhost"}, Params: tagParams()})
+	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
+	req.SetBody([]byte("hello " + to))
+	return a.do(t, n, req, from, pw)
+}
+
+func TestNodeRegisterAndRelayMessage(t *testing.T) {
+	n := startNode(t)
+	n.addUser(t, "alice", "wonder")
+	n.addUser(t, "bob", "builder")
+	n.addUser(t, "carol", "singer")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+
+	if res := bob.register(t, n, "bob", "wrong"); res.StatusCode != 403 {
+		t.Fatalf("wrong password: %d", res.StatusCode)
+	}
+	if res := bob.register(t, n, "bob", "builder"); res.StatusCode != 200 || res.Contact() == nil {
+		t.Fatalf("register: %d", res.StatusCode)
+	}
+	if res := alice.message(t, n, "alice", "bob", "wonder"); res.StatusCode != 200 {
+		t.Fatalf("message to bob: %d %s", res.StatusCode, res.Reason)
+	}
+	select {
+	case req := <-bob.got:
+		if string(req.Body()) != "hello bob" || req.GetHeader("Proxy-Authorization") != nil {
+			t.Fatalf("bob got %q with credentials %v", req.Body(), req.GetHeader("Proxy-Authorization"))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("bob got nothing")
+	}
+	if res := alice.message(t, n, "alice", "nobody", "wonder"); res.StatusCode != 404 {
+		t.Fatalf("unknown user: %d", res.StatusCode)
+	}
+	if res := alice.message(t, n, "alice", "carol", "wonder"); res.StatusCode != 480 {
+		t.Fatalf("unregistered user: %d", res.StatusCode)
+	}
+}
+
+func tagParams() sip.HeaderParams {
+	p := sip.NewParams()
+	p.Add("tag", sip.GenerateTagN(8))
+	return p
+}
