@@ -38,6 +38,14 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Transaction timers: B, F, H and J are 64*T1 (RFC 3261 17), so the
+	// transaction lifetime sets T1. sipgo keeps them process-wide.
+	sip.SetTimers(cfg.SIPTimeout/64, 4*time.Second, 5*time.Second)
+	if cfg.PprofListen != "" {
+		if err := startPprof(ctx, cfg.PprofListen, log); err != nil {
+			return err
+		}
+	}
 	st := state.New()
 	rn, err := raftnode.Open(raftnode.Config{
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Bind: cfg.RaftListen,
@@ -82,7 +90,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err := rn.WaitReady(ctx); err != nil {
 		return fmt.Errorf("node: cluster not ready: %w", err)
 	}
-	sipNode.pipe.SetSecret(st.Secret(), auth.Config{NonceLifetime: cfg.NonceLifetime, Algorithms: []auth.Algorithm{auth.MD5, auth.SHA256}})
+	algs := make([]auth.Algorithm, len(cfg.DigestAlgorithms))
+	for i, a := range cfg.DigestAlgorithms {
+		algs[i] = auth.Algorithm(a)
+	}
+	sipNode.pipe.SetSecret(st.Secret(), auth.Config{NonceLifetime: cfg.NonceLifetime, Algorithms: algs})
 	locDone := make(chan struct{})
 	go func() {
 		defer close(locDone)
@@ -147,6 +159,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Metrics: m, Logger: log.With("component", "pipeline"),
+		MaxTxPerConn: cfg.MaxTxPerConn,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.pipe.SetProxy(px)

@@ -32,6 +32,9 @@ type Config struct {
 	Throttle  *auth.Throttle
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
+	// MaxTxPerConn bounds outstanding server transactions per client
+	// connection; the next request gets 503 with Retry-After. 0 = no limit.
+	MaxTxPerConn int
 }
 
 // Pipeline handles every request a node receives.
@@ -42,11 +45,12 @@ type Pipeline struct {
 	auth    atomic.Pointer[auth.Authenticator]
 	secret  atomic.Pointer[[]byte]
 	ctx     context.Context
+	limit   *txLimiter
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
-	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx, limit: newTxLimiter(cfg.MaxTxPerConn)}
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
 	}
@@ -93,6 +97,15 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsAck() {
 		p.handleAck(c)
 		return
+	}
+	if c.in.Trust == transport.Client {
+		conn := c.in.Network + "|" + c.source
+		if !p.limit.acquire(conn) {
+			p.cfg.Metrics.Dropped.WithLabelValues("throttled").Inc()
+			p.respond(c, 503, "Service Unavailable (too many outstanding requests)", retryAfter(1))
+			return
+		}
+		defer p.limit.release(conn)
 	}
 	if p.auth.Load() == nil {
 		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
