@@ -39,8 +39,8 @@ func heapPerBinding(tb testing.TB, n int) float64 {
 // TestBindingMemoryBudget holds the line on the 1 KiB per binding budget.
 // The dedup window's fixed cost is included and amortised over n.
 func TestBindingMemoryBudget(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocates 100k bindings")
+	if testing.Short() || raceEnabled {
+		t.Skip("allocates 100k bindings; the race detector distorts heap sizes")
 	}
 	per := heapPerBinding(t, 100_000)
 	t.Logf("heap per binding: %.0f bytes", per)

@@ -12,13 +12,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/directory/directorytest"
+	"github.com/parley-rtc/parley/cluster/state/statetest"
 	"github.com/parley-rtc/parley/core/location"
 )
 
 type fixture struct {
 	st  *state.State
-	w   *directorytest.Writer
+	w   *statetest.Writer
 	loc *location.Service
 	reg *Registrar
 }
@@ -26,7 +26,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	st := state.New()
-	w := directorytest.NewWriter(st)
+	w := statetest.NewWriter(st)
 	if _, err := w.Write(context.Background(), state.CmdUserPut, state.UserPut{Users: []state.User{
 		{Username: "alice", Domain: "localhost", Enabled: true},
 		{Username: "off", Domain: "localhost", Enabled: false},
