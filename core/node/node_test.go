@@ -97,9 +97,10 @@ func (n *testNode) addUser(t *testing.T, name, pw string) {
 
 // ua is a sipgo user agent listening on its own UDP port.
 type ua struct {
-	client *sipgo.Client
-	port   int
-	got    chan *sip.Request
+	client  *sipgo.Client
+	port    int
+	got     chan *sip.Request
+	cancels chan *sip.Request
 }
 
 func newUA(t *testing.T, name string) *ua {
@@ -114,7 +115,17 @@ func newUA(t *testing.T, name string) *ua {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ua{port: port, got: make(chan *sip.Request, 4)}
+	a := &ua{port: port, got: make(chan *sip.Request, 4), cancels: make(chan *sip.Request, 4)}
+	// INVITEs ring until the caller gives up: sipgo answers the CANCEL
+	// with 200 and the INVITE with 487.
+	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		tx.OnCancel(func(c *sip.Request) { a.cancels <- c })
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 180, "Ringing", nil))
+		select {
+		case <-tx.Done():
+		case <-time.After(20 * time.Second):
+		}
+	})
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
 		a.got <- req
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
