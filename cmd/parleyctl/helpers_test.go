@@ -13,9 +13,9 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/raftnode"
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/cluster/state/statetest"
 	"github.com/parley-rtc/parley/core/admin"
 	"github.com/parley-rtc/parley/core/directory"
-	"github.com/parley-rtc/parley/cluster/state/statetest"
 )
 
 const testToken = "tok"

@@ -17,8 +17,8 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/raftnode"
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/directory"
 	"github.com/parley-rtc/parley/cluster/state/statetest"
+	"github.com/parley-rtc/parley/core/directory"
 )
 
 const testToken = "s3cret-token"

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/cluster/state/statetest"
 	"github.com/parley-rtc/parley/core/auth"
 	"github.com/parley-rtc/parley/core/directory"
-	"github.com/parley-rtc/parley/cluster/state/statetest"
 )
 
 func newDir(t *testing.T) (*directory.Directory, *state.State, *statetest.Writer) {
