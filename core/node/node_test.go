@@ -43,6 +43,13 @@ type testNode struct {
 
 func startNode(t *testing.T) *testNode {
 	t.Helper()
+	return startNodeWith(t, nil)
+}
+
+// startNodeWith starts a node on free loopback ports; tweak may change
+// the configuration first.
+func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
+	t.Helper()
 	cfg := config.Default()
 	sipPort := freePort(t)
 	cfg.DataDir = t.TempDir()
@@ -51,6 +58,12 @@ func startNode(t *testing.T) *testNode {
 	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.AdminToken = "test-token"
 	cfg.RefreshInterval = 200 * time.Millisecond
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, cancel: cancel, done: make(chan error, 1)}
 	go func() { n.done <- Run(ctx, cfg, slog.New(slog.DiscardHandler)) }()
