@@ -94,4 +94,3 @@ func TestNodeRegistersOverTLSAndWS(t *testing.T) {
 		})
 	}
 }
-
