@@ -50,7 +50,7 @@ type Config struct {
 	MinExpires       time.Duration `key:"min-expires" help:"shortest registration lifetime accepted; a REGISTER asking for less gets 423 Interval Too Brief (whole seconds)"`
 	MaxExpires       time.Duration `key:"max-expires" help:"longest registration lifetime granted; longer requests are shortened to it (whole seconds)"`
 	DefaultExpires   time.Duration `key:"default-expires" help:"registration lifetime used when a REGISTER asks for none; min-expires <= default-expires <= max-expires (whole seconds)"`
-	DigestAlgorithms []string      `key:"digest-algorithms" help:"digest algorithms offered in 401/407 challenges, in the order sent: MD5 and SHA-256 (RFC 8760); many UAs (sipp 3.6, older phones) read only the first challenge and only know MD5"`
+	DigestAlgorithms []string      `key:"digest-algorithms" help:"digest algorithms offered in 401/407 challenges, in the order sent: MD5 and/or SHA-256 (RFC 8760); default MD5 only, because common UAs fail on any SHA-256 challenge (baresip 1.0) or read only the first one (sipp 3.6)"`
 	NonceLifetime    time.Duration `key:"nonce-lifetime" help:"how long a digest authentication nonce stays valid"`
 	RefreshInterval  time.Duration `key:"refresh-interval" help:"how long registration refreshes are batched before being committed"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
@@ -73,7 +73,7 @@ func Default() Config {
 		MinExpires:       60 * time.Second,
 		MaxExpires:       3600 * time.Second,
 		DefaultExpires:   3600 * time.Second,
-		DigestAlgorithms: []string{"MD5", "SHA-256"},
+		DigestAlgorithms: []string{"MD5"},
 		NonceLifetime:    5 * time.Minute,
 		RefreshInterval:  3 * time.Second,
 		MaxTxPerConn:     10,

@@ -725,7 +725,7 @@ func TestKeys(t *testing.T) {
 		"sip-listen": "udp://127.0.0.1:5060,tcp://127.0.0.1:5060", "sip-advertise": "", "tls-cert": "",
 		"tls-key": "", "admin-listen": "127.0.0.1:8060", "admin-token": "", "raft-listen": "127.0.0.1:7060",
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
-		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5,SHA-256",
+		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "",
 	}
 	if len(want) != len(ks) {

@@ -101,8 +101,8 @@ func (p *Pipeline) sleep(d time.Duration) {
 }
 
 // credentialsFor picks the credentials addressed to realm (a request may
-// carry several: one per proxy on its path, or one per algorithm, as
-// baresip answers both our challenges), preferring SHA-256.
+// carry several: one per proxy on its path, or one per algorithm from a
+// UA that answers every challenge), preferring SHA-256.
 func (p *Pipeline) credentialsFor(req *sip.Request, name, realm string) string {
 	hs := req.GetHeaders(name)
 	if len(hs) == 1 {

@@ -1,0 +1,229 @@
+//go:build linux
+
+// Command sipbench measures parleyd against Kamailio on loopback with sipp:
+// (a) REGISTER of fresh users without authentication, (b) digest MD5
+// REGISTER of fresh users, (c) MESSAGE relayed to a registered sipp UAS.
+// It prints a table and writes it, with the machine, to docs/benchmarks.md.
+// Run it through `make bench` (scripts/bench.sh), which installs kamailio
+// and sipp and builds bin/ first.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type bench struct {
+	binDir, sippDir, kamCfg string
+	duration                time.Duration
+	users, procs            int
+	rate, limit             int
+	transport               string // sipp -t for the load UACs
+	loadAvg                 string
+}
+
+type test struct{ key, title string }
+
+var tests = []test{
+	{"reg-noauth", "(a) REGISTER, fresh user, no auth"},
+	{"reg-digest", "(b) REGISTER, fresh user, digest MD5 (401, then 200)"},
+	{"message", "(c) MESSAGE to a registered UAS (407, then relayed 200)"},
+}
+
+// results[server][test]
+type results map[string]map[string]result
+
+func main() {
+	b := &bench{}
+	flag.StringVar(&b.binDir, "bin", "bin", "directory with parleyd and parleyctl")
+	flag.StringVar(&b.sippDir, "sipp-dir", "bench/sipp", "directory with the load scenarios")
+	flag.StringVar(&b.kamCfg, "kamailio-cfg", "bench/kamailio/kamailio.cfg", "Kamailio reference config")
+	flag.DurationVar(&b.duration, "duration", 20*time.Second, "length of each load run")
+	flag.IntVar(&b.users, "users", 200000, "fresh users per REGISTER run (parleyd imports them)")
+	flag.IntVar(&b.procs, "procs", 2, "parallel sipp UAC processes")
+	flag.IntVar(&b.rate, "rate", 20000, "sipp -r: call rate per process (calls/s)")
+	flag.IntVar(&b.limit, "limit", 200, "sipp -l: outstanding calls per process")
+	flag.StringVar(&b.transport, "t", "un", "sipp -t for the load UACs: un = a UDP socket per call (each call its own\n"+
+		"client flow, as parleyd allows 10 outstanding transactions per flow), u1 = one socket")
+	out := flag.String("out", "docs/benchmarks.md", "markdown report to write (empty: none)")
+	only := flag.String("only", "", "run only this server: parleyd or kamailio")
+	work := flag.String("work", "", "work directory (default: a new temporary one, removed unless -keep)")
+	keep := flag.Bool("keep", false, "keep the work directory (logs, sipp stats)")
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+
+	if *work == "" {
+		dir, err := os.MkdirTemp("", "parley-bench-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		*work = dir
+		if !*keep {
+			defer os.RemoveAll(dir)
+		}
+	}
+	for _, p := range []*string{&b.binDir, &b.sippDir, &b.kamCfg} {
+		abs, err := filepath.Abs(*p)
+		if err != nil {
+			log.Fatal(err)
+		}
+		*p = abs
+	}
+	if f := strings.Fields(readFile("/proc/loadavg")); len(f) >= 3 {
+		b.loadAvg = strings.Join(f[:3], " ")
+	}
+	res := results{}
+	start := time.Now()
+	if *only == "" || *only == "kamailio" {
+		res["kamailio"] = b.kamailio(filepath.Join(*work, "kamailio"))
+	}
+	if *only == "" || *only == "parleyd" {
+		res["parleyd"] = b.parleyd(filepath.Join(*work, "parleyd"))
+	}
+	table := b.table(res)
+	fmt.Println()
+	fmt.Print(table)
+	log.Printf("bench done in %v; work directory %s", time.Since(start).Round(time.Second), *work)
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(b.markdown(table)), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		log.Printf("wrote %s", *out)
+	}
+}
+
+func failed(err error) map[string]result {
+	r := map[string]result{}
+	for _, t := range tests {
+		r[t.key] = result{Err: err.Error()}
+	}
+	return r
+}
+
+func (b *bench) kamailio(dir string) map[string]result {
+	r := map[string]result{}
+	for _, noauth := range []bool{true, false} {
+		sub := filepath.Join(dir, strconv.FormatBool(noauth))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return failed(err)
+		}
+		s, err := startKamailio(b.kamCfg, sub, noauth)
+		if err != nil {
+			log.Printf("kamailio: %v", err)
+			return failed(err)
+		}
+		if noauth {
+			r["reg-noauth"] = b.logRun(s, "reg-noauth", func() result {
+				return b.run(filepath.Join(sub, "reg-noauth"), s, b.regLoad("reg_noauth.xml"))
+			})
+		} else {
+			r["reg-digest"] = b.logRun(s, "reg-digest", func() result {
+				return b.run(filepath.Join(sub, "reg-digest"), s, b.regLoad("reg_digest.xml"))
+			})
+			r["message"] = b.logRun(s, "message", func() result { return b.message(filepath.Join(sub, "message"), s) })
+		}
+		s.stop()
+	}
+	return r
+}
+
+// freshParleyd starts parleyd on a new data directory under dir and imports
+// user0..user{users+procs-1}.
+func (b *bench) freshParleyd(dir string) (*server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	s, err := startParleyd(b.binDir, dir)
+	if err != nil {
+		return nil, err
+	}
+	took, err := s.importUsers(b.binDir, dir, b.users+b.procs)
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	log.Printf("parleyd: imported %d users in %v", b.users+b.procs, took.Round(time.Millisecond))
+	return s, nil
+}
+
+func (b *bench) parleyd(dir string) map[string]result {
+	r := map[string]result{}
+	// (a) registers through a trust=trusted listener: requests from it are
+	// taken as already authenticated (LCS's TreatAllConnectionsAsServer),
+	// which is how parleyd serves REGISTER without digest.
+	s, err := b.freshParleyd(filepath.Join(dir, "noauth"))
+	if err != nil {
+		log.Printf("parleyd: %v", err)
+		return failed(err)
+	}
+	r["reg-noauth"] = b.logRun(s, "reg-noauth", func() result {
+		return b.run(filepath.Join(dir, "noauth", "load"), s.trusted(), b.regLoad("reg_noauth.xml"))
+	})
+	s.stop()
+
+	// (b) needs fresh users again, (c) registered targets: a new server.
+	if s, err = b.freshParleyd(filepath.Join(dir, "digest")); err != nil {
+		log.Printf("parleyd: %v", err)
+		r["reg-digest"], r["message"] = result{Err: err.Error()}, result{Err: err.Error()}
+		return r
+	}
+	defer s.stop()
+	r["reg-digest"] = b.logRun(s, "reg-digest", func() result {
+		return b.run(filepath.Join(dir, "digest", "reg-load"), s, b.regLoad("reg_digest.xml"))
+	})
+	r["message"] = b.logRun(s, "message", func() result {
+		return b.message(filepath.Join(dir, "digest", "message"), s)
+	})
+	return r
+}
+
+func (b *bench) regLoad(scenario string) load {
+	return load{scenario: scenario, procs: b.procs, first: 0, per: b.users / b.procs}
+}
+
+func (b *bench) logRun(s *server, key string, f func() result) result {
+	log.Printf("%s: %s for %v (%d sipp x -r %d -l %d)...", s.name, key, b.duration, b.procs, b.rate, b.limit)
+	r := f()
+	log.Printf("%s: %s: %d ok, %d failed, %.0f calls/s, mean call %v %s",
+		s.name, key, r.OK, r.Failed, r.Rate(), r.MeanCall, r.Err)
+	return r
+}
+
+// message registers one target UAS per sender (users users..users+procs-1,
+// never used by the REGISTER runs) and runs the MESSAGE load against them.
+func (b *bench) message(dir string, s *server) result {
+	var targets []string
+	for i := 0; i < b.procs; i++ {
+		user := b.users + i
+		ports, err := freePorts(1, 1)
+		if err != nil {
+			return result{Err: err.Error()}
+		}
+		port := strconv.Itoa(ports[0])
+		reg, err := b.startSipp(dir, fmt.Sprintf("target%d-reg", i), s.addr(), "reg_digest.xml",
+			userLines(user, 1), "-m", "1", "-p", port, "-t", "u1", "-timeout", "10s", "-timeout_error")
+		if err != nil {
+			return result{Err: err.Error()}
+		}
+		<-reg.done
+		if reg.err != nil {
+			return result{Err: fmt.Sprintf("registering target user%d: sipp %v (see %s)", user, reg.err, dir)}
+		}
+		uas, err := b.startSipp(dir, fmt.Sprintf("target%d-uas", i), s.addr(), "msg_uas.xml",
+			userLines(user, 1), "-p", port, "-t", "u1")
+		if err != nil {
+			return result{Err: err.Error()}
+		}
+		defer uas.finish(2 * time.Second)
+		targets = append(targets, fmt.Sprintf("user%d", user))
+	}
+	time.Sleep(500 * time.Millisecond) // let the UAS sockets open
+	return b.run(dir, s, load{scenario: "msg_uac.xml", procs: b.procs, first: 0,
+		per: b.users / b.procs, service: targets})
+}

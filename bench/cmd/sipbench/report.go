@@ -1,0 +1,141 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// table renders the results as a markdown table, parleyd against Kamailio.
+func (b *bench) table(res results) string {
+	var sb strings.Builder
+	sb.WriteString("| test | parleyd calls/s | kamailio calls/s | parleyd / kamailio | parleyd ok / failed | kamailio ok / failed | mean call ms (parleyd / kamailio) |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, t := range tests {
+		p, pok := res["parleyd"][t.key]
+		k, kok := res["kamailio"][t.key]
+		ratio := "-"
+		if pok && kok && p.Err == "" && k.Err == "" && k.Rate() > 0 {
+			ratio = fmt.Sprintf("%.2f", p.Rate()/k.Rate())
+		}
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s / %s |\n", t.title,
+			rate(p, pok), rate(k, kok), ratio, counts(p, pok), counts(k, kok), mean(p, pok), mean(k, kok))
+	}
+	var notes []string
+	for _, srv := range []string{"parleyd", "kamailio"} {
+		for _, t := range tests {
+			if r, ok := res[srv][t.key]; ok && r.Err != "" {
+				notes = append(notes, fmt.Sprintf("- %s %s: %s", srv, t.key, r.Err))
+			}
+		}
+	}
+	if len(notes) > 0 {
+		sb.WriteString("\nNotes:\n" + strings.Join(notes, "\n") + "\n")
+	}
+	return sb.String()
+}
+
+func rate(r result, ok bool) string {
+	if !ok {
+		return "not run"
+	}
+	if r.OK == 0 && r.Err != "" {
+		return "error"
+	}
+	return fmt.Sprintf("%.0f", r.Rate())
+}
+
+func counts(r result, ok bool) string {
+	if !ok || (r.OK == 0 && r.Err != "") {
+		return "-"
+	}
+	return fmt.Sprintf("%d / %d", r.OK, r.Failed)
+}
+
+func mean(r result, ok bool) string {
+	if !ok || r.OK == 0 {
+		return "-"
+	}
+	if r.MeanCall < time.Millisecond {
+		return "<1" // sipp counts response times in whole milliseconds
+	}
+	return fmt.Sprintf("%.1f", float64(r.MeanCall.Microseconds())/1000)
+}
+
+// markdown is docs/benchmarks.md: the machine, the method, the table.
+func (b *bench) markdown(table string) string {
+	var sb strings.Builder
+	sb.WriteString("# Benchmarks\n\n")
+	sb.WriteString("Written by `make bench` (scripts/bench.sh, bench/cmd/sipbench); do not edit by hand.\n\n")
+	sb.WriteString("## Machine\n\n")
+	fmt.Fprintf(&sb, "- date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&sb, "- CPUs (nproc): %d\n", runtime.NumCPU())
+	fmt.Fprintf(&sb, "- CPU model: %s\n", cpuModel())
+	fmt.Fprintf(&sb, "- kernel: %s\n", firstLine(readFile("/proc/sys/kernel/osrelease")))
+	fmt.Fprintf(&sb, "- load average before the run: %s (other work on the machine skews results)\n", b.loadAvg)
+	fmt.Fprintf(&sb, "- go: %s; parley commit: %s\n", runtime.Version(), command("git", "rev-parse", "--short", "HEAD"))
+	fmt.Fprintf(&sb, "- sipp: %s; kamailio: %s\n", command("sipp", "-v"), command("kamailio", "-v"))
+	sb.WriteString("\n## Method\n\n")
+	fmt.Fprintf(&sb, "Everything runs on this one machine over 127.0.0.1 (UDP): the server under test, then %d sipp\n", b.procs)
+	fmt.Fprintf(&sb, "UAC processes in parallel, each `-r %d -l %d -t %s` (a closed loop once %d calls are outstanding;\n", b.rate, b.limit, b.transport, b.limit)
+	sb.WriteString("`-t un` gives every call its own UDP socket, i.e. its own client flow, since parleyd admits\n")
+	sb.WriteString("10 outstanding transactions per flow), for ")
+	fmt.Fprintf(&sb, "%v per test or until its %d fresh users are used up.\n", b.duration, b.users/b.procs)
+	sb.WriteString("A call is one whole scenario from bench/sipp/, every call a new Call-ID (so every call is\n")
+	sb.WriteString("challenged). calls/s counts successful calls from the start to the stop signal (sipp's\n")
+	sb.WriteString("per-second statistics; the drain after it is left out); ok / failed are totals including\n")
+	sb.WriteString("the drain. The mean call time is sipp's response time 1 (first request to final 200).\n\n")
+	sb.WriteString("- parleyd: single node, fresh data directory, users imported with `parleyctl user import`;\n")
+	sb.WriteString("  test (a) sends to a second UDP listener with `?trust=trusted` (no digest; parleyd has no\n")
+	sb.WriteString("  other way to register without authentication yet).\n")
+	sb.WriteString("- kamailio: bench/kamailio/kamailio.cfg (usrloc in memory, no database, 2 UDP workers);\n")
+	sb.WriteString("  test (a) runs it with `-A NOAUTH`.\n")
+	fmt.Fprintf(&sb, "- (c) registers %d target users from sipp UAS processes (bench/sipp/msg_uas.xml) first.\n\n", b.procs)
+	sb.WriteString("## Results\n\n")
+	sb.WriteString(table)
+	return sb.String()
+}
+
+func cpuModel() string {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func readFile(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// command returns the first line a command prints, or "unknown" if it
+// failed without printing (sipp -v exits 99).
+func command(name string, args ...string) string {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if s := firstLine(string(out)); s != "" && (err == nil || name != "git") {
+		return s
+	}
+	return "unknown"
+}

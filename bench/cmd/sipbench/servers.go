@@ -1,0 +1,241 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	adminToken = "bench-token"
+	password   = "secret" // every bench user's password (kamailio.cfg's PASSWORD)
+)
+
+// server is a SIP server under test on 127.0.0.1.
+type server struct {
+	name        string
+	sipPort     int
+	trustedPort int // parleyd only: a trust=trusted UDP listener (no digest)
+	adminPort   int // parleyd only
+	log         string
+	cmd         *exec.Cmd
+	done        chan struct{}
+}
+
+func (s *server) addr() string { return fmt.Sprintf("127.0.0.1:%d", s.sipPort) }
+
+// trusted is the server seen through its trusted listener (parleyd only).
+func (s *server) trusted() *server {
+	t := *s
+	t.sipPort = s.trustedPort
+	return &t
+}
+
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop sends SIGTERM to the server's process group, SIGKILL after 5 s.
+func (s *server) stop() {
+	if s == nil || s.cmd == nil || s.exited() {
+		return
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+func startProc(s *server, dir string, name string, args ...string) error {
+	logf, err := os.Create(s.log)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return err
+	}
+	s.cmd, s.done = cmd, make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(s.done)
+	}()
+	return nil
+}
+
+// startParleyd starts bin/parleyd with a fresh data directory in dir. Its
+// second UDP listener is trust=trusted: requests there skip digest
+// authentication, which test (a) uses to REGISTER without credentials.
+func startParleyd(binDir, dir string) (*server, error) {
+	ports, err := freePorts(4, 1)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{name: "parleyd", sipPort: ports[0], adminPort: ports[1], trustedPort: ports[3],
+		log: filepath.Join(dir, "parleyd.log")}
+	err = startProc(s, dir, filepath.Join(binDir, "parleyd"),
+		"--node-id", "n1", "--data-dir", filepath.Join(dir, "data"), "--domain", "localhost",
+		"--sip-listen", fmt.Sprintf("udp://127.0.0.1:%d,tcp://127.0.0.1:%d,udp://127.0.0.1:%d?trust=trusted",
+			s.sipPort, s.sipPort, s.trustedPort),
+		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", s.adminPort), "--admin-token", adminToken,
+		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		"--log-format", "json", "--log-level", "info")
+	if err != nil {
+		return nil, err
+	}
+	url := fmt.Sprintf("http://127.0.0.1:%d/readyz", s.adminPort)
+	client := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if s.exited() {
+			return nil, fmt.Errorf("parleyd exited; see %s", s.log)
+		}
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("parleyd not ready after 15s; see %s", s.log)
+}
+
+// importUsers writes user0..user{n-1} (password "secret") as CSV and loads
+// them with `parleyctl user import`.
+func (s *server) importUsers(binDir, dir string, n int) (time.Duration, error) {
+	path := filepath.Join(dir, "users-import.csv")
+	var b strings.Builder
+	b.WriteString("username,password\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "user%d,%s\n", i, password)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, filepath.Join(binDir, "parleyctl"),
+		"--admin", fmt.Sprintf("http://127.0.0.1:%d", s.adminPort), "--token", adminToken,
+		"user", "import", path).CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("parleyctl user import: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), fmt.Sprint(n)) {
+		return 0, fmt.Errorf("parleyctl user import: unexpected answer %q (want %d imported)", out, n)
+	}
+	return time.Since(start), nil
+}
+
+// startKamailio starts Kamailio with bench/kamailio/kamailio.cfg; noauth
+// adds -A NOAUTH (REGISTER without digest).
+func startKamailio(cfg, dir string, noauth bool) (*server, error) {
+	ports, err := freePorts(1, 1)
+	if err != nil {
+		return nil, err
+	}
+	name := "kamailio"
+	if noauth {
+		name = "kamailio-noauth"
+	}
+	s := &server{name: name, sipPort: ports[0], log: filepath.Join(dir, name+".log")}
+	args := []string{"-DD", "-E", "-f", cfg, "-Y", dir, "-m", "2048", "-M", "64",
+		"-l", "udp:" + s.addr(), "-l", "tcp:" + s.addr()}
+	if noauth {
+		args = append(args, "-A", "NOAUTH")
+	}
+	if err := startProc(s, dir, "kamailio", args...); err != nil {
+		return nil, err
+	}
+	if err := waitSIP(s, 10*time.Second); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// waitSIP sends OPTIONS over UDP until the server answers anything.
+func waitSIP(s *server, limit time.Duration) error {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	dst, _ := net.ResolveUDPAddr("udp", s.addr())
+	local := c.LocalAddr().String()
+	buf := make([]byte, 4096)
+	for i, deadline := 0, time.Now().Add(limit); time.Now().Before(deadline); i++ {
+		if s.exited() {
+			return fmt.Errorf("%s exited; see %s", s.name, s.log)
+		}
+		msg := fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-bench-%d\r\n"+
+			"From: <sip:bench@localhost>;tag=b%d\r\nTo: <sip:%s>\r\nCall-ID: bench-ready-%d\r\n"+
+			"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n", s.addr(), local, i, i, s.addr(), i)
+		if _, err := c.WriteTo([]byte(msg), dst); err != nil {
+			return err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if n, _, err := c.ReadFrom(buf); err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 ") {
+			return nil
+		}
+	}
+	return errors.New(s.name + " does not answer SIP OPTIONS")
+}
+
+// freePorts returns n loopback ports, each free for UDP and TCP (with span-1
+// more free ports after it), distinct within this process.
+func freePorts(n, span int) ([]int, error) {
+	var out []int
+	for tries := 0; len(out) < n; tries++ {
+		if tries > 200 {
+			return nil, errors.New("no free loopback ports")
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			continue
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		ok := !used[p]
+		for i := 0; i < span && ok; i++ {
+			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			u.Close()
+		}
+		if ok {
+			for i := 0; i < span; i++ {
+				used[p+i] = true
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+var used = map[int]bool{}

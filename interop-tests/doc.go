@@ -1,0 +1,18 @@
+// Package interop holds Parley's black-box interoperability tests: they
+// start the real bin/parleyd on free loopback ports and drive it with real
+// SIP peers from Debian's packages (sipp from sip-tester, baresip from
+// baresip-core), checking state through bin/parleyctl.
+//
+// The tests carry the build tag "interop" and run from the repository root
+// with
+//
+//	make build && go test -tags interop -count=1 -timeout 20m ./interop-tests/...
+//
+// (`make test` does this last). They expect bin/parleyd and bin/parleyctl
+// (or PARLEY_BIN_DIR pointing at a directory with both); when missing they
+// build ./cmd/... once into a temporary directory. Every process talks only
+// to 127.0.0.1, and every wait is bounded. The sipp scenarios live in
+// testdata/sipp, each documented at its top; scripts/sipp-vs-kamailio.sh
+// replays them against the reference Kamailio (bench/kamailio) to check the
+// scenarios apart from parleyd.
+package interop

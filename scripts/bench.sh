@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make bench`: parleyd against Kamailio on 127.0.0.1 with sipp load, three
+# tests of DURATION (default 20s) each; prints a table and writes
+# docs/benchmarks.md. Whole run: about 3 minutes (bounded at 10).
+# Extra arguments go to bench/cmd/sipbench (e.g. -only kamailio -keep).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-test-deps.sh --bench
+if [[ ! -x bin/parleyd || ! -x bin/parleyctl ]]; then
+	go build -o bin/ ./cmd/...
+fi
+go build -o bin/sipbench ./bench/cmd/sipbench
+timeout 600 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$@"
