@@ -34,13 +34,8 @@ func ParseCredentials(value string) (Credentials, error) {
 	if err != nil {
 		return c, err
 	}
-	fields := map[string]*string{
-		"username": &c.Username, "realm": &c.Realm, "nonce": &c.Nonce,
-		"uri": &c.URI, "response": &c.Response, "algorithm": &c.Algorithm,
-		"cnonce": &c.CNonce, "qop": &c.QOP, "nc": &c.NC, "opaque": &c.Opaque,
-	}
 	for _, p := range params {
-		if dst, ok := fields[p.name]; ok {
+		if dst := c.field(p.name); dst != nil {
 			*dst = p.value
 		}
 	}
@@ -133,6 +128,33 @@ func ParseChallenge(value string) (Challenge, error) {
 	return c, nil
 }
 
+// field returns where the parameter called name goes (nil: ignored).
+func (c *Credentials) field(name string) *string {
+	switch name {
+	case "username":
+		return &c.Username
+	case "realm":
+		return &c.Realm
+	case "nonce":
+		return &c.Nonce
+	case "uri":
+		return &c.URI
+	case "response":
+		return &c.Response
+	case "algorithm":
+		return &c.Algorithm
+	case "cnonce":
+		return &c.CNonce
+	case "qop":
+		return &c.QOP
+	case "nc":
+		return &c.NC
+	case "opaque":
+		return &c.Opaque
+	}
+	return nil
+}
+
 type param struct{ name, value string }
 
 // parseDigest checks the scheme and splits the parameter list. Names are
@@ -148,7 +170,7 @@ func parseDigest(value string) ([]param, error) {
 	}
 	s = s[len(scheme):]
 
-	var params []param
+	params := make([]param, 0, 12)
 	for i := 0; ; {
 		i = skipLWS(s, i)
 		if i == len(s) {
@@ -214,6 +236,16 @@ func parseDigest(value string) ([]param, error) {
 // unescaped content and the index after the closing quote. Control
 // characters other than HTAB are rejected, escaped or not.
 func unquote(s string, i int) (string, int, error) {
+	// Fast path: no escapes and no control characters, a plain substring.
+	for j := i + 1; j < len(s); j++ {
+		c := s[j]
+		if c == '"' {
+			return s[i+1 : j], j + 1, nil
+		}
+		if c == '\\' || c < 0x20 && c != '\t' || c == 0x7f {
+			break
+		}
+	}
 	var b strings.Builder
 	for i++; i < len(s); i++ {
 		c := s[i]

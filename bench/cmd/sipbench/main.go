@@ -26,6 +26,7 @@ type bench struct {
 	rate, limit             int
 	transport               string // sipp -t for the load UACs
 	loadAvg                 string
+	goBenches               string // markdown table of the Go benchmarks
 }
 
 type test struct{ key, title string }
@@ -85,6 +86,9 @@ func main() {
 	}
 	if *only == "" || *only == "parleyd" {
 		res["parleyd"] = b.parleyd(filepath.Join(*work, "parleyd"))
+	}
+	if *only == "" || *only == "parleyd" {
+		b.goBenches = runGoBenches()
 	}
 	table := b.table(res)
 	fmt.Println()

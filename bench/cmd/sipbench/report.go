@@ -92,13 +92,18 @@ func (b *bench) markdown(table string) string {
 	sb.WriteString("per-second statistics; the drain after it is left out); ok / failed are totals including\n")
 	sb.WriteString("the drain. The mean call time is sipp's response time 1 (first request to final 200).\n\n")
 	sb.WriteString("- parleyd: single node, fresh data directory, users imported with `parleyctl user import`;\n")
-	sb.WriteString("  test (a) sends to a second UDP listener with `?trust=trusted` (no digest; parleyd has no\n")
-	sb.WriteString("  other way to register without authentication yet).\n")
+	sb.WriteString("  every new binding is committed through raft (bolt, fsync) before the 200 OK. Test (a)\n")
+	sb.WriteString("  sends to a second UDP listener with `?trust=trusted`, whose requests parleyd takes as\n")
+	sb.WriteString("  already authenticated (LCS's TreatAllConnectionsAsServer); (b) and (c) use digest.\n")
 	sb.WriteString("- kamailio: bench/kamailio/kamailio.cfg (usrloc in memory, no database, 2 UDP workers);\n")
 	sb.WriteString("  test (a) runs it with `-A NOAUTH`.\n")
 	fmt.Fprintf(&sb, "- (c) registers %d target users from sipp UAS processes (bench/sipp/msg_uas.xml) first.\n\n", b.procs)
 	sb.WriteString("## Results\n\n")
 	sb.WriteString(table)
+	if b.goBenches != "" {
+		sb.WriteString("\n## Go benchmarks\n\n")
+		sb.WriteString(b.goBenches)
+	}
 	return sb.String()
 }
 

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"log"
+	"os/exec"
+	"regexp"
+	"strings"
+)
+
+// goBench is one Go benchmark whose custom metric goes into the report.
+type goBench struct {
+	pkg, name, metric, what string
+}
+
+var goBenches = []goBench{
+	{"./cluster/state", "BenchmarkBindingMemory", "bytes/binding",
+		"heap per binding in the replicated state, 100k fresh users with one binding each (budget: 1024)"},
+}
+
+// runGoBenches runs each benchmark once and returns a markdown table.
+func runGoBenches() string {
+	var sb strings.Builder
+	sb.WriteString("| measure | value | what |\n|---|---:|---|\n")
+	for _, g := range goBenches {
+		val := "error"
+		out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^"+g.name+"$", "-benchtime", "1x", g.pkg).CombinedOutput()
+		if err != nil {
+			log.Printf("go benchmark %s: %v\n%s", g.name, err, out)
+		} else if m := regexp.MustCompile(`([0-9.]+) ` + regexp.QuoteMeta(g.metric)).FindSubmatch(out); m != nil {
+			val = fmt.Sprintf("%s %s", m[1], g.metric)
+		}
+		log.Printf("go benchmark %s: %s", g.name, val)
+		fmt.Fprintf(&sb, "| %s | %s | %s |\n", g.name, val, g.what)
+	}
+	return sb.String()
+}
