@@ -195,3 +195,20 @@ func (s *State) EachBinding(f func(aor string, b Binding)) {
 		}
 	}
 }
+
+// Lapsed returns the bindings homed on node whose replicated expiry is at
+// or before nowS (unix seconds), as references for CmdBindingExpire. It
+// scans under the read lock without copying the other bindings.
+func (s *State) Lapsed(node string, nowS int64) []BindingRef {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []BindingRef
+	for aor, list := range s.bindings {
+		for _, b := range list {
+			if b.Home == node && b.Expires <= nowS {
+				out = append(out, BindingRef{AOR: aor, Key: b.Key(), CallID: b.CallID, CSeq: b.CSeq})
+			}
+		}
+	}
+	return out
+}

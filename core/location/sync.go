@@ -68,28 +68,19 @@ func (s *Service) Flush(ctx context.Context) {
 }
 
 // Sweep removes, through the log, bindings homed here whose expiry passed
-// (counting local refreshes).
+// (counting local refreshes: a binding whose refresh is not replicated yet
+// is kept).
 func (s *Service) Sweep(ctx context.Context) {
-	nowS := s.now().Unix()
-	var items []state.BindingRef
-	s.st.EachBinding(func(aor string, b state.Binding) {
-		if b.Home != s.node {
-			return
+	candidates := s.st.Lapsed(s.node, s.now().Unix())
+	items := candidates[:0]
+	s.mu.Lock()
+	for _, ref := range candidates {
+		if r, ok := s.overlay[ukey(ref.AOR, ref.Key)]; ok && r.CallID == ref.CallID && r.CSeq >= ref.CSeq && r.Expires > s.now().Unix() {
+			continue
 		}
-		k := ukey(aor, b.Key())
-		s.mu.Lock()
-		r, ok := s.overlay[k]
-		s.mu.Unlock()
-		exp := b.Expires
-		if ok && r.CallID == b.CallID && r.CSeq >= b.CSeq {
-			exp = r.Expires
-		}
-		if exp > nowS {
-			return
-		}
-		// Name the replicated CSeq: that is what the expire command matches.
-		items = append(items, state.BindingRef{AOR: aor, Key: b.Key(), CallID: b.CallID, CSeq: b.CSeq})
-	})
+		items = append(items, ref)
+	}
+	s.mu.Unlock()
 	for len(items) > 0 {
 		n := min(len(items), expireBatch)
 		batch := items[:n]
