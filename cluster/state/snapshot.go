@@ -16,6 +16,19 @@ type snapshot struct {
 	Users     []User               `json:"users"`
 	Bindings  map[string][]Binding `json:"bindings"`
 	Dedup     []string             `json:"dedup"`
+
+	Publications  map[string][]Publication   `json:"publications,omitempty"`
+	Calendar      map[string][]CalendarEntry `json:"calendar,omitempty"`
+	Subscriptions []Subscription             `json:"subscriptions,omitempty"`
+	Xcap          []xcapEntry                `json:"xcap,omitempty"`
+}
+
+// xcapEntry is a document with what was derived from it.
+type xcapEntry struct {
+	AUID, XUI, Doc string
+	XcapDoc
+	Contacts []Contact  `json:"contacts,omitempty"`
+	Rules    *PresRules `json:"rules,omitempty"`
 }
 
 // Snapshot returns a point-in-time copy that can be written out later
@@ -37,6 +50,7 @@ func (s *State) Snapshot() *Image {
 	for aor, list := range s.bindings {
 		img.Bindings[aor] = copyBindings(list)
 	}
+	s.snapshotPresence(img)
 	return &Image{snap: img}
 }
 
@@ -82,10 +96,14 @@ func (s *State) Restore(r io.Reader) error {
 		dedup.add(id)
 	}
 	s.mu.Lock()
+	s.reset()
 	s.users, s.bindings, s.nBindings = users, bindings, n
 	s.meta, s.dedup, s.lastIndex = img.Meta, dedup, img.LastIndex
+	s.restorePresence(&img)
+	s.pending = s.pending[:0]
 	s.mu.Unlock()
-	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged}})
+	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
+		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}})
 	return nil
 }
 

@@ -25,18 +25,31 @@ const (
 	UsersChanged ChangeKind = iota + 1
 	BindingsChanged
 	MetaChanged
+	PresenceChanged      // publications or calendar of AOR
+	SubscriptionsChanged // subscriptions to AOR (a resource)
+	ContactsChanged      // AOR's contact list
+	RulesChanged         // AOR's presence authorization rules
 )
 
 // State is the replicated state. The zero value is not usable; call New.
 type State struct {
-	mu        sync.RWMutex
-	users     map[string]*User      // by AOR
-	bindings  map[string][]*Binding // by AOR
-	meta      Meta
-	dedup     dedupRing
-	lastIndex uint64
-	nBindings int
-	pending   []Change // changes of the command being applied
+	mu       sync.RWMutex
+	users    map[string]*User      // by AOR
+	bindings map[string][]*Binding // by AOR
+	meta     Meta
+	dedup    dedupRing
+
+	pubs         map[string][]*Publication           // by AOR
+	calendar     map[string][]CalendarEntry          // by AOR
+	subs         map[string]*Subscription            // by dialog id
+	subsByTarget map[string]map[string]*Subscription // resource -> id -> sub
+	xcap         map[string]*XcapDoc                 // by XcapKey
+	contacts     map[string][]Contact                // owner AOR -> contact list
+	contactOf    map[string]map[string]bool          // target AOR -> owners
+	rules        map[string]PresRules                // owner AOR -> rules
+	lastIndex    uint64
+	nBindings    int
+	pending      []Change // changes of the command being applied
 
 	obsMu     sync.RWMutex
 	observers []func([]Change)
@@ -51,11 +64,24 @@ type Meta struct {
 
 // New returns an empty state.
 func New() *State {
-	return &State{
-		users:    make(map[string]*User),
-		bindings: make(map[string][]*Binding),
-		dedup:    newDedupRing(dedupWindow),
-	}
+	s := &State{dedup: newDedupRing(dedupWindow)}
+	s.reset()
+	return s
+}
+
+// reset empties every table (New and Restore).
+func (s *State) reset() {
+	s.users = make(map[string]*User)
+	s.bindings = make(map[string][]*Binding)
+	s.nBindings = 0
+	s.pubs = make(map[string][]*Publication)
+	s.calendar = make(map[string][]CalendarEntry)
+	s.subs = make(map[string]*Subscription)
+	s.subsByTarget = make(map[string]map[string]*Subscription)
+	s.xcap = make(map[string]*XcapDoc)
+	s.contacts = make(map[string][]Contact)
+	s.contactOf = make(map[string]map[string]bool)
+	s.rules = make(map[string]PresRules)
 }
 
 // Observe registers f to be called after each applied batch with what it
