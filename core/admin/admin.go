@@ -36,6 +36,7 @@ type Config struct {
 	// Registry is served at /metrics; the API adds its own request
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
+	Presence Presence         // presence agent; nil leaves out the presence routes
 	Logger   *slog.Logger     // scoped by the caller (component=admin)
 	Now      func() time.Time // clock for expires_in; nil means time.Now
 }
@@ -105,6 +106,7 @@ func (s *server) routes() {
 	s.mux.Handle("POST /v1/users/import", s.h(s.importUsers))
 	s.mux.Handle("GET /v1/bindings", s.h(s.listBindings))
 	s.mux.Handle("GET /v1/cluster", s.h(s.cluster))
+	s.presenceRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON

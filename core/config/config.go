@@ -40,6 +40,7 @@ type Config struct {
 	TLSCert          string        `key:"tls-cert" help:"PEM certificate chain file for tls:// and wss:// listeners (required, with tls-key, when such a listener exists)"`
 	TLSKey           string        `key:"tls-key" help:"PEM private key file matching tls-cert (required, with tls-cert, when a tls:// or wss:// listener exists)"`
 	AdminListen      string        `key:"admin-listen" help:"host:port of the admin HTTP API (empty host = all interfaces, port 0 = any free port)"`
+	XCAPListen       string        `key:"xcap-listen" help:"host:port of the XCAP server (RFC 4825) clients use for contact lists and presence rules, with SIP digest credentials (empty = off)"`
 	AdminToken       string        `key:"admin-token" help:"bearer token for the admin API (empty = parleyd generates one into <data-dir>/admin-token)"`
 	RaftListen       string        `key:"raft-listen" help:"host:port for Raft traffic; the other members must reach this node at that address, so the host cannot be empty, 0.0.0.0 or ::"`
 	Bootstrap        bool          `key:"bootstrap" help:"bootstrap a new cluster with this node as its first member (a fresh node with an empty join bootstraps itself anyway)"`
@@ -66,6 +67,7 @@ func Default() Config {
 		Domains:          []string{"localhost"},
 		SIPListen:        []string{"udp://127.0.0.1:5060", "tcp://127.0.0.1:5060"},
 		AdminListen:      "127.0.0.1:8060",
+		XCAPListen:       "127.0.0.1:8062",
 		RaftListen:       "127.0.0.1:7060",
 		Role:             "home",
 		LogFormat:        "text",

@@ -518,6 +518,8 @@ pprof-listen: 127.0.0.1:6060
 		errKeys: keys("raft-listen")},
 	{name: "raft-listen garbage", args: []string{"--raft-listen=raft"}, shouldErr: true, errKeys: keys("raft-listen")},
 	{name: "pprof-listen bad", args: []string{"--pprof-listen=6060"}, shouldErr: true, errKeys: keys("pprof-listen")},
+	{name: "xcap-listen bad", args: []string{"--xcap-listen=8062"}, shouldErr: true, errKeys: keys("xcap-listen")},
+	{name: "xcap off", args: []string{"--xcap-listen="}},
 	{name: "digest-algorithms unknown", args: []string{"--digest-algorithms=SHA-512"}, shouldErr: true, errKeys: keys("digest-algorithms")},
 	{name: "digest-algorithms lower case", args: []string{"--digest-algorithms=sha-256,md5"}},
 	{name: "join not http", args: []string{"--join=ftp://10.0.0.1:8060"}, shouldErr: true, errKeys: keys("join")},
@@ -621,6 +623,7 @@ func TestEverySource(t *testing.T) {
 		"max-tx-per-conn":   {flag: "7"},
 		"sip-timeout":       {flag: "10s"},
 		"pprof-listen":      {flag: "127.0.0.1:6060", yaml: "'127.0.0.1:6060'"},
+		"xcap-listen":       {flag: "127.0.0.1:9062", yaml: "'127.0.0.1:9062'"},
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
 	// needs the other.
@@ -726,7 +729,7 @@ func TestKeys(t *testing.T) {
 		"tls-key": "", "admin-listen": "127.0.0.1:8060", "admin-token": "", "raft-listen": "127.0.0.1:7060",
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
-		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "",
+		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

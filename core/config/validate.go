@@ -298,6 +298,11 @@ func (c Config) Validate() error {
 	} else if h, _, _ := net.SplitHostPort(c.RaftListen); isUnspecified(h) {
 		bad("raft-listen", "%q: other members cannot reach this node at an unspecified address; use a routable IP or host name", c.RaftListen)
 	}
+	if c.XCAPListen != "" {
+		if err := checkHostPort(c.XCAPListen, true); err != nil {
+			bad("xcap-listen", "%v", err)
+		}
+	}
 	if c.PprofListen != "" {
 		if err := checkHostPort(c.PprofListen, true); err != nil {
 			bad("pprof-listen", "%v", err)

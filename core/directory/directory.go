@@ -164,3 +164,16 @@ func (d *Directory) List() []state.User { return d.st.Users() }
 
 // Count returns the number of users.
 func (d *Directory) Count() int { return d.st.UserCount() }
+
+// HA1 returns the stored digest hash of an enabled user for the
+// algorithm: the auth.Lookup the SIP pipeline and the XCAP server use.
+func (d *Directory) HA1(username, realm string, alg auth.Algorithm) (string, bool) {
+	u, ok := d.st.User(username + "@" + strings.ToLower(realm))
+	if !ok || !u.Enabled {
+		return "", false
+	}
+	if alg == auth.SHA256 {
+		return u.HA1SHA256, u.HA1SHA256 != ""
+	}
+	return u.HA1MD5, u.HA1MD5 != ""
+}

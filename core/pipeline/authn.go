@@ -33,7 +33,7 @@ func (p *Pipeline) authenticate(c *call) bool {
 		RequestURI: c.req.Recipient.String(),
 		Header:     p.credentialsFor(c.req, hdrName, realm),
 		IsOwnURI:   p.isOwnURI,
-	}, p.lookup)
+	}, p.cfg.Lookup)
 	challenge := func(stale bool) {
 		hdrs := make([]sip.Header, 0, 2)
 		for _, v := range a.Challenges(realm, stale) {
@@ -113,18 +113,6 @@ func (p *Pipeline) credentialsFor(req *sip.Request, name, realm string) string {
 		vals[i] = h.Value()
 	}
 	return auth.SelectCredentials(vals, realm)
-}
-
-// lookup gives the authenticator a user's stored HA1.
-func (p *Pipeline) lookup(username, realm string, alg auth.Algorithm) (string, bool) {
-	u, ok := p.cfg.State.User(username + "@" + strings.ToLower(realm))
-	if !ok || !u.Enabled {
-		return "", false
-	}
-	if alg == auth.SHA256 {
-		return u.HA1SHA256, u.HA1SHA256 != ""
-	}
-	return u.HA1MD5, u.HA1MD5 != ""
 }
 
 // realmOf is the realm for a URI: its domain when ours, else the default.

@@ -14,6 +14,7 @@ import (
 	"github.com/parley-rtc/parley/core/auth"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
+	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/siputil"
@@ -29,7 +30,9 @@ type Config struct {
 	Registrar *registrar.Registrar
 	Location  *location.Service
 	Proxy     *proxy.Proxy
+	Presence  *presence.Agent
 	Throttle  *auth.Throttle
+	Lookup    auth.Lookup // stored HA1 of enabled users (directory.HA1)
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
 	// MaxTxPerConn bounds outstanding server transactions per client
@@ -57,9 +60,12 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 	return p
 }
 
-// SetProxy sets the proxy core (created after the pipeline because it
-// needs the pipeline's secret).
-func (p *Pipeline) SetProxy(px *proxy.Proxy) { p.cfg.Proxy = px }
+// SetProxy sets the proxy core and the presence agent (created after the
+// pipeline because the proxy needs the pipeline's secret). Call it before
+// any listener serves.
+func (p *Pipeline) SetProxy(px *proxy.Proxy, pa *presence.Agent) {
+	p.cfg.Proxy, p.cfg.Presence = px, pa
+}
 
 // SetSecret installs the cluster secret that keys nonces and dialog tokens.
 func (p *Pipeline) SetSecret(secret []byte, cfg auth.Config) {

@@ -1,10 +1,9 @@
 package pipeline
 
 import (
-	"strings"
-
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/siputil"
@@ -25,9 +24,13 @@ func (p *Pipeline) userServices(c *call) {
 	case req.Method == sip.OPTIONS && req.Recipient.User == "" && p.isOurDomain(req.Recipient.Host, req.Recipient.Port):
 		p.respond(c, 200, "OK", sip.NewHeader("Allow", allow), sip.NewHeader("Accept", "application/sdp, text/plain"))
 		return
-	case (req.Method == sip.PUBLISH || req.Method == sip.SUBSCRIBE) && isPresenceEvent(req):
-		// No presence agent on this node yet: RFC 6665 section 7.2.2.
-		p.respond(c, 489, "Bad Event", sip.NewHeader("Allow-Events", "message-summary"))
+	case presence.Handles(req):
+		code := p.cfg.Presence.Handle(p.ctx, presence.Request{Req: req, Tx: c.tx, Identity: c.identity, In: c.in, Source: c.source})
+		p.cfg.Metrics.Response(code)
+		return
+	case req.Method == sip.PUBLISH:
+		// RFC 3903: an event package we do not serve.
+		p.respond(c, 489, "Bad Event", sip.NewHeader("Allow-Events", "presence, presence.winfo"))
 		return
 	}
 	if c.in.Trust == transport.Client && c.identity != "" {
@@ -115,12 +118,4 @@ func (p *Pipeline) countForward(req *sip.Request, err error) {
 		p.log.Debug("forward failed", "method", req.Method, "error", err)
 	}
 	p.cfg.Metrics.Forwarded.WithLabelValues(string(req.Method), outcome).Inc()
-}
-
-func isPresenceEvent(req *sip.Request) bool {
-	ev := strings.ToLower(siputil.HeaderValue(req, "Event"))
-	if i := strings.IndexByte(ev, ';'); i >= 0 {
-		ev = ev[:i]
-	}
-	return ev == "presence" || ev == "presence.winfo"
 }
