@@ -134,3 +134,30 @@ func (s *State) Calendar(aor string) []CalendarEntry {
 	defer s.mu.RUnlock()
 	return append([]CalendarEntry(nil), s.calendar[aor]...)
 }
+
+// PublishersOn returns the users with a publication accepted by node.
+func (s *State) PublishersOn(node string) []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []string
+	for aor, list := range s.pubs {
+		for _, p := range list {
+			if p.Node == node {
+				out = append(out, aor)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// CalendarUsers returns the users with calendar entries.
+func (s *State) CalendarUsers() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.calendar))
+	for aor := range s.calendar {
+		out = append(out, aor)
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -24,9 +25,11 @@ import (
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/transport"
+	"github.com/parley-rtc/parley/core/xcap"
 )
 
 // Run starts a node from cfg and serves until ctx ends.
@@ -41,6 +44,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	// Transaction timers: B, F, H and J are 64*T1 (RFC 3261 17), so the
 	// transaction lifetime sets T1. sipgo keeps them process-wide.
 	sip.SetTimers(cfg.SIPTimeout/64, 4*time.Second, 5*time.Second)
+	// Messages over 1300 bytes still go down a UDP flow, fragmented by IP:
+	// a client registered over UDP (often behind NAT) cannot be reached
+	// over a new TCP connection as RFC 3261 18.1.1 would have it, and list
+	// NOTIFYs (RFC 4662) easily exceed that size.
+	sip.UDPMTUSize = udpMaxMessage + 200
 	if cfg.PprofListen != "" {
 		if err := startPprof(ctx, cfg.PprofListen, log); err != nil {
 			return err
@@ -66,16 +74,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		func() float64 { return float64(st.BindingCount()) },
 		func() float64 { return float64(loc.PendingRefreshes()) },
 	)
-	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m)
+	dir := directory.New(st, rn, cfg.Domains)
+	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m, dir)
 	if err != nil {
 		return err
 	}
 	defer sipNode.close()
 
-	dir := directory.New(st, rn, cfg.Domains)
 	ready := readiness{rn: rn, p: sipNode.pipe}
-	httpSrv, err := startAdmin(cfg.AdminListen, admin.NewHandler(admin.Config{
-		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry,
+	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
+		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence,
 		Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
@@ -94,12 +102,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	for i, a := range cfg.DigestAlgorithms {
 		algs[i] = auth.Algorithm(a)
 	}
-	sipNode.pipe.SetSecret(st.Secret(), auth.Config{NonceLifetime: cfg.NonceLifetime, Algorithms: algs})
+	authCfg := auth.Config{Secret: st.Secret(), NonceLifetime: cfg.NonceLifetime, Algorithms: algs}
+	sipNode.pipe.SetSecret(st.Secret(), authCfg)
+	if cfg.XCAPListen != "" {
+		xs, err := startHTTP("xcap", cfg.XCAPListen, xcap.NewHandler(xcap.Config{
+			Store: presence.NewXcapStore(st, rn), Auth: auth.NewAuthenticator(authCfg), Lookup: dir.HA1,
+			Realm: realmOf(cfg.Domains), Logger: log.With("component", "xcap"),
+		}), log)
+		if err != nil {
+			return err
+		}
+		defer xs.Close()
+	}
 	locDone := make(chan struct{})
 	go func() {
 		defer close(locDone)
 		loc.Run(ctx, cfg.RefreshInterval)
 	}()
+	go sipNode.presence.Run(ctx)
 	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
@@ -109,11 +129,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	return nil
 }
 
+// udpMaxMessage is the largest message parleyd sends over UDP: the
+// largest IPv4 datagram payload.
+const udpMaxMessage = 65507
+
 // sipNode is the SIP side of a node.
 type sipNode struct {
-	ua   *sipgo.UserAgent
-	ls   *transport.Set
-	pipe *pipeline.Pipeline
+	ua       *sipgo.UserAgent
+	ls       *transport.Set
+	pipe     *pipeline.Pipeline
+	presence *presence.Agent
 }
 
 func (s *sipNode) close() {
@@ -124,7 +149,7 @@ func (s *sipNode) close() {
 	}
 }
 
-func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics) (*sipNode, error) {
+func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
 	ua, err := sipgo.NewUA(
@@ -158,11 +183,15 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Metrics: m, Logger: log.With("component", "pipeline"),
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
-	s.pipe.SetProxy(px)
+	s.presence = presence.New(presence.Config{
+		Node: cfg.NodeID, Domains: cfg.Domains, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires,
+		Logger: log.With("component", "presence"),
+	}, st, rn, loc, px, ls)
+	s.pipe.SetProxy(px, s.presence)
 	pxRef.Store(px)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
 		sip.SUBSCRIBE, sip.NOTIFY, sip.REFER, sip.INFO, sip.MESSAGE, sip.PRACK, sip.UPDATE, sip.PUBLISH} {
@@ -200,19 +229,35 @@ func listenerSpecs(cfg config.Config) ([]transport.Spec, *tls.Config, error) {
 	return specs, tlsConf, nil
 }
 
-func startAdmin(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+// startHTTP serves h on addr in the background.
+func startHTTP(name, addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("node: admin listen %s: %w", addr, err)
+		return nil, fmt.Errorf("node: %s listen %s: %w", name, addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("admin server stopped", "error", err)
+			log.Error("http server stopped", "server", name, "error", err)
 		}
 	}()
-	log.Info("admin api listening", "addr", ln.Addr().String())
+	log.Info("http server listening", "server", name, "addr", ln.Addr().String())
 	return srv, nil
+}
+
+// realmOf gives an XCAP user's realm: the domain of its XUI when ours,
+// else the default domain.
+func realmOf(domains []string) func(xui string) string {
+	return func(xui string) string {
+		aor := state.OwnerOf(xui)
+		d := strings.ToLower(aor[strings.LastIndexByte(aor, '@')+1:])
+		for _, ours := range domains {
+			if d == ours {
+				return d
+			}
+		}
+		return domains[0]
+	}
 }
 
 // readiness is ready when raft is and the pipeline has the secret.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/core/logging"
 )
 
 func freePort(t *testing.T) int {
@@ -56,6 +58,7 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	cfg.SIPListen = []string{fmt.Sprintf("udp://127.0.0.1:%d", sipPort), fmt.Sprintf("tcp://127.0.0.1:%d", sipPort)}
 	cfg.AdminListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg.XCAPListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.AdminToken = "test-token"
 	cfg.RefreshInterval = 200 * time.Millisecond
 	if tweak != nil {
@@ -66,7 +69,11 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, cancel: cancel, done: make(chan error, 1)}
-	go func() { n.done <- Run(ctx, cfg, slog.New(slog.DiscardHandler)) }()
+	log := slog.New(slog.DiscardHandler)
+	if lv := os.Getenv("PARLEY_TEST_LOG"); lv != "" { // e.g. PARLEY_TEST_LOG=debug go test -run X -v
+		log, _ = logging.New(os.Stderr, "text", lv)
+	}
+	go func() { n.done <- Run(ctx, cfg, log) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -110,10 +117,11 @@ func (n *testNode) addUser(t *testing.T, name, pw string) {
 
 // ua is a sipgo user agent listening on its own UDP port.
 type ua struct {
-	client  *sipgo.Client
-	port    int
-	got     chan *sip.Request
-	cancels chan *sip.Request
+	client   *sipgo.Client
+	port     int
+	got      chan *sip.Request
+	cancels  chan *sip.Request
+	notifies chan *sip.Request
 }
 
 func newUA(t *testing.T, name string) *ua {
@@ -128,7 +136,11 @@ func newUA(t *testing.T, name string) *ua {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ua{port: port, got: make(chan *sip.Request, 4), cancels: make(chan *sip.Request, 4)}
+	a := &ua{port: port, got: make(chan *sip.Request, 4), cancels: make(chan *sip.Request, 4), notifies: make(chan *sip.Request, 64)}
+	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
+		a.notifies <- req
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
 	// INVITEs ring until the caller gives up: sipgo answers the CANCEL
 	// with 200 and the INVITE with 487.
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
@@ -228,4 +240,21 @@ func tagParams() sip.HeaderParams {
 	p := sip.NewParams()
 	p.Add("tag", sip.GenerateTagN(8))
 	return p
+}
+
+// blockWatcher puts watcher on user's block list through the admin API.
+func (n *testNode) blockWatcher(t *testing.T, user, watcher string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string][]string{"block": {watcher}})
+	req, _ := http.NewRequest("PUT", n.admin+"/v1/users/"+user+"/rules", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 {
+		t.Fatalf("block %s for %s: %d", watcher, user, res.StatusCode)
+	}
 }

@@ -1,0 +1,93 @@
+package presence
+
+import (
+	"sync"
+	"time"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/presdoc"
+)
+
+// parsed caches parsed publications by ETag (an ETag names one body).
+var parsed sync.Map // etag -> *presdoc.Document
+
+// Level returns a user's composed availability and PIDF document: every
+// live publication aggregated, then the automatic rules (no registered
+// endpoint: offline; a calendar entry now: in a meeting). A registered
+// user who never published is online.
+func (a *Agent) Level(aor string) (presdoc.Availability, []byte) {
+	nowS := a.now().Unix()
+	var pubs []presdoc.Publication
+	for _, p := range a.st.Publications(aor) {
+		if p.Expires <= nowS {
+			continue
+		}
+		doc, ok := parsed.Load(p.ETag)
+		if !ok {
+			d, err := presdoc.Parse(p.Body)
+			if err != nil {
+				continue
+			}
+			parsed.Store(p.ETag, d)
+			doc = d
+		}
+		pubs = append(pubs, presdoc.Publication{ETag: p.ETag, Doc: doc.(*presdoc.Document), Updated: time.Unix(0, p.Updated), Manual: p.Manual})
+	}
+	registered := len(a.loc.Current(aor)) > 0
+	level, doc := presdoc.Aggregate(pubs)
+	if len(pubs) == 0 && registered {
+		level = presdoc.Online
+	}
+	level = presdoc.Override(level, a.inMeeting(aor, nowS), !registered)
+	note := ""
+	if len(doc.Notes) > 0 {
+		note = doc.Notes[0] // Compose replaces it if it names another level
+	}
+	return level, presdoc.Compose("pres:"+aor, level, doc.Tuples, note)
+}
+
+func (a *Agent) inMeeting(aor string, nowS int64) bool {
+	for _, e := range a.st.Calendar(aor) {
+		if e.From <= nowS && nowS < e.To {
+			return true
+		}
+	}
+	return false
+}
+
+// body is the NOTIFY payload of sub.
+func (a *Agent) body(sub state.Subscription) (string, []byte) {
+	if sub.List {
+		return a.listBody(sub)
+	}
+	if sub.Event == EventWinfo {
+		return "application/watcherinfo+xml", presdoc.ComposeWatcherInfo("sip:"+sub.Target, a.winfoVersion(sub), true, a.watchers(sub.Target))
+	}
+	if a.authorize(sub.Watcher, sub.Target) == block {
+		return pidfType, presdoc.Compose("pres:"+sub.Target, presdoc.Offline, nil, "")
+	}
+	_, doc := a.Level(sub.Target)
+	return pidfType, doc
+}
+
+// watchers lists the presence subscriptions to target for watcher info.
+func (a *Agent) watchers(target string) []presdoc.Watcher {
+	var out []presdoc.Watcher
+	nowS := a.now().Unix()
+	for _, s := range a.st.SubscriptionsTo(target) {
+		if s.Event != EventPresence {
+			continue
+		}
+		out = append(out, presdoc.Watcher{
+			ID: s.ID, URI: "sip:" + s.Watcher, Status: s.Status, Event: "subscribe",
+			DurationSubscribed: int(nowS - s.Created/1e9),
+		})
+	}
+	return out
+}
+
+// winfoVersion numbers watcher-info documents like NOTIFY CSeqs: always
+// growing within the subscription, across restarts too.
+func (a *Agent) winfoVersion(sub state.Subscription) int {
+	return int(a.nextCSeq(state.Subscription{ID: sub.ID + "#winfo", Created: sub.Created}))
+}

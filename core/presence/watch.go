@@ -1,0 +1,185 @@
+package presence
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parley-rtc/parley/cluster/state"
+)
+
+// fanout bounds the NOTIFYs in flight from one node.
+const fanout = 256
+
+// observe runs on the apply path: it only records which resources need
+// their watchers notified and wakes the notifier.
+func (a *Agent) observe(changes []state.Change) {
+	var owners []string // whose contact lists show a changed user
+	for _, c := range changes {
+		switch c.Kind {
+		case state.PresenceChanged, state.BindingsChanged, state.RulesChanged:
+			owners = append(owners, a.st.ContactOf(c.AOR)...)
+		case state.ContactsChanged:
+			owners = append(owners, c.AOR)
+		}
+	}
+	a.mu.Lock()
+	for _, c := range changes {
+		switch c.Kind {
+		case state.PresenceChanged, state.BindingsChanged, state.RulesChanged:
+			if c.AOR != "" {
+				a.dirty[c.AOR] = true
+			}
+		case state.SubscriptionsChanged:
+			if c.AOR != "" {
+				a.dirty["winfo:"+c.AOR] = true
+			}
+		}
+	}
+	for _, o := range owners {
+		a.dirty["list:"+o] = true
+	}
+	a.mu.Unlock()
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends NOTIFYs for changed resources and sweeps expired publications
+// and subscriptions until ctx ends.
+func (a *Agent) Run(ctx context.Context) {
+	sweep := time.NewTicker(time.Second)
+	defer sweep.Stop()
+	cal := time.NewTicker(15 * time.Second)
+	defer cal.Stop()
+	lastCal := a.now().Unix()
+	sem := make(chan struct{}, fanout)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.kick:
+			a.flush(ctx, sem, &wg)
+		case <-sweep.C:
+			a.sweep(ctx)
+		case <-cal.C:
+			now := a.now().Unix()
+			a.calendarTurns(lastCal, now)
+			lastCal = now
+			a.flush(ctx, sem, &wg)
+		}
+	}
+}
+
+// flush notifies the watchers, homed on this node, of every dirty resource.
+func (a *Agent) flush(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) {
+	a.mu.Lock()
+	dirty := a.dirty
+	a.dirty = make(map[string]bool)
+	a.mu.Unlock()
+	for key := range dirty {
+		if owner, ok := strings.CutPrefix(key, "list:"); ok {
+			for _, sub := range a.st.SubscriptionsOf(a.cfg.Node) {
+				if sub.List && sub.Watcher == owner {
+					a.spawn(ctx, sem, wg, sub)
+				}
+			}
+			continue
+		}
+		target := key
+		winfo := len(key) > 6 && key[:6] == "winfo:"
+		if winfo {
+			target = key[6:]
+		}
+		for _, sub := range a.st.SubscriptionsTo(target) {
+			if sub.Home != a.cfg.Node || (sub.Event == EventWinfo) != winfo {
+				continue
+			}
+			if !winfo {
+				sub = a.promote(ctx, sub)
+			}
+			a.spawn(ctx, sem, wg, sub)
+		}
+	}
+}
+
+// spawn sends one NOTIFY in the background, at most fanout at a time.
+func (a *Agent) spawn(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup, sub state.Subscription) {
+	sem <- struct{}{}
+	wg.Add(1)
+	go func() {
+		defer func() { <-sem; wg.Done() }()
+		a.notify(ctx, sub, "")
+	}()
+}
+
+// promote activates a pending subscription its presentity now allows.
+func (a *Agent) promote(ctx context.Context, sub state.Subscription) state.Subscription {
+	if sub.Status != "pending" || a.authorize(sub.Watcher, sub.Target) == pending {
+		return sub
+	}
+	sub.Status = "active"
+	if _, err := a.w.Write(ctx, state.CmdSubscriptionPut, state.SubscriptionPut{Sub: sub}); err != nil {
+		a.log.Warn("subscription not activated", "sub", sub.ID, "error", err)
+	}
+	return sub
+}
+
+// sweep ends expired subscriptions homed here (final NOTIFY with
+// reason=timeout) and removes this node's expired publications.
+func (a *Agent) sweep(ctx context.Context) {
+	nowS := a.now().Unix()
+	var ids []string
+	for _, sub := range a.st.SubscriptionsOf(a.cfg.Node) {
+		if sub.Expires <= nowS {
+			ids = append(ids, sub.ID)
+			go a.notify(context.WithoutCancel(ctx), sub, "timeout")
+		}
+	}
+	if len(ids) > 0 {
+		if _, err := a.w.Write(ctx, state.CmdSubscriptionDelete, state.SubscriptionDelete{IDs: ids}); err != nil {
+			a.log.Warn("expired subscriptions not removed", "count", len(ids), "error", err)
+		}
+	}
+	for _, aor := range a.st.PublishersOn(a.cfg.Node) {
+		for _, p := range a.st.Publications(aor) {
+			if p.Node == a.cfg.Node && p.Expires <= nowS {
+				if _, err := a.w.Write(ctx, state.CmdPresencePublish, state.PresencePublish{AOR: aor, PrevETag: p.ETag, Remove: true}); err != nil {
+					a.log.Debug("expired publication not removed", "aor", aor, "error", err)
+				}
+				parsed.Delete(p.ETag)
+			}
+		}
+	}
+	a.mu.Lock()
+	for id := range a.cseq {
+		if _, ok := a.st.Subscription(trimWinfo(id)); !ok {
+			delete(a.cseq, id)
+		}
+	}
+	a.mu.Unlock()
+}
+
+// calendarTurns marks users whose calendar entry began or ended in (from, to].
+func (a *Agent) calendarTurns(from, to int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, aor := range a.st.CalendarUsers() {
+		for _, e := range a.st.Calendar(aor) {
+			if (e.From > from && e.From <= to) || (e.To > from && e.To <= to) {
+				a.dirty[aor] = true
+			}
+		}
+	}
+}
+
+func trimWinfo(id string) string {
+	if n := len(id) - len("#winfo"); n > 0 && id[n:] == "#winfo" {
+		return id[:n]
+	}
+	return id
+}
