@@ -39,6 +39,7 @@ func freePort(t *testing.T) int {
 
 type testNode struct {
 	sip, admin string
+	xcap       string // base URL of the XCAP server
 	cancel     context.CancelFunc
 	done       chan error
 }
@@ -59,6 +60,7 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	cfg.AdminListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	cfg.XCAPListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	xcapURL := "http://" + cfg.XCAPListen
 	cfg.AdminToken = "test-token"
 	cfg.RefreshInterval = 200 * time.Millisecond
 	if tweak != nil {
@@ -68,7 +70,7 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, cancel: cancel, done: make(chan error, 1)}
+	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, xcap: xcapURL, cancel: cancel, done: make(chan error, 1)}
 	log := slog.New(slog.DiscardHandler)
 	if lv := os.Getenv("PARLEY_TEST_LOG"); lv != "" { // e.g. PARLEY_TEST_LOG=debug go test -run X -v
 		log, _ = logging.New(os.Stderr, "text", lv)
