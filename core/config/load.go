@@ -102,25 +102,23 @@ func Load(args []string, env []string, usageOut io.Writer) (Config, error) {
 
 // normalize puts case-insensitive values into their canonical form.
 func (c *Config) normalize() {
-	doms := make([]string, 0, len(c.Domains))
-	for _, d := range c.Domains {
-		d = strings.ToLower(d)
-		if !slices.Contains(doms, d) {
-			doms = append(doms, d)
-		}
-	}
-	c.Domains = doms
-	algs := make([]string, 0, len(c.DigestAlgorithms))
-	for _, a := range c.DigestAlgorithms {
-		a = strings.ToUpper(a)
-		if !slices.Contains(algs, a) {
-			algs = append(algs, a)
-		}
-	}
-	c.DigestAlgorithms = algs
+	c.Domains = canonicalSet(c.Domains, strings.ToLower)
+	c.DigestAlgorithms = canonicalSet(c.DigestAlgorithms, strings.ToUpper)
 	c.Role = strings.ToLower(c.Role)
 	c.LogFormat = strings.ToLower(c.LogFormat)
 	c.LogLevel = strings.ToLower(c.LogLevel)
+}
+
+// canonicalSet maps each value to its canonical form and drops repeats,
+// keeping the first occurrence's position.
+func canonicalSet(list []string, canon func(string) string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if v = canon(v); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // parseEnv returns the non-empty PARLEY_* variables of env; the first

@@ -101,10 +101,11 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	return nil
 }
 
-func (n *testNode) addUser(t *testing.T, name, pw string) {
+// adminCall sends one admin API request with a JSON body and checks the status.
+func (n *testNode) adminCall(t *testing.T, method, path string, body any, want int) {
 	t.Helper()
-	body, _ := json.Marshal(map[string]string{"username": name, "password": pw})
-	req, _ := http.NewRequest("POST", n.admin+"/v1/users", bytes.NewReader(body))
+	data, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, n.admin+path, bytes.NewReader(data))
 	req.Header.Set("Authorization", "Bearer test-token")
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
@@ -112,9 +113,14 @@ func (n *testNode) addUser(t *testing.T, name, pw string) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != 201 {
-		t.Fatalf("add user %s: %d", name, res.StatusCode)
+	if res.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d", method, path, res.StatusCode, want)
 	}
+}
+
+func (n *testNode) addUser(t *testing.T, name, pw string) {
+	t.Helper()
+	n.adminCall(t, "POST", "/v1/users", map[string]string{"username": name, "password": pw}, 201)
 }
 
 // ua is a sipgo user agent listening on its own UDP port.
@@ -247,16 +253,5 @@ func tagParams() sip.HeaderParams {
 // blockWatcher puts watcher on user's block list through the admin API.
 func (n *testNode) blockWatcher(t *testing.T, user, watcher string) {
 	t.Helper()
-	body, _ := json.Marshal(map[string][]string{"block": {watcher}})
-	req, _ := http.NewRequest("PUT", n.admin+"/v1/users/"+user+"/rules", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer test-token")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 204 {
-		t.Fatalf("block %s for %s: %d", watcher, user, res.StatusCode)
-	}
+	n.adminCall(t, "PUT", "/v1/users/"+user+"/rules", map[string][]string{"block": {watcher}}, 204)
 }

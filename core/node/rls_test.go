@@ -1,9 +1,6 @@
 package node
 
 import (
-	"bytes"
-	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -12,18 +9,7 @@ import (
 
 func (n *testNode) putContacts(t *testing.T, user string, contacts []map[string]any) {
 	t.Helper()
-	body, _ := json.Marshal(contacts)
-	req, _ := http.NewRequest("PUT", n.admin+"/v1/users/"+user+"/contacts", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer test-token")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 204 {
-		t.Fatalf("put contacts: %d", res.StatusCode)
-	}
+	n.adminCall(t, "PUT", "/v1/users/"+user+"/contacts", contacts, 204)
 }
 
 func (a *ua) subscribeList(t *testing.T, n *testNode, user, pw, list string, eventlist bool) *sip.Response {
