@@ -89,3 +89,26 @@ func TestSubscriptionsAndXcapIndexes(t *testing.T) {
 		t.Fatal("deleted subscription still indexed")
 	}
 }
+
+func TestRoutes(t *testing.T) {
+	s := New()
+	if err, _ := s.Apply(1, mustEncode(t, CmdRoutePut, "r0", 1, RoutePut{Route: Route{ID: "x", Match: "phone:12a", NextHop: "sip:gw"}})).(error); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad match accepted: %v", err)
+	}
+	s.Apply(2, mustEncode(t, CmdRoutePut, "r1", 2, RoutePut{Route: Route{ID: "b", Match: "phone:+1", NextHop: "sip:gw2", Priority: 20}}))
+	s.Apply(3, mustEncode(t, CmdRoutePut, "r2", 3, RoutePut{Route: Route{ID: "a", Match: "phone:+1", NextHop: "sip:gw1", Priority: 10, Trusted: true}}))
+	if rs := s.Routes(); len(rs) != 2 || rs[0].ID != "a" {
+		t.Fatalf("routes %+v", rs)
+	}
+	var buf bytes.Buffer
+	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if err := r.Restore(&buf); err != nil || len(r.Routes()) != 2 {
+		t.Fatalf("routes after restore: %v %v", r.Routes(), err)
+	}
+	if err, _ := s.Apply(4, mustEncode(t, CmdRouteDelete, "r3", 4, RouteDelete{ID: "zz"})).(error); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete unknown: %v", err)
+	}
+}

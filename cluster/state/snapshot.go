@@ -21,6 +21,7 @@ type snapshot struct {
 	Calendar      map[string][]CalendarEntry `json:"calendar,omitempty"`
 	Subscriptions []Subscription             `json:"subscriptions,omitempty"`
 	Xcap          []xcapEntry                `json:"xcap,omitempty"`
+	Routes        []Route                    `json:"routes,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -103,7 +104,7 @@ func (s *State) Restore(r io.Reader) error {
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
-		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}})
+		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}})
 	return nil
 }
 

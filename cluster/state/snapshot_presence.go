@@ -2,7 +2,8 @@ package state
 
 import "strings"
 
-// snapshotPresence copies the presence tables into img (read lock held).
+// snapshotPresence copies the presence tables and static routes into img
+// (read lock held).
 func (s *State) snapshotPresence(img *snapshot) {
 	img.Publications = make(map[string][]Publication, len(s.pubs))
 	for aor, list := range s.pubs {
@@ -16,6 +17,9 @@ func (s *State) snapshotPresence(img *snapshot) {
 	}
 	for _, sub := range s.subs {
 		img.Subscriptions = append(img.Subscriptions, *sub)
+	}
+	for _, r := range s.routes {
+		img.Routes = append(img.Routes, *r)
 	}
 	for key, d := range s.xcap {
 		parts := strings.SplitN(key, "\x00", 3)
@@ -44,6 +48,10 @@ func (s *State) restorePresence(img *snapshot) {
 	}
 	for aor, es := range img.Calendar {
 		s.calendar[aor] = es
+	}
+	for i := range img.Routes {
+		r := img.Routes[i]
+		s.routes[r.ID] = &r
 	}
 	for i := range img.Subscriptions {
 		sub := img.Subscriptions[i]

@@ -29,6 +29,7 @@ const (
 	SubscriptionsChanged // subscriptions to AOR (a resource)
 	ContactsChanged      // AOR's contact list
 	RulesChanged         // AOR's presence authorization rules
+	RoutesChanged        // the static routing table
 )
 
 // State is the replicated state. The zero value is not usable; call New.
@@ -47,6 +48,7 @@ type State struct {
 	contacts     map[string][]Contact                // owner AOR -> contact list
 	contactOf    map[string]map[string]bool          // target AOR -> owners
 	rules        map[string]PresRules                // owner AOR -> rules
+	routes       map[string]*Route                   // static routes by ID
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -82,6 +84,7 @@ func (s *State) reset() {
 	s.contacts = make(map[string][]Contact)
 	s.contactOf = make(map[string]map[string]bool)
 	s.rules = make(map[string]PresRules)
+	s.routes = make(map[string]*Route)
 }
 
 // Observe registers f to be called after each applied batch with what it

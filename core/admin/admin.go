@@ -37,6 +37,7 @@ type Config struct {
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
 	Presence Presence         // presence agent; nil leaves out the presence routes
+	Writer   state.Writer     // replicated writes (static routes); nil leaves out /v1/routes
 	Logger   *slog.Logger     // scoped by the caller (component=admin)
 	Now      func() time.Time // clock for expires_in; nil means time.Now
 }
@@ -107,6 +108,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /v1/bindings", s.h(s.listBindings))
 	s.mux.Handle("GET /v1/cluster", s.h(s.cluster))
 	s.presenceRoutes()
+	s.routeRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON

@@ -28,6 +28,7 @@ import (
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
 	"github.com/parley-rtc/parley/core/xcap"
 )
@@ -83,7 +84,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
-		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence,
+		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn,
 		Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
@@ -183,8 +184,9 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
-		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Metrics: m, Logger: log.With("component", "pipeline"),
-		MaxTxPerConn: cfg.MaxTxPerConn,
+		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Routes: staticroute.New(st),
+		Metrics: m, Logger: log.With("component", "pipeline"),
+		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{

@@ -205,7 +205,14 @@ func (a *ua) register(t *testing.T, n *testNode, user, pw string) *sip.Response 
 }
 
 func (a *ua) message(t *testing.T, n *testNode, from, to, pw string) *sip.Response {
-	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: to, Host: "localhost"})
+	var u sip.Uri
+	if err := sip.ParseUri("sip:"+to+"@localhost", &u); err != nil {
+		t.Fatal(err)
+	}
+	if i := len(to) - len(";user=phone"); i > 0 && to[i:] == ";user=phone" { // a number
+		_ = sip.ParseUri("sip:"+to[:i]+"@localhost;user=phone", &u)
+	}
+	req := sip.NewRequest(sip.MESSAGE, u)
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "localhost"}, Params: tagParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
 	req.SetBody([]byte("hello " + to))

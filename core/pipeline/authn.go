@@ -9,14 +9,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/auth"
-	"github.com/parley-rtc/parley/core/transport"
 )
 
 // authenticate challenges or verifies a request from a client connection;
 // false means a response was sent. Server and trusted connections pass as
 // already authenticated (their identity is what From says).
 func (p *Pipeline) authenticate(c *call) bool {
-	if c.in.Trust != transport.Client {
+	if c.trusted {
 		return true
 	}
 	register := c.req.Method == sip.REGISTER

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
 )
 
@@ -33,8 +35,12 @@ type Config struct {
 	Presence  *presence.Agent
 	Throttle  *auth.Throttle
 	Lookup    auth.Lookup // stored HA1 of enabled users (directory.HA1)
+	Routes    *staticroute.Table
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
+	// TxLifetime is the transaction lifetime (sip-timeout): how long a
+	// dropped request's transaction is kept silent.
+	TxLifetime time.Duration
 	// MaxTxPerConn bounds outstanding server transactions per client
 	// connection; the next request gets 503 with Retry-After. 0 = no limit.
 	MaxTxPerConn int
@@ -90,6 +96,10 @@ type call struct {
 	source   string // remote host:port
 	identity string // authenticated AOR
 	ownRoute bool   // a Route of ours with a valid dialog token was consumed
+	// trusted: from a server or trusted listener, or from the next hop of
+	// a trusted static route: taken as authenticated, not throttled, and
+	// trusted to give routing data.
+	trusted bool
 }
 
 // Handle is the sipgo request handler for every method.
@@ -104,7 +114,8 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.handleAck(c)
 		return
 	}
-	if c.in.Trust == transport.Client {
+	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
+	if !c.trusted {
 		conn := c.in.Network + "|" + c.source
 		if !p.limit.acquire(conn) {
 			p.cfg.Metrics.Dropped.WithLabelValues("throttled").Inc()
@@ -119,6 +130,13 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !p.validate(c) {
 		return
+	}
+	if !c.trusted && siputil.IsInitial(req) {
+		// Untrusted input: a client may not choose our next hops.
+		for req.RemoveHeader("Route") {
+		}
+		for req.RemoveHeader("Record-Route") {
+		}
 	}
 	p.consumeOwnRoutes(c)
 	if req.IsCancel() {

@@ -7,7 +7,7 @@ import (
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/siputil"
-	"github.com/parley-rtc/parley/core/transport"
+	"github.com/parley-rtc/parley/core/staticroute"
 )
 
 // allow is what we answer in Allow.
@@ -33,7 +33,7 @@ func (p *Pipeline) userServices(c *call) {
 		p.respond(c, 489, "Bad Event", sip.NewHeader("Allow-Events", "presence, presence.winfo"))
 		return
 	}
-	if c.in.Trust == transport.Client && c.identity != "" {
+	if !c.trusted && c.identity != "" {
 		if from := siputil.AOR(req.From().Address); from != c.identity {
 			p.respond(c, 403, "Forbidden (From does not match the authenticated user)")
 			return
@@ -66,19 +66,32 @@ func (p *Pipeline) register(c *call) {
 	}
 }
 
-// route is the default router (our Routing.am): a request for a user of
-// our domains goes to that user's most active and available endpoint.
+// route sends a request on: strict-routed requests (a Route left after
+// ours, a maddr that is not us, a phone number) go straight to the proxy
+// core, and so do requests for other domains; requests for users of our
+// domains go to the default router.
 func (p *Pipeline) route(c *call) {
 	req := c.req
 	u := req.Recipient
-	if u.Scheme == "tel" || u.UriParams.GetOr("user", "") == "phone" {
-		p.respond(c, 404, "Not Found (no route for phone numbers)")
-		return
+	switch {
+	case req.Route() != nil:
+		p.forwardStrict(c)
+	case hasForeignMaddr(p, u):
+		p.forwardStrict(c)
+	case staticroute.IsPhone(u):
+		p.routePhone(c)
+	case !p.isOurDomain(u.Host, u.Port):
+		p.routeForeign(c)
+	default:
+		p.defaultRouter(c)
 	}
-	if !p.isOurDomain(u.Host, u.Port) {
-		p.respond(c, 403, "Forbidden (no route to that domain)")
-		return
-	}
+}
+
+// defaultRouter is our Routing.am: a request for a user of our domains
+// goes to that user's most active and available endpoint.
+func (p *Pipeline) defaultRouter(c *call) {
+	req := c.req
+	u := req.Recipient
 	if u.User == "" {
 		p.respond(c, 404, "Not Found")
 		return
@@ -106,6 +119,13 @@ func (p *Pipeline) route(c *call) {
 	if b.Home == p.cfg.Node {
 		t.Dest, t.Transport = b.Source, b.Transport
 	}
+	p.forward(c, t)
+}
+
+// forward hands a request to the proxy core, record-routing what starts
+// a dialog.
+func (p *Pipeline) forward(c *call, t proxy.Target) {
+	req := c.req
 	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
 	err := p.cfg.Proxy.Forward(p.ctx, req, c.tx, t, rr, c.in)
 	p.countForward(req, err)

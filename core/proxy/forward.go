@@ -13,7 +13,7 @@ import (
 )
 
 // run drives one client transaction and relays its responses.
-func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction) error {
+func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction, server bool) error {
 	ctr, err := p.txl.Request(ctx, fwd)
 	if err != nil {
 		_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
@@ -73,7 +73,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			}
 			return nil
 		case <-ctr.Done():
-			return p.failed(req, tx, ctr.Err())
+			return p.failed(req, tx, ctr.Err(), server)
 		case <-cancelled:
 			cancelled = nil // sipgo already answered 487 upstream
 			cancelWanted = true
@@ -94,9 +94,13 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 
 // failed answers the server transaction after the client transaction
 // ended without a final response.
-func (p *Proxy) failed(req *sip.Request, tx sip.ServerTransaction, err error) error {
+func (p *Proxy) failed(req *sip.Request, tx sip.ServerTransaction, err error, server bool) error {
 	if errors.Is(err, sip.ErrTransactionTimeout) {
-		_ = tx.Respond(siputil.Response(req, 408, "Request Timeout"))
+		if server { // the next hop is a server: say the failure was upstream
+			_ = tx.Respond(siputil.Response(req, 504, "Server Time-out"))
+		} else {
+			_ = tx.Respond(siputil.Response(req, 408, "Request Timeout"))
+		}
 		return ErrTimeout
 	}
 	_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))

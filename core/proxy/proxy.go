@@ -46,6 +46,9 @@ type Target struct {
 	URI       sip.Uri // the new Request-URI
 	Transport string  // sipgo network name; "" keeps what the URI implies
 	Dest      string  // host:port to send to (a flow's source); "" resolves the URI
+	// Server marks a hop that is a server (a static route, a gateway, a
+	// Route we were given): silence from it is 504, not 408.
+	Server bool
 }
 
 // Errors Forward reports after answering the server transaction.
@@ -104,7 +107,7 @@ func (p *Proxy) Forward(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		_ = tx.Respond(siputil.Response(req, 500, "Server Internal Error (no route)"))
 		return err
 	}
-	return p.run(ctx, req, fwd, tx)
+	return p.run(ctx, req, fwd, tx, t.Server)
 }
 
 func callID(req *sip.Request) string {

@@ -1,0 +1,117 @@
+package pipeline
+
+import (
+	"net"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/staticroute"
+)
+
+// Strict-routed requests, the seed's "SIP protocol stack": the top Route
+// replaces the Request-URI (or, with lr, names the next hop), maddr wins
+// over the host, and an IP destination is used only when the request came
+// from a server or trusted connection, belongs to a dialog we
+// record-routed, or the static routing table names that IP; otherwise the
+// request is dropped, logged and counted.
+
+// forwardStrict sends a request along its Route or maddr.
+func (p *Pipeline) forwardStrict(c *call) {
+	req := c.req
+	var t proxy.Target
+	if r := req.Route(); r != nil {
+		if r.Address.UriParams.Has("lr") { // loose routing (RFC 3261 16.6 step 7)
+			t = proxy.Target{URI: req.Recipient, Dest: staticroute.Dest(r.Address), Transport: netOf(r.Address)}
+		} else { // a strict route: it becomes the Request-URI
+			req.Recipient = *r.Address.Clone()
+			req.RemoveHeader("Route")
+			t = proxy.Target{URI: req.Recipient, Dest: staticroute.Dest(req.Recipient), Transport: netOf(req.Recipient)}
+		}
+	} else {
+		t = proxy.Target{URI: req.Recipient, Dest: staticroute.Dest(req.Recipient), Transport: netOf(req.Recipient)}
+	}
+	t.Server = true
+	if !p.mayReach(c, t.Dest) {
+		return
+	}
+	p.forward(c, t)
+}
+
+// routePhone sends a tel: or user=phone request by the static routing
+// table's phone prefixes (to an IP-PSTN gateway).
+func (p *Pipeline) routePhone(c *call) {
+	m, ok := p.cfg.Routes.Lookup(c.req.Recipient)
+	if !ok {
+		p.respond(c, 404, "Not Found (no route for that number)")
+		return
+	}
+	p.forward(c, hopTarget(c.req.Recipient, m.NextHop))
+}
+
+// routeForeign sends a request for another domain by a static route;
+// server and trusted connections may also send to an IP or a resolvable
+// host directly. Anyone else gets 403 (no federation route).
+func (p *Pipeline) routeForeign(c *call) {
+	u := c.req.Recipient
+	if m, ok := p.cfg.Routes.Lookup(u); ok {
+		p.forward(c, hopTarget(u, m.NextHop))
+		return
+	}
+	if !c.trusted {
+		if net.ParseIP(u.Host) != nil {
+			p.drop(c, "ip_destination_not_allowed")
+			return
+		}
+		p.respond(c, 403, "Forbidden (no route to that domain)")
+		return
+	}
+	p.forward(c, proxy.Target{URI: u, Dest: staticroute.Dest(u), Transport: netOf(u), Server: true})
+}
+
+func hopTarget(ruri, hop sip.Uri) proxy.Target {
+	return proxy.Target{URI: ruri, Dest: staticroute.Dest(hop), Transport: netOf(hop), Server: true}
+}
+
+// mayReach applies the IP destination rule; false means it dropped c.
+func (p *Pipeline) mayReach(c *call, dest string) bool {
+	host, _, err := net.SplitHostPort(dest)
+	if err != nil || net.ParseIP(host) == nil {
+		return true // a name: resolved and used like any next hop
+	}
+	if c.trusted || c.ownRoute || p.cfg.Routes.NamesIP(host) {
+		return true
+	}
+	p.drop(c, "ip_destination_not_allowed")
+	return false
+}
+
+// drop discards a request without an answer, as the seed's stack does.
+// The transaction is kept, silent, for its lifetime so that
+// retransmissions are absorbed instead of processed again; it holds one
+// of the connection's outstanding-transaction slots meanwhile.
+func (p *Pipeline) drop(c *call, reason string) {
+	p.cfg.Metrics.Dropped.WithLabelValues(reason).Inc()
+	p.log.Warn("request dropped", "reason", reason, "method", c.req.Method, "ruri", c.req.Recipient.String(), "source", c.source)
+	t := time.NewTimer(p.cfg.TxLifetime)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-c.tx.Done():
+	case <-p.ctx.Done():
+	}
+}
+
+// hasForeignMaddr reports a maddr in u that does not name this node.
+func hasForeignMaddr(p *Pipeline, u sip.Uri) bool {
+	m, ok := u.UriParams.Get("maddr")
+	if !ok || m == "" {
+		return false
+	}
+	port := u.Port
+	if port == 0 {
+		port = 5060
+	}
+	return !p.cfg.Listeners.IsOwn(m, port)
+}
