@@ -43,13 +43,29 @@ module_app		menu.so
 // until it reports a successful registration.
 func startBaresip(t *testing.T, p *parleyd, user string, contacts ...string) *baresip {
 	t.Helper()
+	return startBaresipWith(t, p, user, baresipOptions{}, contacts...)
+}
+
+// baresipOptions adds to the default configuration.
+type baresipOptions struct {
+	modules       []string // more module_app lines, e.g. "presence.so"
+	accountParams string   // appended to the account line, e.g. ";pubint=600"
+}
+
+// startBaresipWith is startBaresip with more modules or account parameters.
+func startBaresipWith(t *testing.T, p *parleyd, user string, opts baresipOptions, contacts ...string) *baresip {
+	t.Helper()
 	b := &baresip{t: t, user: user, port: freePorts(t, 1, 2)[0], done: make(chan struct{})}
 	dir := filepath.Join(t.TempDir(), "baresip-"+user)
 	b.out = filepath.Join(dir, "output.log")
+	config := fmt.Sprintf(baresipConfig, b.port)
+	for _, m := range opts.modules {
+		config += "module_app\t\t" + m + "\n"
+	}
 	files := map[string]string{
-		"config": fmt.Sprintf(baresipConfig, b.port),
-		"accounts": fmt.Sprintf("<sip:%s@%s>;auth_pass=secret;outbound=\"sip:%s;transport=udp\";regint=600\n",
-			user, domain, p.sipAddr()),
+		"config": config,
+		"accounts": fmt.Sprintf("<sip:%s@%s>;auth_pass=secret;outbound=\"sip:%s;transport=udp\";regint=600%s\n",
+			user, domain, p.sipAddr(), opts.accountParams),
 		"contacts": strings.Join(contacts, "\n") + "\n",
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -30,6 +30,7 @@ type parleyd struct {
 	t                            *testing.T
 	dir, dataDir, logPath        string
 	sipPort, adminPort, raftPort int
+	xcapPort                     int      // --xcap-listen (HTTP, digest)
 	extra                        []string // more parleyd flags
 	cmd                          *exec.Cmd
 	done                         chan struct{} // closed when cmd has exited
@@ -42,8 +43,8 @@ type parleyd struct {
 // added to the command line.
 func startParleyd(t *testing.T, extra ...string) *parleyd {
 	t.Helper()
-	ports := freePorts(t, 3, 1)
-	p := &parleyd{t: t, dir: t.TempDir(), sipPort: ports[0], adminPort: ports[1], raftPort: ports[2], extra: extra}
+	ports := freePorts(t, 4, 1)
+	p := &parleyd{t: t, dir: t.TempDir(), sipPort: ports[0], adminPort: ports[1], raftPort: ports[2], xcapPort: ports[3], extra: extra}
 	p.dataDir = filepath.Join(p.dir, "data")
 	p.logPath = filepath.Join(p.dir, "parleyd.log")
 	t.Cleanup(func() {
@@ -65,6 +66,7 @@ func (p *parleyd) args() []string {
 		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", p.adminPort),
 		"--admin-token", adminToken,
 		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", p.raftPort),
+		"--xcap-listen", fmt.Sprintf("127.0.0.1:%d", p.xcapPort),
 		"--log-format", "json",
 		"--log-level", "debug",
 	}, p.extra...)

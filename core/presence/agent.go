@@ -90,13 +90,17 @@ type Request struct {
 // status code.
 func (a *Agent) Handle(ctx context.Context, r Request) int {
 	var res *sip.Response
+	var after func()
 	if r.Req.Method == sip.PUBLISH {
 		res = a.publish(ctx, r)
 	} else {
-		res = a.subscribe(ctx, r)
+		res, after = a.subscribe(ctx, r)
 	}
 	if err := r.Tx.Respond(res); err != nil {
 		a.log.Debug("presence response not sent", "error", err)
+	}
+	if after != nil { // the first NOTIFY goes out after the 200 (strict UAs need that order)
+		go after()
 	}
 	return res.StatusCode
 }

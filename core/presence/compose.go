@@ -36,7 +36,9 @@ func (a *Agent) Level(aor string) (presdoc.Availability, []byte) {
 	registered := len(a.loc.Current(aor)) > 0
 	level, doc := presdoc.Aggregate(pubs)
 	if len(pubs) == 0 && registered {
-		level = presdoc.Online
+		// Nothing published: the aggregate's closed tuple would contradict
+		// the registration (baresip reads only the first <basic>).
+		level, doc = presdoc.Online, presdoc.Document{}
 	}
 	level = presdoc.Override(level, a.inMeeting(aor, nowS), !registered)
 	note := ""
