@@ -44,12 +44,18 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	// Transaction timers: B, F, H and J are 64*T1 (RFC 3261 17), so the
 	// transaction lifetime sets T1. sipgo keeps them process-wide.
-	sip.SetTimers(cfg.SIPTimeout/64, 4*time.Second, 5*time.Second)
+	// They are written only when they change, since other code in the
+	// process (tests' user agents) reads them concurrently.
+	if sip.T1 != cfg.SIPTimeout/64 {
+		sip.SetTimers(cfg.SIPTimeout/64, 4*time.Second, 5*time.Second)
+	}
 	// Messages over 1300 bytes still go down a UDP flow, fragmented by IP:
 	// a client registered over UDP (often behind NAT) cannot be reached
 	// over a new TCP connection as RFC 3261 18.1.1 would have it, and list
 	// NOTIFYs (RFC 4662) easily exceed that size.
-	sip.UDPMTUSize = udpMaxMessage + 200
+	if sip.UDPMTUSize != udpMaxMessage+200 {
+		sip.UDPMTUSize = udpMaxMessage + 200
+	}
 	if cfg.PprofListen != "" {
 		if err := startPprof(ctx, cfg.PprofListen, log); err != nil {
 			return err
@@ -125,6 +131,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
 	log.Info("parleyd stopping")
+	sipNode.presence.Stop()
 	sipNode.close() // stop taking requests before the last refresh flush
 	<-locDone
 	return nil

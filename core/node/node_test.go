@@ -38,6 +38,8 @@ func freePort(t *testing.T) int {
 }
 
 type testNode struct {
+	cfg        config.Config
+	log        *slog.Logger
 	sip, admin string
 	xcap       string // base URL of the XCAP server
 	cancel     context.CancelFunc
@@ -69,36 +71,57 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	n := &testNode{sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, xcap: xcapURL, cancel: cancel, done: make(chan error, 1)}
-	log := slog.New(slog.DiscardHandler)
+	n := &testNode{cfg: cfg, sip: fmt.Sprintf("127.0.0.1:%d", sipPort), admin: "http://" + cfg.AdminListen, xcap: xcapURL}
+	n.log = slog.New(slog.DiscardHandler)
 	if lv := os.Getenv("PARLEY_TEST_LOG"); lv != "" { // e.g. PARLEY_TEST_LOG=debug go test -run X -v
-		log, _ = logging.New(os.Stderr, "text", lv)
+		n.log, _ = logging.New(os.Stderr, "text", lv)
 	}
-	go func() { n.done <- Run(ctx, cfg, log) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-n.done:
-			if err != nil {
-				t.Errorf("node: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("node did not stop")
-		}
-	})
+	t.Cleanup(func() { n.stop(t) })
+	n.start(t)
+	return n
+}
+
+// start runs the node and waits until it is ready.
+func (n *testNode) start(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel, n.done = cancel, make(chan error, 1)
+	go func(done chan error) { done <- Run(ctx, n.cfg, n.log) }(n.done)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(n.admin + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return n
+				return
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatal("node not ready")
-	return nil
+}
+
+// stop ends the node's run (a no-op when stopped).
+func (n *testNode) stop(t *testing.T) {
+	if n.cancel == nil {
+		return
+	}
+	n.cancel()
+	n.cancel = nil
+	select {
+	case err := <-n.done:
+		if err != nil {
+			t.Errorf("node: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("node did not stop")
+	}
+}
+
+// restart stops the node and starts it again on the same data and ports.
+func (n *testNode) restart(t *testing.T) {
+	t.Helper()
+	n.stop(t)
+	n.start(t)
 }
 
 // adminCall sends one admin API request with a JSON body and checks the status.

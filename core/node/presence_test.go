@@ -135,3 +135,24 @@ func TestNodePresenceBlockedWatcherSeesOffline(t *testing.T) {
 		t.Fatalf("blocked watcher sees:\n%s", body)
 	}
 }
+
+// TestNodeSubscriptionSurvivesRestart: subscriptions are replicated
+// dialogs, so after a restart the node still notifies the watcher.
+func TestNodeSubscriptionSurvivesRestart(t *testing.T) {
+	n := startNode(t)
+	n.addUser(t, "alice", "pw-alice")
+	n.addUser(t, "bob", "pw-bob")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice.register(t, n, "alice", "pw-alice")
+	if res := bob.subscribe(t, n, "bob", "pw-bob", "alice", "presence"); res.StatusCode != 200 {
+		t.Fatalf("subscribe: %d", res.StatusCode)
+	}
+	bob.nextNotify(t, "<basic>open</basic>")
+	n.restart(t)
+	if res := alice.publish(t, n, "alice", "pw-alice", awayPIDF, ""); res.StatusCode != 200 {
+		t.Fatalf("publish after restart: %d", res.StatusCode)
+	}
+	if req := bob.nextNotify(t, "away"); req.CSeq() == nil {
+		t.Fatal("NOTIFY without CSeq")
+	}
+}

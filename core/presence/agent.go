@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -44,6 +45,8 @@ type Agent struct {
 	log     *slog.Logger
 	now     func() time.Time
 	domains map[string]bool
+
+	stopping atomic.Bool // Run's context ended: failures are ours, not the watchers'
 
 	mu    sync.Mutex
 	cseq  map[string]uint32 // last NOTIFY CSeq per subscription

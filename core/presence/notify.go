@@ -18,7 +18,9 @@ const notifyTimeout = 40 * time.Second
 
 // notify sends the subscription's current state; a non-empty reason makes
 // it the final NOTIFY (Subscription-State: terminated;reason=...). A
-// watcher that answers 481 or cannot be reached loses the subscription.
+// watcher that answers 481 (or 404, 408, 410), whose NOTIFY times out, or
+// that cannot be reached loses the subscription (RFC 6665 4.2.2), unless
+// the failure is our own shutdown.
 func (a *Agent) notify(ctx context.Context, sub state.Subscription, reason string) {
 	req, err := a.buildNotify(sub, reason)
 	if err != nil {
@@ -28,6 +30,9 @@ func (a *Agent) notify(ctx context.Context, sub state.Subscription, reason strin
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
 	res, err := a.px.Originate(ctx, req, a.targetOf(sub, req.Recipient))
+	if a.stopping.Load() || ctx.Err() != nil {
+		return // our own shutdown, not the watcher's fault
+	}
 	switch {
 	case err != nil:
 		a.log.Debug("notify failed", "sub", sub.ID, "watcher", sub.Watcher, "error", err)
@@ -39,12 +44,10 @@ func (a *Agent) notify(ctx context.Context, sub state.Subscription, reason strin
 			return
 		}
 	}
-	if reason == "" && (err == nil || err == proxy.ErrTimeout || isUnreachable(err)) {
+	if reason == "" {
 		a.drop(sub.ID)
 	}
 }
-
-func isUnreachable(err error) bool { return err != nil && strings.Contains(err.Error(), "unreachable") }
 
 // drop removes a subscription the watcher no longer has.
 func (a *Agent) drop(id string) {

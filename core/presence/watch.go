@@ -47,6 +47,11 @@ func (a *Agent) observe(changes []state.Change) {
 	}
 }
 
+// Stop tells the agent the node is shutting down: NOTIFYs that fail from
+// now on are our fault, and the subscriptions are kept. Call it before
+// closing the SIP transport.
+func (a *Agent) Stop() { a.stopping.Store(true) }
+
 // Run sends NOTIFYs for changed resources and sweeps expired publications
 // and subscriptions until ctx ends.
 func (a *Agent) Run(ctx context.Context) {
@@ -61,6 +66,7 @@ func (a *Agent) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			a.stopping.Store(true)
 			return
 		case <-a.kick:
 			a.flush(ctx, sem, &wg)
