@@ -40,6 +40,8 @@ type Config struct {
 	TLSCert          string        `key:"tls-cert" help:"PEM certificate chain file for tls:// and wss:// listeners (required, with tls-key, when such a listener exists)"`
 	TLSKey           string        `key:"tls-key" help:"PEM private key file matching tls-cert (required, with tls-cert, when a tls:// or wss:// listener exists)"`
 	AdminListen      string        `key:"admin-listen" help:"host:port of the admin HTTP API (empty host = all interfaces, port 0 = any free port)"`
+	TLSCA            string        `key:"tls-ca" help:"PEM file of the CAs that sign peer servers' certificates; required with a ?trust=server listener, whose peers must present a certificate from it with the serverAuth usage"`
+	TrustedPeers     []string      `key:"trusted-peers" help:"names (DNS SAN or CN) of the servers accepted on ?trust=server listeners: cluster members and federation partners"`
 	XCAPListen       string        `key:"xcap-listen" help:"host:port of the XCAP server (RFC 4825) clients use for contact lists and presence rules, with SIP digest credentials (empty = off)"`
 	AdminToken       string        `key:"admin-token" help:"bearer token for the admin API (empty = parleyd generates one into <data-dir>/admin-token)"`
 	RaftListen       string        `key:"raft-listen" help:"host:port for Raft traffic; the other members must reach this node at that address, so the host cannot be empty, 0.0.0.0 or ::"`

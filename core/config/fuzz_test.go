@@ -60,7 +60,7 @@ func FuzzLoadYAML(f *testing.F) {
 // accepted entry, rebuilt from its parts, parses to the same listener.
 func FuzzParseListener(f *testing.F) {
 	for _, s := range []string{
-		"udp://127.0.0.1:5060", "tcp://[::1]:5080?trust=server", "wss://sip.example.com:443?trust=trusted",
+		"udp://127.0.0.1:5060", "tcp://[::1]:5080?trust=trusted", "wss://sip.example.com:443?trust=trusted",
 		"TLS://[fe80::1%eth0]:5061", "foo://1.2.3.4:5", "udp://:5060", "ws://1.2.3.4:80/sip", "udp://[1.2.3.4]:5",
 	} {
 		f.Add(s)

@@ -104,6 +104,7 @@ func Load(args []string, env []string, usageOut io.Writer) (Config, error) {
 func (c *Config) normalize() {
 	c.Domains = canonicalSet(c.Domains, strings.ToLower)
 	c.DigestAlgorithms = canonicalSet(c.DigestAlgorithms, strings.ToUpper)
+	c.TrustedPeers = canonicalSet(c.TrustedPeers, strings.ToLower)
 	c.Role = strings.ToLower(c.Role)
 	c.LogFormat = strings.ToLower(c.LogFormat)
 	c.LogLevel = strings.ToLower(c.LogLevel)
@@ -112,6 +113,9 @@ func (c *Config) normalize() {
 // canonicalSet maps each value to its canonical form and drops repeats,
 // keeping the first occurrence's position.
 func canonicalSet(list []string, canon func(string) string) []string {
+	if len(list) == 0 {
+		return nil
+	}
 	out := make([]string, 0, len(list))
 	for _, v := range list {
 		if v = canon(v); !slices.Contains(out, v) {

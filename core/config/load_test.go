@@ -116,7 +116,7 @@ data-dir: /var/lib/parley
 domain: [Example.COM, sip.example.com]
 sip-listen:
   - udp://0.0.0.0:5060
-  - "tcp://[::1]:5080?trust=server"
+  - "tcp://[::1]:5080?trust=trusted"
 sip-advertise: sip.example.com
 admin-listen: ":8061"
 admin-token: s3cret
@@ -139,7 +139,7 @@ pprof-listen: 127.0.0.1:6060
 			want.NodeID = "edge-7"
 			want.DataDir = "/var/lib/parley"
 			want.Domains = []string{"example.com", "sip.example.com"}
-			want.SIPListen = []string{"udp://0.0.0.0:5060", "tcp://[::1]:5080?trust=server"}
+			want.SIPListen = []string{"udp://0.0.0.0:5060", "tcp://[::1]:5080?trust=trusted"}
 			want.SIPAdvertise = "sip.example.com"
 			want.AdminListen = ":8061"
 			want.AdminToken = "s3cret"
@@ -519,6 +519,7 @@ pprof-listen: 127.0.0.1:6060
 	{name: "raft-listen garbage", args: []string{"--raft-listen=raft"}, shouldErr: true, errKeys: keys("raft-listen")},
 	{name: "pprof-listen bad", args: []string{"--pprof-listen=6060"}, shouldErr: true, errKeys: keys("pprof-listen")},
 	{name: "xcap-listen bad", args: []string{"--xcap-listen=8062"}, shouldErr: true, errKeys: keys("xcap-listen")},
+	{name: "server trust over tcp", args: []string{"--sip-listen=tcp://127.0.0.1:5070?trust=server"}, shouldErr: true, errKeys: keys("sip-listen", "tls-ca", "trusted-peers")},
 	{name: "xcap off", args: []string{"--xcap-listen="}},
 	{name: "digest-algorithms unknown", args: []string{"--digest-algorithms=SHA-512"}, shouldErr: true, errKeys: keys("digest-algorithms")},
 	{name: "digest-algorithms lower case", args: []string{"--digest-algorithms=sha-256,md5"}},
@@ -602,7 +603,7 @@ func TestEverySource(t *testing.T) {
 		"node-id":           {flag: "node-9"},
 		"data-dir":          {flag: "/srv/parley"},
 		"domain":            {flag: "a.example,b.example", yaml: "[a.example, b.example]"},
-		"sip-listen":        {flag: "udp://127.0.0.2:5062,tls://127.0.0.2:5063?trust=server", yaml: "[udp://127.0.0.2:5062, 'tls://127.0.0.2:5063?trust=server']"},
+		"sip-listen":        {flag: "udp://127.0.0.2:5062,tls://127.0.0.2:5063?trust=trusted", yaml: "[udp://127.0.0.2:5062, 'tls://127.0.0.2:5063?trust=trusted']"},
 		"sip-advertise":     {flag: "sip.example.com"},
 		"tls-cert":          {flag: tf.cert},
 		"tls-key":           {flag: tf.key},
@@ -624,6 +625,8 @@ func TestEverySource(t *testing.T) {
 		"sip-timeout":       {flag: "10s"},
 		"pprof-listen":      {flag: "127.0.0.1:6060", yaml: "'127.0.0.1:6060'"},
 		"xcap-listen":       {flag: "127.0.0.1:9062", yaml: "'127.0.0.1:9062'"},
+		"tls-ca":            {flag: tf.cert},
+		"trusted-peers":     {flag: "peer.example"},
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
 	// needs the other.
@@ -729,7 +732,7 @@ func TestKeys(t *testing.T) {
 		"tls-key": "", "admin-listen": "127.0.0.1:8060", "admin-token": "", "raft-listen": "127.0.0.1:7060",
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
-		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062",
+		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

@@ -289,6 +289,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.validateTLS(needTLS, bad)
+	c.validateServerTrust(ls, bad)
 
 	if err := checkHostPort(c.AdminListen, true); err != nil {
 		bad("admin-listen", "%v", err)
@@ -485,4 +486,32 @@ func readSmallFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%q is larger than %d bytes", path, maxPEMSize)
 	}
 	return b, nil
+}
+
+// validateServerTrust checks what ?trust=server listeners need: TLS, a CA
+// to verify peers against, and the names of the peers to accept.
+func (c Config) validateServerTrust(ls []Listener, bad func(key, format string, args ...any)) {
+	server := false
+	for _, l := range ls {
+		if l.Trust != "server" {
+			continue
+		}
+		server = true
+		if !l.TLS() {
+			bad("sip-listen", "%q: trust=server needs tls:// or wss:// (peers are known by their certificates)", l.Raw)
+		}
+	}
+	if !server {
+		return
+	}
+	if c.TLSCA == "" {
+		bad("tls-ca", "required with a trust=server listener")
+	} else if data, err := readSmallFile(c.TLSCA); err != nil {
+		bad("tls-ca", "%v", err)
+	} else if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		bad("tls-ca", "%q holds no PEM certificate", c.TLSCA)
+	}
+	if len(c.TrustedPeers) == 0 {
+		bad("trusted-peers", "required with a trust=server listener (no peer would be accepted)")
+	}
 }

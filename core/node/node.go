@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -180,7 +181,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err != nil {
 		return nil, fmt.Errorf("node: sip server: %w", err)
 	}
-	specs, tlsConf, err := listenerSpecs(cfg)
+	specs, err := listenerSpecs(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -207,35 +208,47 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		srv.OnRequest(method, s.pipe.Handle)
 	}
 	srv.OnNoRoute(s.pipe.Handle)
-	if err := ls.Open(ctx, srv, specs, tlsConf, cfg.SIPAdvertise); err != nil {
+	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func listenerSpecs(cfg config.Config) ([]transport.Spec, *tls.Config, error) {
+func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
 	ls, err := cfg.Listeners()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	var tlsConf *tls.Config
+	var base *tls.Config
 	specs := make([]transport.Spec, 0, len(ls))
 	for _, l := range ls {
 		trust, err := transport.ParseTrust(l.Trust)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if l.TLS() && tlsConf == nil {
-			cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-			if err != nil {
-				return nil, nil, fmt.Errorf("node: tls-cert/tls-key: %w", err)
+		sp := transport.Spec{Scheme: l.Scheme, Host: l.Host, Port: l.Port, Trust: trust}
+		if l.TLS() {
+			if base == nil {
+				cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+				if err != nil {
+					return nil, fmt.Errorf("node: tls-cert/tls-key: %w", err)
+				}
+				base = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 			}
-			tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+			sp.TLS = base
+			if trust == transport.Server {
+				roots := x509.NewCertPool()
+				data, err := os.ReadFile(cfg.TLSCA)
+				if err != nil || !roots.AppendCertsFromPEM(data) {
+					return nil, fmt.Errorf("node: tls-ca %q: no CA certificates (%v)", cfg.TLSCA, err)
+				}
+				sp.TLS = transport.ServerTLS(base, roots, cfg.TrustedPeers)
+			}
 		}
-		specs = append(specs, transport.Spec{Scheme: l.Scheme, Host: l.Host, Port: l.Port, Trust: trust})
+		specs = append(specs, sp)
 	}
-	return specs, tlsConf, nil
+	return specs, nil
 }
 
 // startHTTP serves h on addr in the background.

@@ -53,6 +53,7 @@ type Spec struct {
 	Host   string
 	Port   int
 	Trust  Trust
+	TLS    *tls.Config // for tls and wss; ServerTLS for trust=server
 }
 
 // Listener is one open listener.
@@ -83,9 +84,9 @@ func NewSet(log *slog.Logger) *Set { return &Set{log: log} }
 // a clear error, then serves them on srv in the background until Close.
 // advertise, when non-empty, replaces the bound host in Via/Record-Route.
 // Register srv's handlers before calling Open.
-func (s *Set) Open(ctx context.Context, srv *sipgo.Server, specs []Spec, tlsConf *tls.Config, advertise string) error {
+func (s *Set) Open(ctx context.Context, srv *sipgo.Server, specs []Spec, advertise string) error {
 	for _, sp := range specs {
-		l, serve, err := s.open(ctx, srv, sp, tlsConf, advertise)
+		l, serve, err := s.open(ctx, srv, sp, advertise)
 		if err != nil {
 			s.Close()
 			return err
@@ -103,7 +104,7 @@ func (s *Set) Open(ctx context.Context, srv *sipgo.Server, specs []Spec, tlsConf
 	return nil
 }
 
-func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls.Config, advertise string) (*Listener, func() error, error) {
+func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise string) (*Listener, func() error, error) {
 	addr := net.JoinHostPort(sp.Host, strconv.Itoa(sp.Port))
 	l := &Listener{Spec: sp, Network: strings.ToUpper(sp.Scheme)}
 	var serve func() error
@@ -124,11 +125,11 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, tlsConf *tls
 			return nil, nil, fmt.Errorf("transport: listen %s %s: %w", sp.Scheme, addr, err)
 		}
 		if sp.Scheme == "tls" || sp.Scheme == "wss" {
-			if tlsConf == nil {
+			if sp.TLS == nil {
 				ln.Close()
 				return nil, nil, fmt.Errorf("transport: %s listener %s needs a certificate (tls-cert, tls-key)", sp.Scheme, addr)
 			}
-			ln = tls.NewListener(ln, tlsConf)
+			ln = tls.NewListener(ln, sp.TLS)
 		}
 		l.Bound, l.closer = ln.Addr().String(), ln.Close
 		switch sp.Scheme {
