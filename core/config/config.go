@@ -56,6 +56,9 @@ type Config struct {
 	DigestAlgorithms []string      `key:"digest-algorithms" help:"digest algorithms offered in 401/407 challenges, in the order sent: MD5 and/or SHA-256 (RFC 8760); default MD5 only, because common UAs fail on any SHA-256 challenge (baresip 1.0) or read only the first one (sipp 3.6)"`
 	NonceLifetime    time.Duration `key:"nonce-lifetime" help:"how long a digest authentication nonce stays valid"`
 	RefreshInterval  time.Duration `key:"refresh-interval" help:"how long registration refreshes are batched before being committed"`
+	FloodRate        int           `key:"flood-rate" help:"requests per second one source IP may send over untrusted connections before it is banned (0 = no flood protection)"`
+	FloodBurst       int           `key:"flood-burst" help:"requests a source IP may send at once before flood-rate applies"`
+	FloodBan         time.Duration `key:"flood-ban" help:"how long a flooding source IP is dropped without answers"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
 	SIPTimeout       time.Duration `key:"sip-timeout" help:"lifetime of a SIP transaction"`
 	PprofListen      string        `key:"pprof-listen" help:"host:port of the net/http/pprof debug server (empty = off)"`
@@ -80,6 +83,9 @@ func Default() Config {
 		DigestAlgorithms: []string{"MD5"},
 		NonceLifetime:    5 * time.Minute,
 		RefreshInterval:  3 * time.Second,
+		FloodRate:        200,
+		FloodBurst:       400,
+		FloodBan:         time.Minute,
 		MaxTxPerConn:     10,
 		SIPTimeout:       32 * time.Second,
 	}

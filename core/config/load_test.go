@@ -519,6 +519,8 @@ pprof-listen: 127.0.0.1:6060
 	{name: "raft-listen garbage", args: []string{"--raft-listen=raft"}, shouldErr: true, errKeys: keys("raft-listen")},
 	{name: "pprof-listen bad", args: []string{"--pprof-listen=6060"}, shouldErr: true, errKeys: keys("pprof-listen")},
 	{name: "xcap-listen bad", args: []string{"--xcap-listen=8062"}, shouldErr: true, errKeys: keys("xcap-listen")},
+	{name: "flood-rate negative", args: []string{"--flood-rate=-1"}, shouldErr: true, errKeys: keys("flood-rate")},
+	{name: "flood off", args: []string{"--flood-rate=0", "--flood-burst=0"}},
 	{name: "server trust over tcp", args: []string{"--sip-listen=tcp://127.0.0.1:5070?trust=server"}, shouldErr: true, errKeys: keys("sip-listen", "tls-ca", "trusted-peers")},
 	{name: "xcap off", args: []string{"--xcap-listen="}},
 	{name: "digest-algorithms unknown", args: []string{"--digest-algorithms=SHA-512"}, shouldErr: true, errKeys: keys("digest-algorithms")},
@@ -626,6 +628,9 @@ func TestEverySource(t *testing.T) {
 		"pprof-listen":      {flag: "127.0.0.1:6060", yaml: "'127.0.0.1:6060'"},
 		"xcap-listen":       {flag: "127.0.0.1:9062", yaml: "'127.0.0.1:9062'"},
 		"tls-ca":            {flag: tf.cert},
+		"flood-rate":        {flag: "50"},
+		"flood-burst":       {flag: "80"},
+		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
@@ -732,7 +737,7 @@ func TestKeys(t *testing.T) {
 		"tls-key": "", "admin-listen": "127.0.0.1:8060", "admin-token": "", "raft-listen": "127.0.0.1:7060",
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
-		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "",
+		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

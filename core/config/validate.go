@@ -290,6 +290,15 @@ func (c Config) Validate() error {
 	}
 	c.validateTLS(needTLS, bad)
 	c.validateServerTrust(ls, bad)
+	if c.FloodRate < 0 {
+		bad("flood-rate", "must be 0 (off) or positive")
+	}
+	if c.FloodRate > 0 && c.FloodBurst < 1 {
+		bad("flood-burst", "must be at least 1")
+	}
+	if c.FloodRate > 0 && c.FloodBan <= 0 {
+		bad("flood-ban", "must be positive")
+	}
 
 	if err := checkHostPort(c.AdminListen, true); err != nil {
 		bad("admin-listen", "%v", err)

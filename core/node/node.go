@@ -23,6 +23,7 @@ import (
 	"github.com/parley-rtc/parley/core/auth"
 	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/core/directory"
+	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/pipeline"
@@ -193,6 +194,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Routes: staticroute.New(st),
+		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout,
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/presence"
@@ -36,6 +37,7 @@ type Config struct {
 	Throttle  *auth.Throttle
 	Lookup    auth.Lookup // stored HA1 of enabled users (directory.HA1)
 	Routes    *staticroute.Table
+	Flood     *flood.Guard // per-source rate limit for untrusted connections; nil = off
 	Metrics   *metrics.Metrics
 	Logger    *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
@@ -110,11 +112,15 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
 	}
+	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
+	if !c.trusted && !p.cfg.Flood.Allow(ipOf(c.source)) {
+		p.cfg.Metrics.Dropped.WithLabelValues("flood").Inc()
+		return
+	}
 	if req.IsAck() {
 		p.handleAck(c)
 		return
 	}
-	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
 	if !c.trusted {
 		conn := c.in.Network + "|" + c.source
 		if !p.limit.acquire(conn) {

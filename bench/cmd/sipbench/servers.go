@@ -102,7 +102,9 @@ func startParleyd(binDir, dir string) (*server, error) {
 			s.sipPort, s.sipPort, s.trustedPort),
 		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", s.adminPort), "--admin-token", adminToken,
 		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
-		"--log-format", "json", "--log-level", "info")
+		"--log-format", "json", "--log-level", "info",
+		// Load comes from one IP by design: no flood protection, no XCAP.
+		"--flood-rate", "0", "--xcap-listen", "")
 	if err != nil {
 		return nil, err
 	}
