@@ -46,6 +46,7 @@ func TestNodeBadInput(t *testing.T) {
 	exchange := func(i int, msg string) string {
 		msg = strings.ReplaceAll(msg, "{port}", fmt.Sprint(port))
 		msg = strings.ReplaceAll(msg, "{id}", fmt.Sprint(i))
+		msg = strings.ReplaceAll(msg, "{self}", n.sip)
 		if _, err := conn.WriteTo([]byte(msg), dst); err != nil {
 			t.Fatal(err)
 		}
@@ -74,6 +75,8 @@ func TestNodeBadInput(t *testing.T) {
 		{"foreign domain", rawRequest("MESSAGE", "sip:bob@example.net", "", ""), "SIP/2.0 407"},
 		{"options to server", rawRequest("OPTIONS", "sip:localhost", "", ""), "SIP/2.0 407"},
 		{"register other domain", rawRequest("REGISTER", "sip:example.net", "", ""), "SIP/2.0 401"},
+		{"loop", strings.Replace(rawRequest("MESSAGE", "sip:bob@localhost", "", ""), "Max-Forwards: 70",
+			"Max-Forwards: 70\r\nVia: SIP/2.0/UDP {self};branch=z9hG4bKa\r\nVia: SIP/2.0/UDP {self};branch=z9hG4bKb\r\nVia: SIP/2.0/UDP {self};branch=z9hG4bKc", 1), "SIP/2.0 482"},
 	}
 	for i, tc := range cases {
 		got := exchange(i, tc.msg)

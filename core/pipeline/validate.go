@@ -38,6 +38,10 @@ func (p *Pipeline) validate(c *call) bool {
 		p.respond(c, 483, "Too Many Hops")
 		return false
 	}
+	if p.ownVias(req) >= maxSpirals {
+		p.respond(c, 482, "Loop Detected")
+		return false
+	}
 	if unsup := unsupported(req, "Proxy-Require"); len(unsup) > 0 {
 		p.respond(c, 420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(unsup, ", ")))
 		return false
@@ -49,6 +53,22 @@ func (p *Pipeline) validate(c *call) bool {
 		}
 	}
 	return true
+}
+
+// maxSpirals is how many of our own Vias a request may carry: a request
+// may legitimately come back through us (a spiral, e.g. through a
+// gateway), but not again and again. Max-Forwards bounds the rest.
+const maxSpirals = 3
+
+// ownVias counts the Via entries naming one of our listeners.
+func (p *Pipeline) ownVias(req *sip.Request) int {
+	n := 0
+	for _, h := range req.GetHeaders("Via") {
+		if v, ok := h.(*sip.ViaHeader); ok && p.cfg.Listeners.IsOwn(v.Host, v.Port) {
+			n++
+		}
+	}
+	return n
 }
 
 // unsupported returns the option tags of header name we do not support.
