@@ -59,6 +59,7 @@ type Config struct {
 	FloodRate        int           `key:"flood-rate" help:"requests per second one source IP may send over untrusted connections before it is banned (0 = no flood protection)"`
 	FloodBurst       int           `key:"flood-burst" help:"requests a source IP may send at once before flood-rate applies"`
 	FloodBan         time.Duration `key:"flood-ban" help:"how long a flooding source IP is dropped without answers"`
+	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
 	SIPTimeout       time.Duration `key:"sip-timeout" help:"lifetime of a SIP transaction"`
 	PprofListen      string        `key:"pprof-listen" help:"host:port of the net/http/pprof debug server (empty = off)"`

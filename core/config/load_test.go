@@ -629,6 +629,7 @@ func TestEverySource(t *testing.T) {
 		"xcap-listen":       {flag: "127.0.0.1:9062", yaml: "'127.0.0.1:9062'"},
 		"tls-ca":            {flag: tf.cert},
 		"flood-rate":        {flag: "50"},
+		"recurse-redirects": {flag: "true"},
 		"flood-burst":       {flag: "80"},
 		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
@@ -737,7 +738,7 @@ func TestKeys(t *testing.T) {
 		"tls-key": "", "admin-listen": "127.0.0.1:8060", "admin-token": "", "raft-listen": "127.0.0.1:7060",
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
-		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m",
+		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

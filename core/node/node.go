@@ -196,7 +196,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Routes: staticroute.New(st),
 		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
-		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout,
+		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,6 +154,7 @@ type ua struct {
 	got      chan *sip.Request
 	cancels  chan *sip.Request
 	notifies chan *sip.Request
+	redirect atomic.Pointer[string] // when set, MESSAGEs are answered 302 to it
 }
 
 func newUA(t *testing.T, name string) *ua {
@@ -183,6 +185,12 @@ func newUA(t *testing.T, name string) *ua {
 		}
 	})
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
+		if to := a.redirect.Load(); to != nil {
+			res := sip.NewResponseFromRequest(req, 302, "Moved Temporarily", nil)
+			res.AppendHeader(sip.NewHeader("Contact", "<"+*to+">"))
+			_ = tx.Respond(res)
+			return
+		}
 		a.got <- req
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})

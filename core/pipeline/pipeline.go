@@ -38,8 +38,10 @@ type Config struct {
 	Lookup    auth.Lookup // stored HA1 of enabled users (directory.HA1)
 	Routes    *staticroute.Table
 	Flood     *flood.Guard // per-source rate limit for untrusted connections; nil = off
-	Metrics   *metrics.Metrics
-	Logger    *slog.Logger
+	// RecurseRedirects makes the proxy follow 3xx responses itself.
+	RecurseRedirects bool
+	Metrics          *metrics.Metrics
+	Logger           *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
 	// dropped request's transaction is kept silent.
 	TxLifetime time.Duration
@@ -101,7 +103,8 @@ type call struct {
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.
-	trusted bool
+	trusted   bool
+	redirects int // 3xx followed so far (RecurseRedirects)
 }
 
 // Handle is the sipgo request handler for every method.

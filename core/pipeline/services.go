@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"strconv"
+
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/presence"
@@ -123,12 +125,52 @@ func (p *Pipeline) defaultRouter(c *call) {
 }
 
 // forward hands a request to the proxy core, record-routing what starts
-// a dialog.
+// a dialog. With RecurseRedirects, a 3xx with a usable Contact is not
+// relayed: the request is routed again to its best Contact (highest q),
+// through the whole router, so a redirect cannot bypass routing rules.
 func (p *Pipeline) forward(c *call, t proxy.Target) {
 	req := c.req
 	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
+	var next *sip.Uri
+	if p.cfg.RecurseRedirects && c.redirects < maxRedirects {
+		t.OnRedirect = func(res *sip.Response) bool {
+			next = bestContact(res)
+			return next != nil
+		}
+	}
 	err := p.cfg.Proxy.Forward(p.ctx, req, c.tx, t, rr, c.in)
 	p.countForward(req, err)
+	if next != nil {
+		c.redirects++
+		req.Recipient = *next
+		p.route(c)
+	}
+}
+
+// maxRedirects bounds how many 3xx one request follows.
+const maxRedirects = 3
+
+// bestContact is the Contact of a 3xx with the highest q (first on ties).
+func bestContact(res *sip.Response) *sip.Uri {
+	var best *sip.Uri
+	bestQ := -1.0
+	for _, h := range res.GetHeaders("Contact") {
+		c, ok := h.(*sip.ContactHeader)
+		if !ok || c.Address.Wildcard || c.Address.Host == "" {
+			continue
+		}
+		q := 1.0
+		if v, ok := c.Params.Get("q"); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > bestQ {
+			u := *c.Address.Clone()
+			best, bestQ = &u, q
+		}
+	}
+	return best
 }
 
 func (p *Pipeline) countForward(req *sip.Request, err error) {

@@ -13,7 +13,7 @@ import (
 )
 
 // run drives one client transaction and relays its responses.
-func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction, server bool) error {
+func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction, t Target) error {
 	ctr, err := p.txl.Request(ctx, fwd)
 	if err != nil {
 		_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
@@ -68,12 +68,15 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				_ = tx.Respond(relay)
 				continue
 			}
+			if res.StatusCode >= 300 && res.StatusCode < 400 && t.OnRedirect != nil && !cancelWanted && t.OnRedirect(res) {
+				return ErrRedirected
+			}
 			if err := tx.Respond(relay); err != nil && !cancelWanted {
 				p.log.Debug("final response not relayed", "status", res.StatusCode, "error", err)
 			}
 			return nil
 		case <-ctr.Done():
-			return p.failed(req, tx, ctr.Err(), server)
+			return p.failed(req, tx, ctr.Err(), t.Server)
 		case <-cancelled:
 			cancelled = nil // sipgo already answered 487 upstream
 			cancelWanted = true

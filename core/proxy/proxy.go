@@ -49,12 +49,18 @@ type Target struct {
 	// Server marks a hop that is a server (a static route, a gateway, a
 	// Route we were given): silence from it is 504, not 408.
 	Server bool
+	// OnRedirect, when set, sees a final 3xx before it is relayed; if it
+	// returns true the 3xx is not relayed and the server transaction is
+	// left without a final response for the caller to route again.
+	OnRedirect func(res *sip.Response) bool
 }
 
 // Errors Forward reports after answering the server transaction.
 var (
 	ErrTimeout     = errors.New("proxy: next hop did not answer")
 	ErrUnreachable = errors.New("proxy: next hop unreachable")
+	// ErrRedirected: Target.OnRedirect took a 3xx; nothing was relayed.
+	ErrRedirected = errors.New("proxy: redirected")
 )
 
 // prepare builds the copy of req to send to t (RFC 3261 16.6 steps 1-8).
@@ -107,7 +113,7 @@ func (p *Proxy) Forward(ctx context.Context, req *sip.Request, tx sip.ServerTran
 		_ = tx.Respond(siputil.Response(req, 500, "Server Internal Error (no route)"))
 		return err
 	}
-	return p.run(ctx, req, fwd, tx, t.Server)
+	return p.run(ctx, req, fwd, tx, t)
 }
 
 func callID(req *sip.Request) string {
