@@ -3,11 +3,11 @@
 package interop
 
 import (
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/parley-rtc/parley/core/auth"
 	"net"
 	"strconv"
 	"strings"
@@ -501,62 +501,9 @@ func uriOf(addr string) string {
 	return strings.TrimSpace(addr)
 }
 
-// digestParams splits a Digest challenge or credentials into its
-// parameters (keys lower-cased, quotes removed).
-func digestParams(h string) map[string]string {
-	out := map[string]string{}
-	_, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
-	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
-		k, v, ok := strings.Cut(rest, "=")
-		if !ok {
-			break
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		v = strings.TrimLeft(v, " ")
-		if strings.HasPrefix(v, `"`) {
-			end := strings.IndexByte(v[1:], '"')
-			if end < 0 {
-				out[k] = v[1:]
-				break
-			}
-			out[k], rest = v[1:1+end], v[2+end:]
-		} else {
-			val, r, _ := strings.Cut(v, ",")
-			out[k], rest = strings.TrimSpace(val), r
-		}
-	}
-	return out
-}
-
-// digestAnswer computes MD5 digest credentials (qop=auth when offered) for
-// a challenge; the same code serves SIP and HTTP (XCAP).
+// digestAnswer answers a digest challenge (core/auth's client side).
 func digestAnswer(challenge, method, uri, user, password string) (string, error) {
-	if !strings.HasPrefix(strings.ToLower(strings.TrimSpace(challenge)), "digest ") {
-		return "", errors.New("not a Digest challenge")
-	}
-	p := digestParams(challenge)
-	if alg := p["algorithm"]; alg != "" && !strings.EqualFold(alg, "MD5") {
-		return "", fmt.Errorf("algorithm %s is not MD5", alg)
-	}
-	h := func(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
-	ha1 := h(user + ":" + p["realm"] + ":" + password)
-	ha2 := h(method + ":" + uri)
-	out := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=MD5`, user, p["realm"], p["nonce"], uri)
-	qopAuth := false
-	for _, q := range strings.Split(p["qop"], ",") {
-		qopAuth = qopAuth || strings.TrimSpace(q) == "auth"
-	}
-	if qopAuth {
-		cnonce, nc := randHex(8), "00000001"
-		out += fmt.Sprintf(`, response="%s", qop=auth, nc=%s, cnonce="%s"`, h(ha1+":"+p["nonce"]+":"+nc+":"+cnonce+":auth:"+ha2), nc, cnonce)
-	} else {
-		out += fmt.Sprintf(`, response="%s"`, h(ha1+":"+p["nonce"]+":"+ha2))
-	}
-	if o, ok := p["opaque"]; ok {
-		out += fmt.Sprintf(`, opaque="%s"`, o)
-	}
-	return out, nil
+	return auth.Answer(challenge, method, uri, user, password)
 }
 
 func randHex(n int) string {

@@ -67,6 +67,7 @@ type Challenge struct {
 	Realm, Nonce, Opaque string
 	Algorithm            Algorithm
 	Stale                bool
+	QOP                  string // as offered when parsed (String always offers "auth")
 }
 
 // String renders `Digest realm="r", nonce="n", opaque="o", algorithm=SHA-256,
@@ -117,6 +118,8 @@ func ParseChallenge(value string) (Challenge, error) {
 			alg = p.value
 		case "stale":
 			c.Stale = strings.EqualFold(p.value, "true")
+		case "qop":
+			c.QOP = p.value
 		}
 	}
 	if !haveRealm || c.Nonce == "" {

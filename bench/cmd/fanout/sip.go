@@ -3,11 +3,11 @@
 package main
 
 import (
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/parley-rtc/parley/core/auth"
 	"net"
 	"strconv"
 	"strings"
@@ -223,47 +223,9 @@ func (u *ua) transaction(r *request, auth string) (*msg, error) {
 	}
 }
 
-// digest answers an MD5 Digest challenge (qop=auth when offered).
+// digest answers a digest challenge (core/auth's client side).
 func digest(challenge, method, uri, user, password string) (string, error) {
-	if !strings.HasPrefix(strings.ToLower(challenge), "digest ") {
-		return "", fmt.Errorf("not a Digest challenge: %q", challenge)
-	}
-	p := map[string]string{}
-	rest := challenge[len("digest "):]
-	for rest != "" {
-		rest = strings.TrimLeft(rest, " ,")
-		k, v, ok := strings.Cut(rest, "=")
-		if !ok {
-			break
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		if strings.HasPrefix(v, `"`) {
-			end := strings.IndexByte(v[1:], '"')
-			if end < 0 {
-				break
-			}
-			p[k], rest = v[1:1+end], v[2+end:]
-		} else {
-			val, r, _ := strings.Cut(v, ",")
-			p[k], rest = strings.TrimSpace(val), r
-		}
-	}
-	if a := p["algorithm"]; a != "" && !strings.EqualFold(a, "MD5") {
-		return "", fmt.Errorf("algorithm %s is not MD5", a)
-	}
-	h := func(s string) string { sum := md5.Sum([]byte(s)); return hex.EncodeToString(sum[:]) }
-	ha1, ha2 := h(user+":"+p["realm"]+":"+password), h(method+":"+uri)
-	out := fmt.Sprintf(`Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=MD5`, user, p["realm"], p["nonce"], uri)
-	if strings.Contains(p["qop"], "auth") {
-		cnonce := randHex(8)
-		out += fmt.Sprintf(`, response="%s", qop=auth, nc=00000001, cnonce="%s"`, h(ha1+":"+p["nonce"]+":00000001:"+cnonce+":auth:"+ha2), cnonce)
-	} else {
-		out += fmt.Sprintf(`, response="%s"`, h(ha1+":"+p["nonce"]+":"+ha2))
-	}
-	if o, ok := p["opaque"]; ok {
-		out += fmt.Sprintf(`, opaque="%s"`, o)
-	}
-	return out, nil
+	return auth.Answer(challenge, method, uri, user, password)
 }
 
 func randHex(n int) string {
