@@ -112,3 +112,26 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("delete unknown: %v", err)
 	}
 }
+
+func TestApps(t *testing.T) {
+	s := New()
+	if err, _ := s.Apply(1, mustEncode(t, CmdAppPut, "a0", 1, AppPut{App: App{Name: "x", Kind: "wasm"}})).(error); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("unknown kind accepted: %v", err)
+	}
+	s.Apply(2, mustEncode(t, CmdAppPut, "a1", 2, AppPut{App: App{Name: "router", Kind: AppBuiltin, Position: 100, Enabled: true}}))
+	s.Apply(3, mustEncode(t, CmdAppPut, "a2", 3, AppPut{App: App{Name: "filter", Kind: AppRules, Position: 50, Enabled: true, Rules: "[]"}}))
+	if apps := s.Apps(); len(apps) != 2 || apps[0].Name != "filter" {
+		t.Fatalf("chain %+v", apps)
+	}
+	var buf bytes.Buffer
+	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if err := r.Restore(&buf); err != nil || len(r.Apps()) != 2 {
+		t.Fatalf("apps after restore: %v %v", r.Apps(), err)
+	}
+	if err, _ := s.Apply(4, mustEncode(t, CmdAppDelete, "a3", 4, AppDelete{Name: "nope"})).(error); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("delete unknown: %v", err)
+	}
+}

@@ -22,6 +22,7 @@ type snapshot struct {
 	Subscriptions []Subscription             `json:"subscriptions,omitempty"`
 	Xcap          []xcapEntry                `json:"xcap,omitempty"`
 	Routes        []Route                    `json:"routes,omitempty"`
+	Apps          []App                      `json:"apps,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -104,7 +105,7 @@ func (s *State) Restore(r io.Reader) error {
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
-		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}})
+		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged}})
 	return nil
 }
 

@@ -2,7 +2,8 @@ package state
 
 import "strings"
 
-// snapshotPresence copies the presence tables and static routes into img
+// snapshotPresence copies the presence tables, static routes and the
+// application chain into img
 // (read lock held).
 func (s *State) snapshotPresence(img *snapshot) {
 	img.Publications = make(map[string][]Publication, len(s.pubs))
@@ -20,6 +21,9 @@ func (s *State) snapshotPresence(img *snapshot) {
 	}
 	for _, r := range s.routes {
 		img.Routes = append(img.Routes, *r)
+	}
+	for _, a := range s.apps {
+		img.Apps = append(img.Apps, *a)
 	}
 	for key, d := range s.xcap {
 		parts := strings.SplitN(key, "\x00", 3)
@@ -52,6 +56,10 @@ func (s *State) restorePresence(img *snapshot) {
 	for i := range img.Routes {
 		r := img.Routes[i]
 		s.routes[r.ID] = &r
+	}
+	for i := range img.Apps {
+		a := img.Apps[i]
+		s.apps[a.Name] = &a
 	}
 	for i := range img.Subscriptions {
 		sub := img.Subscriptions[i]

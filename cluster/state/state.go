@@ -30,6 +30,7 @@ const (
 	ContactsChanged      // AOR's contact list
 	RulesChanged         // AOR's presence authorization rules
 	RoutesChanged        // the static routing table
+	AppsChanged          // the application chain
 )
 
 // State is the replicated state. The zero value is not usable; call New.
@@ -49,6 +50,7 @@ type State struct {
 	contactOf    map[string]map[string]bool          // target AOR -> owners
 	rules        map[string]PresRules                // owner AOR -> rules
 	routes       map[string]*Route                   // static routes by ID
+	apps         map[string]*App                     // application chain by name
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -85,6 +87,7 @@ func (s *State) reset() {
 	s.contactOf = make(map[string]map[string]bool)
 	s.rules = make(map[string]PresRules)
 	s.routes = make(map[string]*Route)
+	s.apps = make(map[string]*App)
 }
 
 // Observe registers f to be called after each applied batch with what it

@@ -37,7 +37,8 @@ type Config struct {
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
 	Presence Presence         // presence agent; nil leaves out the presence routes
-	Writer   state.Writer     // replicated writes (static routes); nil leaves out /v1/routes
+	Writer   state.Writer     // replicated writes (routes, apps); nil leaves out /v1/routes and /v1/apps
+	Archive  Archive          // archive search; nil leaves out /v1/archive
 	Logger   *slog.Logger     // scoped by the caller (component=admin)
 	Now      func() time.Time // clock for expires_in; nil means time.Now
 }
@@ -109,6 +110,7 @@ func (s *server) routes() {
 	s.mux.Handle("GET /v1/cluster", s.h(s.cluster))
 	s.presenceRoutes()
 	s.routeRoutes()
+	s.appRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/raftnode"
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/admin"
+	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/auth"
 	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/core/directory"
@@ -58,6 +60,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if sip.UDPMTUSize != udpMaxMessage+200 {
 		sip.UDPMTUSize = udpMaxMessage + 200
 	}
+	// And receive what we send: sipgo reads UDP into 32 KiB by default.
+	if sip.TransportBufferReadSize != 65535 {
+		sip.TransportBufferReadSize = 65535
+	}
 	if cfg.PprofListen != "" {
 		if err := startPprof(ctx, cfg.PprofListen, log); err != nil {
 			return err
@@ -84,7 +90,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		func() float64 { return float64(loc.PendingRefreshes()) },
 	)
 	dir := directory.New(st, rn, cfg.Domains)
-	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m, dir)
+	arch, err := archive.Open(archive.Config{Dir: filepath.Join(cfg.DataDir, "archive")})
+	if err != nil {
+		return fmt.Errorf("node: archive: %w", err)
+	}
+	defer arch.Close()
+	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m, dir, arch)
 	if err != nil {
 		return err
 	}
@@ -92,7 +103,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
-		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn,
+		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
 		Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
@@ -143,6 +154,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 // largest IPv4 datagram payload.
 const udpMaxMessage = 65507
 
+// maxParsedMessage is the largest message parsed at all (bodies above
+// the pipeline's 64 KiB get 413; beyond this, TCP connections are reset
+// and datagrams dropped).
+const maxParsedMessage = 96 << 10
+
 // sipNode is the SIP side of a node.
 type sipNode struct {
 	ua       *sipgo.UserAgent
@@ -159,11 +175,16 @@ func (s *sipNode) close() {
 	}
 }
 
-func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory) (*sipNode, error) {
+func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
+	// Parse messages somewhat larger than the pipeline accepts, so that an
+	// oversized body gets 413 instead of a silent drop.
+	parser := sip.NewParser()
+	parser.MaxMessageLength = maxParsedMessage
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent("Parley"),
+		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentHostname(cfg.Domains[0]),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(
@@ -197,6 +218,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
+		Archive: arch,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{

@@ -236,6 +236,11 @@ func (a *ua) register(t *testing.T, n *testNode, user, pw string) *sip.Response 
 }
 
 func (a *ua) message(t *testing.T, n *testNode, from, to, pw string) *sip.Response {
+	return a.messageBody(t, n, from, to, pw, "hello "+to)
+}
+
+// messageBody sends a MESSAGE with body to to ("name" or "+number;user=phone").
+func (a *ua) messageBody(t *testing.T, n *testNode, from, to, pw, body string) *sip.Response {
 	var u sip.Uri
 	if err := sip.ParseUri("sip:"+to+"@localhost", &u); err != nil {
 		t.Fatal(err)
@@ -246,7 +251,7 @@ func (a *ua) message(t *testing.T, n *testNode, from, to, pw string) *sip.Respon
 	req := sip.NewRequest(sip.MESSAGE, u)
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: from, Host: "localhost"}, Params: tagParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
-	req.SetBody([]byte("hello " + to))
+	req.SetBody([]byte(body))
 	return a.do(t, n, req, from, pw)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/auth"
 	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
@@ -40,6 +41,7 @@ type Config struct {
 	Flood     *flood.Guard // per-source rate limit for untrusted connections; nil = off
 	// RecurseRedirects makes the proxy follow 3xx responses itself.
 	RecurseRedirects bool
+	Archive          *archive.Archive // where the archive application writes; nil: not archived
 	Metrics          *metrics.Metrics
 	Logger           *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
@@ -59,11 +61,13 @@ type Pipeline struct {
 	secret  atomic.Pointer[[]byte]
 	ctx     context.Context
 	limit   *txLimiter
+	chainc  chainCache
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx, limit: newTxLimiter(cfg.MaxTxPerConn)}
+	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/siputil"
-	"github.com/parley-rtc/parley/core/staticroute"
 )
 
 // allow is what we answer in Allow.
@@ -68,60 +67,39 @@ func (p *Pipeline) register(c *call) {
 	}
 }
 
-// route sends a request on: strict-routed requests (a Route left after
-// ours, a maddr that is not us, a phone number) go straight to the proxy
-// core, and so do requests for other domains; requests for users of our
-// domains go to the default router.
-func (p *Pipeline) route(c *call) {
-	req := c.req
-	u := req.Recipient
-	switch {
-	case req.Route() != nil:
-		p.forwardStrict(c)
-	case hasForeignMaddr(p, u):
-		p.forwardStrict(c)
-	case staticroute.IsPhone(u):
-		p.routePhone(c)
-	case !p.isOurDomain(u.Host, u.Port):
-		p.routeForeign(c)
-	default:
-		p.defaultRouter(c)
-	}
-}
-
-// defaultRouter is our Routing.am: a request for a user of our domains
-// goes to that user's most active and available endpoint.
-func (p *Pipeline) defaultRouter(c *call) {
-	req := c.req
-	u := req.Recipient
+// defaultTarget is our Routing.am: a request for a user of our domains
+// goes to that user's most active and available endpoint. ok false means
+// it answered the request (404, 480).
+func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
+	u := c.req.Recipient
+	var t proxy.Target
 	if u.User == "" {
 		p.respond(c, 404, "Not Found")
-		return
+		return t, false
 	}
 	aor := p.aorFor(u)
 	usr, ok := p.cfg.State.User(aor)
 	if !ok {
 		p.respond(c, 404, "Not Found")
-		return
+		return t, false
 	}
 	if !usr.Enabled {
 		p.respond(c, 480, "Temporarily Unavailable")
-		return
+		return t, false
 	}
 	b, ok := p.cfg.Location.Best(aor)
 	if !ok {
 		p.respond(c, 480, "Temporarily Unavailable")
-		return
+		return t, false
 	}
-	var t proxy.Target
 	if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
 		p.respond(c, 500, "Server Internal Error (bad contact)")
-		return
+		return t, false
 	}
 	if b.Home == p.cfg.Node {
 		t.Dest, t.Transport = b.Source, b.Transport
 	}
-	p.forward(c, t)
+	return t, true
 }
 
 // forward hands a request to the proxy core, record-routing what starts

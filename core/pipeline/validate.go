@@ -9,6 +9,9 @@ import (
 // maxBody bounds request bodies we accept (pages of IM, SDP, PIDF).
 const maxBody = 64 << 10
 
+// maxHeader bounds one header field value.
+const maxHeader = 4 << 10
+
 // supported lists the option tags we understand in Require.
 var supported = map[string]bool{"path": true, "outbound": true, "gruu": false}
 
@@ -33,6 +36,12 @@ func (p *Pipeline) validate(c *call) bool {
 	if len(req.Body()) > maxBody {
 		p.respond(c, 413, "Request Entity Too Large")
 		return false
+	}
+	for _, h := range req.Headers() {
+		if len(h.Value()) > maxHeader {
+			p.respond(c, 400, "Bad Request (header "+h.Name()+" too long)")
+			return false
+		}
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
 		p.respond(c, 483, "Too Many Hops")

@@ -54,7 +54,13 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				return nil
 			}
 			if res.StatusCode == 100 {
-				continue // hop by hop
+				// Hop by hop: not relayed, but it is a provisional response
+				// (RFC 3261 9.1): a pending CANCEL may go now.
+				provisional = true
+				if cancelWanted {
+					sendCancel()
+				}
+				continue
 			}
 			relay := popVia(res)
 			if res.IsProvisional() {

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func init() {
+	commands = append(commands,
+		&command{"app add", "NAME --kind builtin|rules [--position N] [--rules-file F] [--strict-route] [--critical] [--methods M,...] [--content-types T,...]", "add or replace an application of the chain", (*cli).appAdd},
+		&command{"app list", "", "show the application chain in order", (*cli).appList},
+		&command{"app move", "NAME POSITION", "move an application in the chain", (*cli).appMove},
+		&command{"app set", "NAME [--enabled B] [--strict-route B] [--critical B]", "change an application's flags", (*cli).appSet},
+		&command{"app remove", "NAME", "take an application out of the chain", (*cli).appRemove},
+		&command{"archive search", "[--user U] [--text T] [--since TIME] [--until TIME] [--limit N]", "search archived instant messages, newest first", (*cli).archiveSearch},
+	)
+}
+
+type app struct {
+	Name         string   `json:"name"`
+	Position     int      `json:"position"`
+	Kind         string   `json:"kind"`
+	StrictRoute  bool     `json:"strict_route,omitempty"`
+	Critical     bool     `json:"critical,omitempty"`
+	Enabled      bool     `json:"enabled"`
+	Methods      []string `json:"methods,omitempty"`
+	ContentTypes []string `json:"content_types,omitempty"`
+	Rules        string   `json:"rules,omitempty"`
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (c *cli) appAdd(args []string) error {
+	cmd, _ := findCommand([]string{"app", "add"})
+	fs := c.flagSet(cmd.name)
+	kind := fs.String("kind", "", "builtin (router, archive) or rules")
+	pos := fs.Int("position", 50, "place in the chain (the router is at 100 by default)")
+	rulesFile := fs.String("rules-file", "", "YAML rules for a rules app (docs/rules.md)")
+	strict := fs.Bool("strict-route", false, "also see strict-routed requests")
+	critical := fs.Bool("critical", false, "answer 503 when the application fails instead of skipping it")
+	methods := fs.String("methods", "", "only these methods (comma-separated)")
+	ctypes := fs.String("content-types", "", "only these content types (comma-separated)")
+	args0, err := c.parse(fs, cmd, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	a := app{Name: args0[0], Kind: *kind, Position: *pos, StrictRoute: *strict, Critical: *critical, Enabled: true,
+		Methods: splitList(*methods), ContentTypes: splitList(*ctypes)}
+	if *rulesFile != "" {
+		data, err := os.ReadFile(*rulesFile)
+		if err != nil {
+			return fmt.Errorf("--rules-file: %w", err)
+		}
+		a.Rules = string(data)
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/apps", a, "")
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { fmt.Fprintf(w, "app %s at position %d\n", a.Name, a.Position) })
+}
+
+func (c *cli) appList(args []string) error {
+	cmd, _ := findCommand([]string{"app", "list"})
+	if _, err := c.parse(c.flagSet(cmd.name), cmd, args, 0, 0); err != nil {
+		return err
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	var list []app
+	raw, _, err := c.api.getJSON(ctx, "/v1/apps", &list)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS")
+		for _, a := range list {
+			t.row(strconv.Itoa(a.Position), a.Name, a.Kind, strconv.FormatBool(a.Enabled), strconv.FormatBool(a.StrictRoute),
+				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","))
+		}
+		_ = t.flush()
+	})
+}
+
+func (c *cli) patchApp(name string, patch map[string]any, done string) error {
+	ctx, cancel := c.timeout()
+	defer cancel()
+	raw, _, err := c.api.call(ctx, http.MethodPatch, "/v1/apps/"+url.PathEscape(name), patch, "")
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) { fmt.Fprintln(w, done) })
+}
+
+func (c *cli) appMove(args []string) error {
+	cmd, _ := findCommand([]string{"app", "move"})
+	pos, err := c.parse(c.flagSet(cmd.name), cmd, args, 2, 2)
+	if err != nil {
+		return err
+	}
+	p, err := strconv.Atoi(pos[1])
+	if err != nil {
+		return usagef("POSITION %q is not a number", pos[1])
+	}
+	return c.patchApp(pos[0], map[string]any{"position": p}, fmt.Sprintf("app %s moved to %d", pos[0], p))
+}
+
+func (c *cli) appSet(args []string) error {
+	cmd, _ := findCommand([]string{"app", "set"})
+	fs := c.flagSet(cmd.name)
+	enabled := fs.String("enabled", "", "true or false")
+	strict := fs.String("strict-route", "", "true or false")
+	critical := fs.String("critical", "", "true or false")
+	pos, err := c.parse(fs, cmd, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	patch := map[string]any{}
+	for key, v := range map[string]string{"enabled": *enabled, "strict_route": *strict, "critical": *critical} {
+		if v == "" {
+			continue
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return usagef("--%s: %q is not true or false", strings.ReplaceAll(key, "_", "-"), v)
+		}
+		patch[key] = b
+	}
+	if len(patch) == 0 {
+		return usagef("app set needs --enabled, --strict-route or --critical")
+	}
+	return c.patchApp(pos[0], patch, "app "+pos[0]+" updated")
+}
+
+func (c *cli) appRemove(args []string) error {
+	cmd, _ := findCommand([]string{"app", "remove"})
+	pos, err := c.parse(c.flagSet(cmd.name), cmd, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	if _, _, err := c.api.call(ctx, http.MethodDelete, "/v1/apps/"+url.PathEscape(pos[0]), nil, ""); err != nil {
+		return err
+	}
+	return c.print(nil, func(w io.Writer) { fmt.Fprintf(w, "app %s removed\n", pos[0]) })
+}
+
+type archived struct {
+	Time   time.Time `json:"time"`
+	Node   string    `json:"node"`
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Body   string    `json:"body"`
+	CallID string    `json:"call_id"`
+}
+
+func (c *cli) archiveSearch(args []string) error {
+	cmd, _ := findCommand([]string{"archive", "search"})
+	fs := c.flagSet(cmd.name)
+	user := fs.String("user", "", "sender or recipient (substring)")
+	text := fs.String("text", "", "text in the message (substring)")
+	since := fs.String("since", "", "RFC 3339 time")
+	until := fs.String("until", "", "RFC 3339 time")
+	limit := fs.Int("limit", 100, "at most this many messages")
+	if _, err := c.parse(fs, cmd, args, 0, 0); err != nil {
+		return err
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"user": *user, "text": *text, "since": *since, "until": *until} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("limit", strconv.Itoa(*limit))
+	ctx, cancel := c.timeout()
+	defer cancel()
+	var list []archived
+	raw, _, err := c.api.getJSON(ctx, "/v1/archive?"+q.Encode(), &list)
+	if err != nil {
+		return err
+	}
+	return c.print(raw, func(w io.Writer) {
+		t := c.table("TIME", "FROM", "TO", "NODE", "MESSAGE")
+		for _, e := range list {
+			body := strings.ReplaceAll(e.Body, "\n", " ")
+			if len(body) > 60 {
+				body = body[:57] + "..."
+			}
+			t.row(e.Time.Format(time.RFC3339), e.From, e.To, e.Node, body)
+		}
+		_ = t.flush()
+	})
+}

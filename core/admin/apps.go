@@ -1,0 +1,177 @@
+package admin
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/archive"
+	"github.com/parley-rtc/parley/core/rules"
+)
+
+// Archive is what the API needs of the archiving application.
+type Archive interface {
+	Search(q archive.Query) ([]archive.Entry, error)
+}
+
+var appName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+func (s *server) appRoutes() {
+	if s.cfg.Writer == nil {
+		return
+	}
+	s.mux.Handle("GET /v1/apps", s.h(s.listApps))
+	s.mux.Handle("POST /v1/apps", s.h(s.putApp))
+	s.mux.Handle("PATCH /v1/apps/{name}", s.h(s.patchApp))
+	s.mux.Handle("DELETE /v1/apps/{name}", s.h(s.deleteApp))
+	if s.cfg.Archive != nil {
+		s.mux.Handle("GET /v1/archive", s.h(s.searchArchive))
+	}
+}
+
+// chain is the chain in force.
+func (s *server) chain() []state.App {
+	if apps := s.cfg.State.Apps(); len(apps) > 0 {
+		return apps
+	}
+	return state.DefaultChain
+}
+
+func (s *server) listApps(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, s.chain())
+	return nil
+}
+
+// validApp checks an app before it enters the chain.
+func validApp(a *state.App) error {
+	if !appName.MatchString(a.Name) {
+		return badRequest("name %q: lower-case letters, digits, . _ -, at most 64", a.Name)
+	}
+	for i, m := range a.Methods {
+		a.Methods[i] = strings.ToUpper(m)
+	}
+	switch a.Kind {
+	case state.AppBuiltin:
+		if a.Name != "router" && a.Name != "archive" {
+			return badRequest("builtin apps are router and archive, not %q", a.Name)
+		}
+	case state.AppRules:
+		if _, err := rules.Compile([]byte(a.Rules), rules.Config{}); err != nil {
+			return badRequest("rules: %v", err)
+		}
+	case state.AppPlugin:
+		return badRequest("plugin apps need the plugin host, which this version does not have yet")
+	default:
+		return badRequest("kind %q: want builtin or rules", a.Kind)
+	}
+	return nil
+}
+
+func (s *server) putApp(w http.ResponseWriter, r *http.Request) error {
+	var a state.App
+	if err := decodeJSON(w, r, &a); err != nil {
+		return err
+	}
+	if err := validApp(&a); err != nil {
+		return err
+	}
+	// The first app an operator adds keeps the default router in the chain.
+	if len(s.cfg.State.Apps()) == 0 && a.Name != "router" {
+		for _, d := range state.DefaultChain {
+			if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppPut, state.AppPut{App: d}); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppPut, state.AppPut{App: a}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, a)
+	return nil
+}
+
+// AppPatch changes some settings of an app (parleyctl app move|set).
+type AppPatch struct {
+	Position    *int  `json:"position"`
+	Enabled     *bool `json:"enabled"`
+	StrictRoute *bool `json:"strict_route"`
+	Critical    *bool `json:"critical"`
+}
+
+func (s *server) patchApp(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	var p AppPatch
+	if err := decodeJSON(w, r, &p); err != nil {
+		return err
+	}
+	var app *state.App
+	for _, a := range s.chain() {
+		if a.Name == name {
+			a := a
+			app = &a
+		}
+	}
+	if app == nil {
+		return &apiError{status: http.StatusNotFound, msg: fmt.Sprintf("app %q not found", name)}
+	}
+	if p.Position != nil {
+		app.Position = *p.Position
+	}
+	if p.Enabled != nil {
+		app.Enabled = *p.Enabled
+	}
+	if p.StrictRoute != nil {
+		app.StrictRoute = *p.StrictRoute
+	}
+	if p.Critical != nil {
+		app.Critical = *p.Critical
+	}
+	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppPut, state.AppPut{App: *app}); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, app)
+	return nil
+}
+
+func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppDelete, state.AppDelete{Name: name}); err != nil {
+		if errors.Is(err, state.ErrNotFound) {
+			return &apiError{status: http.StatusNotFound, msg: fmt.Sprintf("app %q not found", name)}
+		}
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *server) searchArchive(w http.ResponseWriter, r *http.Request) error {
+	q := archive.Query{User: r.URL.Query().Get("user"), Text: r.URL.Query().Get("text")}
+	var err error
+	if q.Limit, err = queryInt(r, "limit", 100, 1, 10000); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &q.Since}, {"until", &q.Until}} {
+		if v := r.URL.Query().Get(f.name); v != "" {
+			if *f.dst, err = time.Parse(time.RFC3339, v); err != nil {
+				return badRequest("%s: %v", f.name, err)
+			}
+		}
+	}
+	entries, err := s.cfg.Archive.Search(q)
+	if err != nil {
+		return err
+	}
+	if entries == nil {
+		entries = []archive.Entry{}
+	}
+	writeJSON(w, http.StatusOK, entries)
+	return nil
+}
