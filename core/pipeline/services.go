@@ -12,7 +12,7 @@ import (
 )
 
 // allow is what we answer in Allow.
-const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE"
+const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, PRACK, REFER, NOTIFY, SUBSCRIBE, PUBLISH"
 
 // userServices handles what stops at User Services (REGISTER, OPTIONS to
 // the server) and routes the rest.
