@@ -68,7 +68,8 @@ func TestCompileErrors(t *testing.T) {
 		{"redirect no host", one("true", `[{kind: redirect, target: "sip:"}]`), pre + `rule 1 "r": action 1 (redirect): target "sip:": no host`},
 		{"redirect space", one("true", `[{kind: redirect, target: "sip:a@b c"}]`), pre + `rule 1 "r": action 1 (redirect): target "sip:a@b c": contains ' '`},
 		{"redirect bad tel", one("true", `[{kind: redirect, target: "tel:call-me"}]`), pre + `rule 1 "r": action 1 (redirect): target "tel:call-me": bad telephone number "call-me"`},
-		{"redirect 200", one("true", `[{kind: redirect, code: 200, target: "sip:vm@example.com"}]`), pre + `rule 1 "r": action 1 (redirect): code 200: a redirect's code must be 300-399`},
+		{"redirect 301", one("true", `[{kind: redirect, code: 301, target: "sip:vm@example.com"}]`), pre + `rule 1 "r": action 1 (redirect): code 301: a redirect is a 302 (use respond for other codes)`},
+		{"redirect with reason", one("true", `[{kind: redirect, reason: Moved, target: "sip:vm@example.com"}]`), pre + `rule 1 "r": action 1 (redirect): field "reason" is not used by redirect`},
 		{"route tel", one("true", `[{kind: route, target: "tel:+15551234"}]`), pre + `rule 1 "r": action 1 (route): target "tel:+15551234": a route's next hop must be a sip: or sips: URI`},
 		{"route no target", one("true", `[{kind: route}]`), pre + `rule 1 "r": action 1 (route): target "": is empty`},
 		{"route with code", one("true", `[{kind: route, target: "sip:gw.example.com", code: 302}]`), pre + `rule 1 "r": action 1 (route): field "code" is not used by route`},
@@ -118,7 +119,7 @@ func TestCompileValid(t *testing.T) {
 		{"json", `[{"name": "r", "when": "Method == \"MESSAGE\"", "actions": [{"kind": "respond", "code": 488, "reason": "Not Here"}]}]`, 1},
 		{"respond 200", one("true", `[{kind: respond, code: 200}]`), 1},
 		{"redirect tel", one("true", `[{kind: redirect, target: "tel:+1-555-0100;phone-context=example.com"}]`), 1},
-		{"redirect sips with params", one("true", `[{kind: redirect, code: 301, reason: Moved, target: "sips:bob@example.com:5061;transport=tls"}]`), 1},
+		{"redirect sips with params", one("true", `[{kind: redirect, code: 302, target: "sips:bob@example.com:5061;transport=tls"}]`), 1},
 		{"route", one("true", `[{kind: route, target: "sip:gw1.example.com;transport=tcp"}]`), 1},
 		{"headers", one("true", `[{kind: add-header, header: X-Tag, value: ""}, {kind: remove-header, header: P-Asserted-Identity}]`), 1},
 		{"max rules", func() string {
@@ -146,17 +147,28 @@ func TestCompileValid(t *testing.T) {
 	}
 }
 
-// A redirect without a code is a 302.
-func TestRedirectDefaultCode(t *testing.T) {
-	s, err := Compile([]byte(one("true", `[{kind: redirect, target: "sip:vm@example.com"}]`)), Config{})
-	if err != nil {
-		t.Fatal(err)
+// Compile fills in a redirect's code and a response's standard reason.
+func TestDefaults(t *testing.T) {
+	tests := []struct {
+		actions string
+		want    Action
+	}{
+		{`[{kind: redirect, target: "sip:vm@example.com"}]`, Action{Kind: KindRedirect, Code: 302, Target: "sip:vm@example.com"}},
+		{`[{kind: respond, code: 403}]`, Action{Kind: KindRespond, Code: 403, Reason: "Forbidden"}},
+		{`[{kind: respond, code: 603, reason: Not today}]`, Action{Kind: KindRespond, Code: 603, Reason: "Not today"}},
+		{`[{kind: respond, code: 499}]`, Action{Kind: KindRespond, Code: 499}}, // no standard phrase
 	}
-	res, err := s.Evaluate(&Message{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Actions) != 1 || res.Actions[0].Code != 302 {
-		t.Errorf("actions = %+v, want one redirect with code 302", res.Actions)
+	for _, tt := range tests {
+		s, err := Compile([]byte(one("true", tt.actions)), Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Evaluate(&Message{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Actions) != 1 || res.Actions[0] != tt.want {
+			t.Errorf("%s: actions = %+v, want %+v", tt.actions, res.Actions, tt.want)
+		}
 	}
 }

@@ -152,7 +152,7 @@ func TestEvaluateRuntimeError(t *testing.T) {
 		{"bad pattern only", map[string][]string{"x-priority": {"1"}, "via": {"x"}, "x-pattern": {"("}},
 			[]string{"everything"}, "rules: rule 3 \"pattern-from-header\": matches: error parsing regexp: missing closing ): `(` (1:6)"},
 		{"pattern too long", map[string][]string{"x-priority": {"1"}, "via": {"x"}, "x-pattern": {strings.Repeat("a", maxDynPattern+1)}},
-			[]string{"everything"}, `rules: rule 3 "pattern-from-header": matches: pattern is 1025 bytes long, at most 1024 (1:6)`},
+			[]string{"everything"}, `rules: rule 3 "pattern-from-header": matches: pattern is 257 bytes long, at most 256 (1:6)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +190,7 @@ func TestFunctions(t *testing.T) {
 			"user-agent": {"Softphone/1.0", "second"},
 			"x-empty":    {""},
 			"x-none":     {},
+			"k":          {"100rel"}, // an unparsed header received in compact form
 		},
 	}
 	tests := []struct {
@@ -202,6 +203,8 @@ func TestFunctions(t *testing.T) {
 		{`header("F") contains "alice"`, true},
 		{`header("missing") == ""`, true},
 		{`hasHeader("USER-AGENT")`, true},
+		{`header("Supported") == "100rel"`, true},
+		{`header("k") == "100rel"`, true},
 		{`hasHeader("x-empty")`, true},
 		{`header("x-empty") == ""`, true},
 		{`hasHeader("x-none")`, false},
@@ -212,6 +215,7 @@ func TestFunctions(t *testing.T) {
 		{`inList(Method)`, false},
 		{`hour() == 20 && weekday() == 5`, true},
 		{`Method matches "^INV"`, true},
+		{"Method matches `^I\\w+E$`", true},        // a raw string: the regexp ^I\w+E$
 		{`Method matches header("missing")`, true}, // the empty pattern matches
 		{`not (Method matches "^MESS")`, true},
 		{`Method not matches "^MESS"`, true},

@@ -31,8 +31,8 @@ const dynMatches = "_matches"
 
 // Bounds on the regular expressions built at run time.
 const (
-	maxDynPattern = 1024 // bytes in one pattern
-	maxDynCached  = 256  // compiled patterns kept per set
+	maxDynPattern = 256 // bytes in one pattern: matching costs up to pattern × subject size
+	maxDynCached  = 256 // compiled patterns kept per set
 )
 
 // funcs holds a set's clock and its cache of run-time patterns.
@@ -200,18 +200,34 @@ var compact = map[string]string{
 	"x": "session-expires", "y": "identity",
 }
 
-// headerKey is the key of header name in Message.Headers.
-func headerKey(name string) string {
+// toCompact is compact inverted.
+var toCompact = func() map[string]string {
+	m := make(map[string]string, len(compact))
+	for short, full := range compact {
+		m[full] = short
+	}
+	return m
+}()
+
+// values returns the values of the named header in any case and in full
+// or compact form, whichever form the caller used as the key.
+func (m *Message) values(name string) []string {
 	k := strings.ToLower(name)
 	if full, ok := compact[k]; ok {
-		return full
+		k = full
 	}
-	return k
+	if v, ok := m.Headers[k]; ok {
+		return v
+	}
+	if short, ok := toCompact[k]; ok {
+		return m.Headers[short]
+	}
+	return nil
 }
 
 // header returns the first value of the named header, or "".
 func (m *Message) header(name string) string {
-	if v := m.Headers[headerKey(name)]; len(v) > 0 {
+	if v := m.values(name); len(v) > 0 {
 		return v[0]
 	}
 	return ""
@@ -219,7 +235,7 @@ func (m *Message) header(name string) string {
 
 // hasHeader reports whether the named header is present.
 func (m *Message) hasHeader(name string) bool {
-	return len(m.Headers[headerKey(name)]) > 0
+	return len(m.values(name)) > 0
 }
 
 func inList(s string, list ...string) bool {

@@ -25,13 +25,24 @@ const (
 // Message is the view of a SIP request a rule's expression sees. The
 // field names are the identifiers used in expressions.
 type Message struct {
-	Method, RURI, From, To, FromUser, FromHost, ToUser, ToHost string
-	Body, ContentType                                          string
-	Source                                                     string // ip:port the request came from
-	Transport                                                  string
-	Trusted                                                    bool // came from a server/trusted connection or a trusted gateway
-	StrictRouted                                               bool
-	Headers                                                    map[string][]string // canonical lower-case full names -> values
+	Method string // INVITE, MESSAGE, ...
+	RURI   string // the Request-URI
+
+	// The From and To URIs, and their user and host parts.
+	From, To, FromUser, FromHost, ToUser, ToHost string
+
+	Body        string
+	ContentType string
+	Source      string // ip:port the request came from
+	Transport   string // the transport it came on: UDP, TCP, TLS, ...
+
+	Trusted      bool // came from a server/trusted connection or a trusted gateway
+	StrictRouted bool // carries fixed routing: a Route after ours, a foreign maddr, or a phone number
+
+	// Headers maps lower-case header names (full form) to their values,
+	// in message order. header() and hasHeader() also find a header
+	// stored under its compact name.
+	Headers map[string][]string
 }
 
 // Action kinds. Respond, redirect and route are terminal: evaluation
@@ -48,8 +59,8 @@ const (
 // Action is one thing a matching rule asks the caller to do.
 type Action struct {
 	Kind    string `json:"kind" yaml:"kind"`
-	Code    int    `json:"code,omitempty" yaml:"code,omitempty"`       // respond (200-699); redirect (3xx, 302 if unset)
-	Reason  string `json:"reason,omitempty" yaml:"reason,omitempty"`   // respond, redirect: reason phrase; empty for the default
+	Code    int    `json:"code,omitempty" yaml:"code,omitempty"`       // respond: 200-699; redirect: always 302 (filled in by Compile)
+	Reason  string `json:"reason,omitempty" yaml:"reason,omitempty"`   // respond: the reason phrase; Compile puts in the standard one if empty
 	Target  string `json:"target,omitempty" yaml:"target,omitempty"`   // redirect: the Contact (sip:, sips: or tel:); route: the next hop (sip: or sips:)
 	Header  string `json:"header,omitempty" yaml:"header,omitempty"`   // add-header, remove-header: the header name
 	Value   string `json:"value,omitempty" yaml:"value,omitempty"`     // add-header: the value, a literal string

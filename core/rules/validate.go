@@ -23,7 +23,8 @@ var protected = func() map[string]bool {
 	return m
 }()
 
-// checkAction validates a and fills in defaults (a redirect's code).
+// checkAction validates a and fills in defaults (a redirect's code, a
+// response's standard reason phrase).
 func checkAction(a *Action) error {
 	var allowed string // fields the kind uses besides Kind
 	switch a.Kind {
@@ -32,13 +33,16 @@ func checkAction(a *Action) error {
 		if a.Code < 200 || a.Code > 699 {
 			return fmt.Errorf("code %d: must be 200-699", a.Code)
 		}
+		if a.Reason == "" {
+			a.Reason = reasons[a.Code]
+		}
 	case KindRedirect:
-		allowed = "code reason target"
+		allowed = "code target"
 		if a.Code == 0 {
 			a.Code = 302
 		}
-		if a.Code < 300 || a.Code > 399 {
-			return fmt.Errorf("code %d: a redirect's code must be 300-399", a.Code)
+		if a.Code != 302 {
+			return fmt.Errorf("code %d: a redirect is a 302 (use respond for other codes)", a.Code)
 		}
 		if err := checkURI(a.Target, true); err != nil {
 			return fmt.Errorf("target %q: %w", a.Target, err)
