@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: parleyd against Kamailio on 127.0.0.1 with sipp load, three
+# `make bench`: parleyd against Kamailio on 127.0.0.1 with sipp load, four
 # tests of DURATION (default 20s) each; prints a table and writes
-# docs/benchmarks.md, then the presence fan-out. Whole run: about 4 minutes.
+# docs/benchmarks.md, then the presence fan-out. Whole run: about 5 minutes.
 # Extra arguments go to bench/cmd/sipbench (e.g. -only kamailio -keep).
 set -euo pipefail
 cd "$(dirname "$0")/.."

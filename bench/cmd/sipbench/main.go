@@ -2,7 +2,9 @@
 
 // Command sipbench measures parleyd against Kamailio on loopback with sipp:
 // (a) REGISTER of fresh users without authentication, (b) digest MD5
-// REGISTER of fresh users, (c) MESSAGE relayed to a registered sipp UAS.
+// REGISTER of fresh users, (c) MESSAGE relayed to a registered sipp UAS,
+// (d) INVITE calls (digest, then 180/200, ACK and BYE along the proxy's
+// Record-Route) to a registered sipp UAS.
 // It prints a table and writes it, with the machine, to docs/benchmarks.md.
 // Run it through `make bench` (scripts/bench.sh), which installs kamailio
 // and sipp and builds bin/ first.
@@ -35,6 +37,7 @@ var tests = []test{
 	{"reg-noauth", "(a) REGISTER, fresh user, no auth"},
 	{"reg-digest", "(b) REGISTER, fresh user, digest MD5 (401, then 200)"},
 	{"message", "(c) MESSAGE to a registered UAS (407, then relayed 200)"},
+	{"invite", "(d) INVITE call to a registered UAS, record-routed (407; 180, 200, ACK; BYE, 200)"},
 }
 
 // results[server][test]
@@ -131,6 +134,7 @@ func (b *bench) kamailio(dir string) map[string]result {
 				return b.run(filepath.Join(sub, "reg-digest"), s, b.regLoad("reg_digest.xml"))
 			})
 			r["message"] = b.logRun(s, "message", func() result { return b.message(filepath.Join(sub, "message"), s) })
+			r["invite"] = b.logRun(s, "invite", func() result { return b.invite(filepath.Join(sub, "invite"), s) })
 		}
 		s.stop()
 	}
@@ -138,7 +142,8 @@ func (b *bench) kamailio(dir string) map[string]result {
 }
 
 // freshParleyd starts parleyd on a new data directory under dir and imports
-// user0..user{users+procs-1}.
+// user0..user{users+2*procs-1} (the last 2*procs are the targets of (c) and
+// (d)).
 func (b *bench) freshParleyd(dir string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -147,12 +152,13 @@ func (b *bench) freshParleyd(dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	took, err := s.importUsers(b.binDir, dir, b.users+b.procs)
+	n := b.users + 2*b.procs
+	took, err := s.importUsers(b.binDir, dir, n)
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
-	log.Printf("parleyd: imported %d users in %v", b.users+b.procs, took.Round(time.Millisecond))
+	log.Printf("parleyd: imported %d users in %v", n, took.Round(time.Millisecond))
 	return s, nil
 }
 
@@ -171,10 +177,13 @@ func (b *bench) parleyd(dir string) map[string]result {
 	})
 	s.stop()
 
-	// (b) needs fresh users again, (c) registered targets: a new server.
+	// (b) needs fresh users again, (c) and (d) registered targets: a new
+	// server.
 	if s, err = b.freshParleyd(filepath.Join(dir, "digest")); err != nil {
 		log.Printf("parleyd: %v", err)
-		r["reg-digest"], r["message"] = result{Err: err.Error()}, result{Err: err.Error()}
+		for _, k := range []string{"reg-digest", "message", "invite"} {
+			r[k] = result{Err: err.Error()}
+		}
 		return r
 	}
 	defer s.stop()
@@ -183,6 +192,9 @@ func (b *bench) parleyd(dir string) map[string]result {
 	})
 	r["message"] = b.logRun(s, "message", func() result {
 		return b.message(filepath.Join(dir, "digest", "message"), s)
+	})
+	r["invite"] = b.logRun(s, "invite", func() result {
+		return b.invite(filepath.Join(dir, "digest", "invite"), s)
 	})
 	return r
 }
@@ -202,9 +214,24 @@ func (b *bench) logRun(s *server, key string, f func() result) result {
 // message registers one target UAS per sender (users users..users+procs-1,
 // never used by the REGISTER runs) and runs the MESSAGE load against them.
 func (b *bench) message(dir string, s *server) result {
+	return b.relay(dir, s, b.users, "msg_uas.xml", "msg_uac.xml")
+}
+
+// invite registers one target UAS per caller (users users+procs..
+// users+2*procs-1: targets of their own, so that no stale binding of the
+// MESSAGE targets is forked to) and runs the INVITE call load against them.
+func (b *bench) invite(dir string, s *server) result {
+	return b.relay(dir, s, b.users+b.procs, "inv_uas.xml", "inv_uac.xml")
+}
+
+// relay registers target users first..first+procs-1, each from the port
+// that a sipp UAS of uasScenario then listens on (a scenario starting with
+// a recv: sipp takes every new Call-ID there as a new call), and runs the
+// uacScenario load, UAC process i calling target i (-s).
+func (b *bench) relay(dir string, s *server, first int, uasScenario, uacScenario string) result {
 	var targets []string
 	for i := 0; i < b.procs; i++ {
-		user := b.users + i
+		user := first + i
 		ports, err := freePorts(1, 1)
 		if err != nil {
 			return result{Err: err.Error()}
@@ -219,7 +246,7 @@ func (b *bench) message(dir string, s *server) result {
 		if reg.err != nil {
 			return result{Err: fmt.Sprintf("registering target user%d: sipp %v (see %s)", user, reg.err, dir)}
 		}
-		uas, err := b.startSipp(dir, fmt.Sprintf("target%d-uas", i), s.addr(), "msg_uas.xml",
+		uas, err := b.startSipp(dir, fmt.Sprintf("target%d-uas", i), s.addr(), uasScenario,
 			userLines(user, 1), "-p", port, "-t", "u1")
 		if err != nil {
 			return result{Err: err.Error()}
@@ -228,6 +255,6 @@ func (b *bench) message(dir string, s *server) result {
 		targets = append(targets, fmt.Sprintf("user%d", user))
 	}
 	time.Sleep(500 * time.Millisecond) // let the UAS sockets open
-	return b.run(dir, s, load{scenario: "msg_uac.xml", procs: b.procs, first: 0,
+	return b.run(dir, s, load{scenario: uacScenario, procs: b.procs, first: 0,
 		per: b.users / b.procs, service: targets})
 }
