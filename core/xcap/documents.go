@@ -1,6 +1,7 @@
 package xcap
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -92,14 +93,9 @@ func (s *server) putDocument(w http.ResponseWriter, r *http.Request, t target) {
 	cond := parseConditions(r.Header)
 	ctx := r.Context()
 	for range maxAttempts {
-		_, etag, err := s.cfg.Store.Get(ctx, t.usage.auid, t.xui, t.doc)
-		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		_, etag, exists, err := s.current(ctx, t, cond)
+		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		if cond.status(exists, etag, false) != 0 {
-			s.fail(w, r, ErrPrecondition)
 			return
 		}
 		ifMatch, ifNoneMatch := etag, ""
@@ -129,14 +125,9 @@ func (s *server) deleteDocument(w http.ResponseWriter, r *http.Request, t target
 	cond := parseConditions(r.Header)
 	ctx := r.Context()
 	for range maxAttempts {
-		_, etag, err := s.cfg.Store.Get(ctx, t.usage.auid, t.xui, t.doc)
-		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		_, etag, exists, err := s.current(ctx, t, cond)
+		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		if cond.status(exists, etag, false) != 0 {
-			s.fail(w, r, ErrPrecondition)
 			return
 		}
 		if !exists {
@@ -171,4 +162,19 @@ func (s *server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, fmt.Errorf("%w: %v", errBadBody, err)
 	}
 	return body, nil
+}
+
+// current reads the stored document and checks the request's
+// preconditions against it: ErrPrecondition when they fail, ErrNotFound
+// never (exists tells).
+func (s *server) current(ctx context.Context, t target, cond conditions) (body []byte, etag string, exists bool, err error) {
+	body, etag, err = s.cfg.Store.Get(ctx, t.usage.auid, t.xui, t.doc)
+	exists = err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, "", false, err
+	}
+	if cond.status(exists, etag, false) != 0 {
+		return nil, "", exists, ErrPrecondition
+	}
+	return body, etag, exists, nil
 }

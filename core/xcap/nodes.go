@@ -107,14 +107,9 @@ func (s *server) modify(w http.ResponseWriter, r *http.Request, t target, sel *s
 	cond := parseConditions(r.Header)
 	ctx := r.Context()
 	for range maxAttempts {
-		stored, etag, err := s.cfg.Store.Get(ctx, t.usage.auid, t.xui, t.doc)
-		exists := err == nil
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		stored, etag, exists, err := s.current(ctx, t, cond)
+		if err != nil {
 			s.fail(w, r, err)
-			return
-		}
-		if cond.status(exists, etag, false) != 0 {
-			s.fail(w, r, ErrPrecondition)
 			return
 		}
 		if !exists {
