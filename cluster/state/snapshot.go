@@ -23,6 +23,7 @@ type snapshot struct {
 	Xcap          []xcapEntry                `json:"xcap,omitempty"`
 	Routes        []Route                    `json:"routes,omitempty"`
 	Apps          []App                      `json:"apps,omitempty"`
+	Partners      []Partner                  `json:"partners,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -53,6 +54,7 @@ func (s *State) Snapshot() *Image {
 		img.Bindings[aor] = copyBindings(list)
 	}
 	s.snapshotPresence(img)
+	s.snapshotPartners(img)
 	return &Image{snap: img}
 }
 
@@ -102,10 +104,12 @@ func (s *State) Restore(r io.Reader) error {
 	s.users, s.bindings, s.nBindings = users, bindings, n
 	s.meta, s.dedup, s.lastIndex = img.Meta, dedup, img.LastIndex
 	s.restorePresence(&img)
+	s.restorePartners(&img)
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
-		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged}})
+		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged},
+		{Kind: PartnersChanged}})
 	return nil
 }
 

@@ -37,7 +37,7 @@ type Config struct {
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
 	Presence Presence         // presence agent; nil leaves out the presence routes
-	Writer   state.Writer     // replicated writes (routes, apps); nil leaves out /v1/routes and /v1/apps
+	Writer   state.Writer     // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
 	Archive  Archive          // archive search; nil leaves out /v1/archive
 	Logger   *slog.Logger     // scoped by the caller (component=admin)
 	Now      func() time.Time // clock for expires_in; nil means time.Now
@@ -111,6 +111,7 @@ func (s *server) routes() {
 	s.presenceRoutes()
 	s.routeRoutes()
 	s.appRoutes()
+	s.partnerRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON
