@@ -123,3 +123,17 @@ func (s *State) restorePartners(img *snapshot) {
 		s.partners[p.Domain] = &p
 	}
 }
+
+// PartnerByIdentity returns the partner whose servers present the
+// certificate name (case-insensitive).
+func (s *State) PartnerByIdentity(name string) (Partner, bool) {
+	name = strings.ToLower(name)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, p := range s.partners {
+		if p.Identity != "" && p.Identity == name {
+			return *p, true
+		}
+	}
+	return Partner{}, false
+}

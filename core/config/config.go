@@ -47,7 +47,10 @@ type Config struct {
 	RaftListen       string        `key:"raft-listen" help:"host:port for Raft traffic; the other members must reach this node at that address, so the host cannot be empty, 0.0.0.0 or ::"`
 	Bootstrap        bool          `key:"bootstrap" help:"bootstrap a new cluster with this node as its first member (a fresh node with an empty join bootstraps itself anyway)"`
 	Join             string        `key:"join" help:"admin URL (http:// or https://) of an existing cluster member to join (empty = none)"`
-	Role             string        `key:"role" help:"role of this node: home (director and edge are not supported yet)"`
+	Role             string        `key:"role" help:"role of this node: home (holds users and bindings) or edge (access proxy: admits only federation partners, forwards inward to edge-inward and outward to partners; director is not supported yet)"`
+	EdgeInward       []string      `key:"edge-inward" help:"role edge: SIP URIs of the directors or home nodes requests from partners go to, tried in order when one does not answer (sip:10.0.0.5:5060;transport=tcp)"`
+	TopologyHiding   bool          `key:"topology-hiding" help:"role edge: partners see only the edge: internal Via, Record-Route and Contact are removed or replaced on the way out and restored on the way in"`
+	DNSServer        string        `key:"dns-server" help:"host[:port] of the DNS server for RFC 3263 lookups (NAPTR, SRV, A/AAAA) of federation partners (empty = the first nameserver in /etc/resolv.conf)"`
 	LogFormat        string        `key:"log-format" help:"log output format: text or json"`
 	LogLevel         string        `key:"log-level" help:"minimum log level: debug, info, warn or error"`
 	MinExpires       time.Duration `key:"min-expires" help:"shortest registration lifetime accepted; a REGISTER asking for less gets 423 Interval Too Brief (whole seconds)"`

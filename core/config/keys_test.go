@@ -74,6 +74,9 @@ func TestEverySource(t *testing.T) {
 		"flood-burst":       {flag: "80"},
 		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
+		"edge-inward":       {flag: "sip:10.0.0.5:5060;transport=tcp", yaml: "['sip:10.0.0.5:5060;transport=tcp']"},
+		"topology-hiding":   {flag: "true"},
+		"dns-server":        {flag: "127.0.0.53:53", yaml: "'127.0.0.53:53'"},
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
 	// needs the other.
@@ -106,6 +109,13 @@ func TestEverySource(t *testing.T) {
 					if tlsKeys[k.Key] && bk != k.Key {
 						args = append(args, "--"+bk+"="+bv)
 					}
+				}
+				// Keys of the edge role need it, and an edge its inward hops.
+				switch k.Key {
+				case "edge-inward":
+					args = append(args, "--role=edge")
+				case "topology-hiding":
+					args = append(args, "--role=edge", "--edge-inward=sip:10.0.0.5")
 				}
 				switch src {
 				case "yaml":
@@ -180,6 +190,7 @@ func TestKeys(t *testing.T) {
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
+		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

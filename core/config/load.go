@@ -105,6 +105,7 @@ func (c *Config) normalize() {
 	c.Domains = canonicalSet(c.Domains, strings.ToLower)
 	c.DigestAlgorithms = canonicalSet(c.DigestAlgorithms, strings.ToUpper)
 	c.TrustedPeers = canonicalSet(c.TrustedPeers, strings.ToLower)
+	c.EdgeInward = canonicalSet(c.EdgeInward, strings.TrimSpace)
 	c.Role = strings.ToLower(c.Role)
 	c.LogFormat = strings.ToLower(c.LogFormat)
 	c.LogLevel = strings.ToLower(c.LogLevel)

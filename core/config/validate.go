@@ -327,13 +327,7 @@ func (c Config) Validate() error {
 		}
 	}
 
-	switch c.Role {
-	case "home":
-	case "director", "edge":
-		bad("role", "%q is not supported yet (only home is)", c.Role)
-	default:
-		bad("role", "unknown role %q (want home)", c.Role)
-	}
+	c.validateRole(bad)
 	if !contains(logFormats, c.LogFormat) {
 		bad("log-format", "%q: want text or json", c.LogFormat)
 	}

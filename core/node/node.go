@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -177,6 +176,15 @@ func (s *sipNode) close() {
 
 func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
+	peers := peerCheck(cfg, st)
+	specs, err := listenerSpecs(cfg, peers)
+	if err != nil {
+		return nil, err
+	}
+	fed, err := newFederation(cfg, peers, log)
+	if err != nil {
+		return nil, err
+	}
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
 	// Parse messages somewhat larger than the pipeline accepts, so that an
 	// oversized body gets 413 instead of a silent drop.
@@ -186,6 +194,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		sipgo.WithUserAgent("Parley"),
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentHostname(cfg.Domains[0]),
+		sipgo.WithUserAgenTLSConfig(fed.dialTLS),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(quiet),
@@ -203,10 +212,6 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err != nil {
 		return nil, fmt.Errorf("node: sip server: %w", err)
 	}
-	specs, err := listenerSpecs(cfg)
-	if err != nil {
-		return nil, err
-	}
 	ls := transport.NewSet(log.With("component", "transport"))
 	s := &sipNode{ua: ua, ls: ls}
 	reg := registrar.New(registrar.Config{
@@ -218,7 +223,8 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
-		Archive: arch,
+		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
+		Role: cfg.Role, EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
@@ -239,7 +245,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	return s, nil
 }
 
-func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
+func listenerSpecs(cfg config.Config, peers transport.PeerCheck) ([]transport.Spec, error) {
 	ls, err := cfg.Listeners()
 	if err != nil {
 		return nil, err
@@ -262,12 +268,11 @@ func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
 			}
 			sp.TLS = base
 			if trust == transport.Server {
-				roots := x509.NewCertPool()
-				data, err := os.ReadFile(cfg.TLSCA)
-				if err != nil || !roots.AppendCertsFromPEM(data) {
-					return nil, fmt.Errorf("node: tls-ca %q: no CA certificates (%v)", cfg.TLSCA, err)
+				roots, err := loadCA(cfg.TLSCA)
+				if err != nil {
+					return nil, err
 				}
-				sp.TLS = transport.ServerTLS(base, roots, cfg.TrustedPeers)
+				sp.TLS = transport.ServerTLS(base, roots, peers)
 			}
 		}
 		specs = append(specs, sp)

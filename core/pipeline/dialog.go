@@ -50,7 +50,12 @@ func (p *Pipeline) nextHop(c *call) proxy.Target {
 
 // forwardInDialog relays an in-dialog request along its route set.
 func (p *Pipeline) forwardInDialog(c *call) {
+	if p.hiding() && !p.unhide(c) {
+		p.respond(c, 404, "Not Found (unknown dialog)")
+		return
+	}
 	t := p.nextHop(c)
+	p.hide(c, &t)
 	err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, false, c.in)
 	p.countForward(c.req, err)
 }
@@ -62,6 +67,19 @@ func (p *Pipeline) handleAck(c *call) {
 	if !c.ownRoute {
 		p.cfg.Metrics.Dropped.WithLabelValues("ack_without_route").Inc()
 		return
+	}
+	if p.hiding() {
+		u := c.req.Recipient
+		if strings.HasPrefix(u.User, maskPrefix) {
+			if !p.unhide(c) {
+				p.cfg.Metrics.Dropped.WithLabelValues("ack_bad_mask").Inc()
+				return
+			}
+		} else if !p.isOurDomain(u.Host, u.Port) {
+			// Outward: nothing answers an ACK, so no Via needs restoring.
+			for c.req.RemoveHeader("Via") {
+			}
+		}
 	}
 	if err := p.cfg.Proxy.ForwardStateless(c.req, p.nextHop(c)); err != nil {
 		p.log.Debug("ack not forwarded", "error", err)

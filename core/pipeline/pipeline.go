@@ -20,6 +20,7 @@ import (
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/resolve"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
@@ -50,6 +51,19 @@ type Config struct {
 	// MaxTxPerConn bounds outstanding server transactions per client
 	// connection; the next request gets 503 with Retry-After. 0 = no limit.
 	MaxTxPerConn int
+	// TrustedPeers are the certificate names of cluster members; other
+	// server-listener peers must be allowed federation partners.
+	TrustedPeers []string
+	// Resolver finds partners' servers by RFC 3263; nil sends to the next
+	// hop's host as sipgo resolves it.
+	Resolver *resolve.Resolver
+	// Role is the node's role: RoleHome (default) or RoleEdge.
+	Role string
+	// EdgeInward are an edge's inward next hops, tried in order.
+	EdgeInward []sip.Uri
+	// TopologyHiding makes an edge hide internal Via, Record-Route and
+	// Contact from partners.
+	TopologyHiding bool
 }
 
 // Pipeline handles every request a node receives.
@@ -109,6 +123,9 @@ type call struct {
 	// trusted to give routing data.
 	trusted   bool
 	redirects int // 3xx followed so far (RecurseRedirects)
+	// partner is set when the request came from an allowed federation
+	// partner's mutual TLS connection.
+	partner *state.Partner
 }
 
 // Handle is the sipgo request handler for every method.
@@ -144,11 +161,20 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	if !p.validate(c) {
 		return
 	}
+	if !p.admitPeer(c) {
+		return
+	}
 	if !c.trusted && siputil.IsInitial(req) {
 		// Untrusted input: a client may not choose our next hops.
 		for req.RemoveHeader("Route") {
 		}
 		for req.RemoveHeader("Record-Route") {
+		}
+	}
+	if c.partner != nil && siputil.IsInitial(req) {
+		// A partner names its own route set, never our internal hops.
+		p.consumeOwnRoutes(c)
+		for req.RemoveHeader("Route") {
 		}
 	}
 	p.consumeOwnRoutes(c)

@@ -18,6 +18,11 @@ const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDAT
 // the server) and routes the rest.
 func (p *Pipeline) userServices(c *call) {
 	req := c.req
+	switch p.cfg.Role {
+	case RoleEdge:
+		p.edgeServices(c)
+		return
+	}
 	switch {
 	case req.Method == sip.REGISTER:
 		p.register(c)
@@ -106,7 +111,7 @@ func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
 // a dialog. With RecurseRedirects, a 3xx with a usable Contact is not
 // relayed: the request is routed again to its best Contact (highest q),
 // through the whole router, so a redirect cannot bypass routing rules.
-func (p *Pipeline) forward(c *call, t proxy.Target) {
+func (p *Pipeline) forward(c *call, t proxy.Target) error {
 	req := c.req
 	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
 	var next *sip.Uri
@@ -116,6 +121,7 @@ func (p *Pipeline) forward(c *call, t proxy.Target) {
 			return next != nil
 		}
 	}
+	p.hide(c, &t)
 	err := p.cfg.Proxy.Forward(p.ctx, req, c.tx, t, rr, c.in)
 	p.countForward(req, err)
 	if next != nil {
@@ -123,6 +129,7 @@ func (p *Pipeline) forward(c *call, t proxy.Target) {
 		req.Recipient = *next
 		p.route(c)
 	}
+	return err
 }
 
 // maxRedirects bounds how many 3xx one request follows.

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"net"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -50,29 +51,11 @@ func (p *Pipeline) routePhone(c *call) {
 	p.forward(c, hopTarget(c.req.Recipient, m.NextHop))
 }
 
-// routeForeign sends a request for another domain by a static route;
-// server and trusted connections may also send to an IP or a resolvable
-// host directly. Anyone else gets 403 (no federation route).
-func (p *Pipeline) routeForeign(c *call) {
-	u := c.req.Recipient
-	if m, ok := p.cfg.Routes.Lookup(u); ok {
-		p.forward(c, hopTarget(u, m.NextHop))
-		return
-	}
-	if !c.trusted {
-		if net.ParseIP(u.Host) != nil {
-			p.drop(c, "ip_destination_not_allowed")
-			return
-		}
-		p.respond(c, 403, "Forbidden (no route to that domain)")
-		return
-	}
-	p.forward(c, proxy.Target{URI: u, Dest: staticroute.Dest(u), Transport: netOf(u), Server: true})
-}
-
 func hopTarget(ruri, hop sip.Uri) proxy.Target {
 	return proxy.Target{URI: ruri, Dest: staticroute.Dest(hop), Transport: netOf(hop), Server: true}
 }
+
+func isIP(host string) bool { return net.ParseIP(strings.Trim(host, "[]")) != nil }
 
 // mayReach applies the IP destination rule; false means it dropped c.
 func (p *Pipeline) mayReach(c *call, dest string) bool {

@@ -16,8 +16,16 @@ import (
 func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTransaction, t Target) error {
 	ctr, err := p.txl.Request(ctx, fwd)
 	if err != nil {
-		_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
+		if !t.Failover {
+			_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
+		}
 		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+	}
+	var noAnswer <-chan time.Time
+	if t.Failover && t.NoAnswer > 0 {
+		na := time.NewTimer(t.NoAnswer)
+		defer na.Stop()
+		noAnswer = na.C
 	}
 	invite := req.IsInvite()
 	var cancelled chan struct{}
@@ -53,6 +61,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			if !ok {
 				return nil
 			}
+			noAnswer = nil // it answers: no failover on silence any more
 			if res.StatusCode == 100 {
 				// Hop by hop: not relayed, but it is a provisional response
 				// (RFC 3261 9.1): a pending CANCEL may go now.
@@ -63,6 +72,9 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				continue
 			}
 			relay := popVia(res)
+			if t.RewriteResponse != nil {
+				t.RewriteResponse(relay)
+			}
 			if res.IsProvisional() {
 				provisional = true
 				if cancelWanted {
@@ -77,12 +89,27 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			if res.StatusCode >= 300 && res.StatusCode < 400 && t.OnRedirect != nil && !cancelWanted && t.OnRedirect(res) {
 				return ErrRedirected
 			}
+			if res.StatusCode == 503 && t.Failover && !cancelWanted {
+				return ErrUnavailable
+			}
 			if err := tx.Respond(relay); err != nil && !cancelWanted {
 				p.log.Debug("final response not relayed", "status", res.StatusCode, "error", err)
 			}
 			return nil
 		case <-ctr.Done():
+			if t.Failover && !cancelWanted {
+				if errors.Is(ctr.Err(), sip.ErrTransactionTimeout) {
+					return ErrTimeout
+				}
+				return fmt.Errorf("%w: %w", ErrUnreachable, ctr.Err())
+			}
 			return p.failed(req, tx, ctr.Err(), t.Server)
+		case <-noAnswer:
+			ctr.Terminate()
+			if cancelWanted {
+				return p.failed(req, tx, sip.ErrTransactionTimeout, t.Server)
+			}
+			return ErrTimeout
 		case <-cancelled:
 			cancelled = nil // sipgo already answered 487 upstream
 			cancelWanted = true

@@ -53,6 +53,18 @@ type Target struct {
 	// returns true the 3xx is not relayed and the server transaction is
 	// left without a final response for the caller to route again.
 	OnRedirect func(res *sip.Response) bool
+	// Failover marks a target that has others after it (RFC 3263 DNS
+	// targets, an edge's inward hops): when it cannot be reached, does not
+	// answer within NoAnswer (or at all), or answers 503, Forward returns
+	// ErrTimeout, ErrUnreachable or ErrUnavailable without answering the
+	// server transaction, so the caller can try the next one.
+	Failover bool
+	NoAnswer time.Duration
+	// Rewrite, when set, edits the copy about to be sent (after our Via
+	// and Record-Route were added); RewriteResponse edits each response
+	// before it is relayed (topology hiding on an edge).
+	Rewrite         func(fwd *sip.Request)
+	RewriteResponse func(res *sip.Response)
 }
 
 // Errors Forward reports after answering the server transaction.
@@ -61,6 +73,8 @@ var (
 	ErrUnreachable = errors.New("proxy: next hop unreachable")
 	// ErrRedirected: Target.OnRedirect took a 3xx; nothing was relayed.
 	ErrRedirected = errors.New("proxy: redirected")
+	// ErrUnavailable: a Failover target answered 503; nothing was relayed.
+	ErrUnavailable = errors.New("proxy: next hop answered 503")
 )
 
 // prepare builds the copy of req to send to t (RFC 3261 16.6 steps 1-8).
@@ -112,6 +126,9 @@ func (p *Proxy) Forward(ctx context.Context, req *sip.Request, tx sip.ServerTran
 	if err != nil {
 		_ = tx.Respond(siputil.Response(req, 500, "Server Internal Error (no route)"))
 		return err
+	}
+	if t.Rewrite != nil {
+		t.Rewrite(fwd)
 	}
 	return p.run(ctx, req, fwd, tx, t)
 }
