@@ -29,8 +29,6 @@ func (p *Pipeline) edgeServices(c *call) {
 	req := c.req
 	u := req.Recipient
 	switch {
-	case req.Method == sip.REGISTER:
-		p.respond(c, 403, "Forbidden (this is an edge proxy: register with your home server)")
 	case req.Method == sip.OPTIONS && u.User == "" && p.isOurDomain(u.Host, u.Port):
 		p.respond(c, 200, "OK", sip.NewHeader("Allow", allow), sip.NewHeader("Accept", "application/sdp, text/plain"))
 	case req.Route() != nil:

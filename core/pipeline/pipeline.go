@@ -187,6 +187,11 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.forwardInDialog(c)
 		return
 	}
+	if p.cfg.Role == RoleEdge && req.Method == sip.REGISTER {
+		// Before any challenge: an edge has no users to register.
+		p.respond(c, 403, "Forbidden (this is an edge proxy: register with your home server)")
+		return
+	}
 	if !p.authenticate(c) {
 		return
 	}

@@ -31,13 +31,7 @@ type Server struct {
 func Start(t testing.TB, records ...string) *Server {
 	t.Helper()
 	s := &Server{}
-	for _, line := range records {
-		rr, err := dns.NewRR(line)
-		if err != nil {
-			t.Fatalf("resolvetest: record %q: %v", line, err)
-		}
-		s.records = append(s.records, rr)
-	}
+	s.Add(t, records...)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("resolvetest: listen: %v", err)
@@ -53,6 +47,20 @@ func Start(t testing.TB, records ...string) *Server {
 	}
 	t.Cleanup(func() { _ = s.srv.Shutdown() })
 	return s
+}
+
+// Add adds records (zone-file lines) to those served.
+func (s *Server) Add(t testing.TB, records ...string) {
+	t.Helper()
+	for _, line := range records {
+		rr, err := dns.NewRR(line)
+		if err != nil {
+			t.Fatalf("resolvetest: record %q: %v", line, err)
+		}
+		s.mu.Lock()
+		s.records = append(s.records, rr)
+		s.mu.Unlock()
+	}
 }
 
 // Queries returns the questions asked so far, as "TYPE name".
