@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Installs the real SIP peers the tests use, if missing, from Debian:
-#   sipp (sip-tester) and baresip (baresip-core) for `make test`;
-#   with --bench also kamailio (and sipp) for `make bench`.
+#   sipp (sip-tester), baresip (baresip-core) and kamailio with its TLS
+#   module (kamailio, kamailio-tls-modules: the federation partner of
+#   interop-tests/federation_kamailio_test.go) for `make test`;
+#   with --bench kamailio (and sipp) for `make bench`.
 # Runs unattended (CI=true, no stdin); needs root or sudo.
 set -euo pipefail
 
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
-if [[ "${1:-}" == "--bench" ]]; then
-	command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
-else
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
+if [[ "${1:-}" != "--bench" ]]; then
 	command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
+	dpkg-query -W -f='${Status}' kamailio-tls-modules 2>/dev/null | grep -q "install ok installed" || need+=(kamailio-tls-modules)
 fi
 if ((${#need[@]} == 0)); then
 	exit 0
