@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: parleyd against Kamailio on 127.0.0.1 with sipp load, four
 # tests of DURATION (default 20s) each; prints a table and writes
-# docs/benchmarks.md, then the presence fan-out. Whole run: about 5 minutes.
+# docs/benchmarks.md, then the presence fan-out and the memory cost of TLS
+# connections (bench/cmd/tlsconns). Whole run: about 7 minutes.
 # Extra arguments go to bench/cmd/sipbench (e.g. -only kamailio -keep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,3 +15,15 @@ timeout 600 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.
 go build -o bin/fanout ./bench/cmd/fanout
 timeout 300 bin/fanout -append docs/benchmarks.md
+# The memory cost of TLS per connection: 5,000 connections over tcp://,
+# then tls://, kept open. The tool and parleyd each hold one descriptor
+# per connection; the tool raises its soft limit to the hard one.
+CONNS="${CONNS:-5000}"
+need=$((CONNS + 512))
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [[ "$(ulimit -n)" != unlimited && "$(ulimit -n)" -lt "$need" ]]; then
+	echo "bench: ulimit -n is $(ulimit -n), below the $need descriptors for $CONNS connections; measuring $(( $(ulimit -n) - 512 )) instead" >&2
+	CONNS=$(( $(ulimit -n) - 512 ))
+fi
+go build -o bin/tlsconns ./bench/cmd/tlsconns
+timeout 300 bin/tlsconns -conns "$CONNS" -append docs/benchmarks.md

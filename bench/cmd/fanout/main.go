@@ -26,7 +26,6 @@ import (
 	"log"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -34,6 +33,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/parley-rtc/parley/bench/internal/benchnode"
 )
 
 const (
@@ -208,9 +209,9 @@ func main() {
 		}
 		srv = s
 		defer srv.stop()
-		log.Printf("parleyd: sip %s, admin %s, pprof %s, log %s", s.sip, s.admin, s.pprof, s.log)
+		log.Printf("parleyd: sip %s, admin %s, pprof %s, log %s", s.SIP, s.Admin, s.Pprof, s.Log)
 	} else {
-		srv = &server{sip: *sipAddr, admin: *admin, token: *token, pprof: *pprof, binDir: *binDir}
+		srv = &server{&benchnode.Server{SIP: *sipAddr, Admin: *admin, Token: *token, Pprof: *pprof, BinDir: *binDir}}
 	}
 	rep, err := run(srv, dir, cfg, *importUsers)
 	if rep != nil {
@@ -218,7 +219,7 @@ func main() {
 		md := rep.markdown()
 		fmt.Print(md)
 		if *appendTo != "" {
-			if err := appendSection(*appendTo, md); err != nil {
+			if err := benchnode.AppendSection(*appendTo, section, md); err != nil {
 				log.Printf("append to %s: %v", *appendTo, err)
 			} else {
 				log.Printf("added the fan-out section to %s", *appendTo)
@@ -227,7 +228,7 @@ func main() {
 	}
 	if err != nil {
 		srv.stop()
-		log.Fatalf("fanout: %v (parleyd log: %s)", err, srv.log)
+		log.Fatalf("fanout: %v (parleyd log: %s)", err, srv.Log)
 	}
 }
 
@@ -242,7 +243,7 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 		}
 		log.Printf("imported %d users in %v", cfg.watchers+1, time.Since(start).Round(time.Millisecond))
 	}
-	server, err := net.ResolveUDPAddr("udp", srv.sip)
+	server, err := net.ResolveUDPAddr("udp", srv.SIP)
 	if err != nil {
 		return nil, err
 	}
@@ -443,7 +444,7 @@ func (r *report) markdown() string {
 	b.WriteString("\n" + section + "\n\n")
 	b.WriteString("Written by bench/cmd/fanout (`make bench`); do not edit by hand.\n\n")
 	fmt.Fprintf(&b, "%s, %d CPUs, %s, parley commit %s. ", time.Now().UTC().Format("2006-01-02 15:04 MST"),
-		runtime.NumCPU(), runtime.Version(), gitCommit())
+		runtime.NumCPU(), runtime.Version(), benchnode.GitCommit())
 	if r.external {
 		b.WriteString("A running parleyd given by flags. ")
 	} else {
@@ -485,32 +486,4 @@ func (r *report) markdown() string {
 		}
 	}
 	return b.String()
-}
-
-func gitCommit() string {
-	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
-	if err != nil {
-		return "unknown"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// appendSection adds md to the file, replacing an earlier fan-out section
-// (up to the next "## " heading).
-func appendSection(path, md string) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	s := string(old)
-	if i := strings.Index(s, "\n"+section+"\n"); i >= 0 {
-		rest := s[i+1+len(section):]
-		end := ""
-		if j := strings.Index(rest, "\n## "); j >= 0 {
-			end = rest[j:]
-		}
-		s = s[:i] + end
-	}
-	s = strings.TrimRight(s, "\n") + "\n" + md
-	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/parley-rtc/parley/bench/internal/benchnode"
 )
 
 const (
@@ -207,37 +209,4 @@ func waitSIP(s *server, limit time.Duration) error {
 	return errors.New(s.name + " does not answer SIP OPTIONS")
 }
 
-// freePorts returns n loopback ports, each free for UDP and TCP (with span-1
-// more free ports after it), distinct within this process.
-func freePorts(n, span int) ([]int, error) {
-	var out []int
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 200 {
-			return nil, errors.New("no free loopback ports")
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			continue
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		ok := !used[p]
-		for i := 0; i < span && ok; i++ {
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			u.Close()
-		}
-		if ok {
-			for i := 0; i < span; i++ {
-				used[p+i] = true
-			}
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-var used = map[int]bool{}
+func freePorts(n, span int) ([]int, error) { return benchnode.FreePorts(n, span) }
