@@ -184,7 +184,7 @@ func routeURIs(hs []sip.Header) []sip.Uri {
 				s = s[i+1 : j]
 			}
 			var u sip.Uri
-			if sip.ParseUri(s, &u) == nil {
+			if sip.ParseUri(s, &u) == nil && u.Host != "" {
 				out = append(out, u)
 			}
 		}
