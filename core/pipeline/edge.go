@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -62,5 +63,12 @@ func (p *Pipeline) forwardInward(c *call) {
 		p.respond(c, 503, "Service Unavailable (no inward next hop)", retryAfter(5))
 		return
 	}
-	p.forwardSerial(c, c.req.Recipient, targets)
+	ruri := c.req.Recipient
+	if !p.domains[strings.ToLower(ruri.Host)] {
+		// Addressed to the edge's own address: the home nodes know the
+		// user by our default domain, not by the edge's IP.
+		ruri = *ruri.Clone()
+		ruri.Host, ruri.Port = p.cfg.Domains[0], 0
+	}
+	p.forwardSerial(c, ruri, targets)
 }
