@@ -156,9 +156,22 @@ func TestNodePartnerAdmission(t *testing.T) {
 	if !strings.Contains(n.metrics(t), `parley_sip_dropped_total{reason="partner_wrong_domain"} 1`) {
 		t.Fatal("refusal not counted")
 	}
-	// Removed again: refused at the handshake.
+	// Removed while connected: 403 on the open connection, and new
+	// connections fail the handshake.
+	kept := newPeer(t, "kept", 200, ca.tlsFor(ca.server(t, "sip.kam.example")))
+	keptSend := func() *sip.Response {
+		req := sip.NewRequest(sip.MESSAGE, sipURI(t, "sip:alice@localhost;transport=tls"))
+		req.AppendHeader(&sip.FromHeader{Address: sipURI(t, "sip:bob@kam.example"), Params: tagParams()})
+		return kept.send(req, dest, 3*time.Second)
+	}
+	if res := keptSend(); res == nil || res.StatusCode != 200 {
+		t.Fatalf("partner before removal: %v", res)
+	}
 	n.adminCall(t, "DELETE", "/v1/partners/kam.example", nil, 204)
+	if res := keptSend(); res == nil || res.StatusCode != 403 {
+		t.Fatalf("removed partner on its open connection: %v, want 403", res)
+	}
 	if res := send("sip.kam.example", "kam.example"); res != nil {
-		t.Fatalf("removed partner answered %d", res.StatusCode)
+		t.Fatalf("removed partner answered %d on a new connection", res.StatusCode)
 	}
 }
