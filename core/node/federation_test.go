@@ -49,6 +49,8 @@ func TestNodePartnerDNSFailover(t *testing.T) {
 		`_sip._udp.fed.example. 60 IN SRV 20 0 `+port(silent.LocalAddr().String())+` a.fed.example.`,
 		`_sip._udp.fed.example. 60 IN SRV 30 0 `+port(good.addr)+` a.fed.example.`,
 		`a.fed.example. 60 IN A 127.0.0.1`,
+		`tlsonly.example. 60 IN NAPTR 10 10 "s" "SIPS+D2T" "" _sips._tcp.tlsonly.example.`,
+		`_sips._tcp.tlsonly.example. 60 IN SRV 10 0 5061 a.fed.example.`,
 	)
 	n.addUser(t, "alice", "pw-alice")
 	alice := newUA(t, "alice")
@@ -74,6 +76,11 @@ func TestNodePartnerDNSFailover(t *testing.T) {
 	}
 	if !strings.Contains(n.metrics(t), `parley_sip_forwarded_total{method="MESSAGE",outcome="failover"} 2`) {
 		t.Fatal("failovers not counted")
+	}
+	// A partner reachable only over TLS, and this node has no TLS listener: 503.
+	n.adminCall(t, "POST", "/v1/partners", map[string]any{"domain": "tlsonly.example"}, 201)
+	if res := alice.do(t, n, messageTo(t, "sip:bob@tlsonly.example"), "alice", "pw-alice"); res.StatusCode != 503 {
+		t.Fatalf("partner over TLS only: %d, want 503", res.StatusCode)
 	}
 	// A partner whose name does not resolve: 404.
 	n.adminCall(t, "POST", "/v1/partners", map[string]any{"domain": "gone.example"}, 201)

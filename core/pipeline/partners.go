@@ -138,6 +138,17 @@ func (p *Pipeline) resolveHop(c *call, hop sip.Uri) ([]resolve.Target, bool) {
 // stays silent past the failover wait, or answers 503 gives way to the
 // next (RFC 3263 4.3); the last one is answered like any forward.
 func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target) {
+	usable := targets[:0:0]
+	for _, rt := range targets {
+		if _, err := p.cfg.Listeners.For(rt.Transport); err == nil {
+			usable = append(usable, rt) // we can only send over transports we listen on
+		}
+	}
+	if len(usable) == 0 {
+		p.respond(c, 503, "Service Unavailable (no listener for the next hop's transports)", retryAfter(60))
+		return
+	}
+	targets = usable
 	for i, rt := range targets {
 		t := proxy.Target{URI: ruri, Dest: rt.Addr, Transport: rt.Transport, Server: true}
 		if i < len(targets)-1 {
