@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,8 +30,16 @@ func (n *Node) Write(ctx context.Context, t state.CommandType, body any) (any, e
 	return n.Submit(ctx, c)
 }
 
+// leaderWait is how long a write waits for a leader to appear (an
+// election takes one to two seconds) before it fails with ErrNoQuorum.
+const leaderWait = 3 * time.Second
+
 // Submit replicates a prepared command. An empty ReqID gets a fresh one;
-// pass the same ReqID to retry a write safely.
+// pass the same ReqID to retry a write safely. On a follower the command
+// is forwarded to the leader, and Submit returns once it is committed and
+// applied on this node. While there is no leader, or the leader changes,
+// Submit retries with the same request id until ctx ends; after
+// leaderWait without a reachable leader it fails with ErrNoQuorum.
 func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if c.ReqID == "" {
 		c.ReqID = uuid.NewString()
@@ -43,22 +50,64 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeout := defaultWriteTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
-		if timeout <= 0 {
-			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, context.DeadlineExceeded)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
+		defer cancel()
+	}
+	var leaderless time.Time
+	for attempt := 0; ; attempt++ {
+		var res any
+		if n.raft.State() == raft.Leader {
+			res, err = n.applyLocal(ctx, data)
+		} else {
+			res, err = n.forward(ctx, data)
 		}
+		if err == nil {
+			if e, ok := res.(error); ok {
+				return nil, e
+			}
+			return res, nil
+		}
+		if !errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrNoQuorum) {
+			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, err)
+		}
+		if addr, _ := n.raft.LeaderWithID(); addr == "" || errors.Is(err, ErrNoQuorum) {
+			if leaderless.IsZero() {
+				leaderless = time.Now()
+			} else if time.Since(leaderless) > leaderWait {
+				return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, errors.Join(ErrNoQuorum, err))
+			}
+		} else {
+			leaderless = time.Time{}
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, errors.Join(ctx.Err(), err))
+		case <-n.done:
+			return nil, ErrClosed
+		case <-time.After(retryDelay(attempt)):
+		}
+	}
+}
+
+// retryDelay backs off from 10 ms to 200 ms between write attempts.
+func retryDelay(attempt int) time.Duration {
+	return min(10*time.Millisecond<<min(attempt, 5), 200*time.Millisecond)
+}
+
+// applyLocal appends data to the log as leader and waits for its apply.
+func (n *Node) applyLocal(ctx context.Context, data []byte) (any, error) {
+	dl, _ := ctx.Deadline()
+	timeout := time.Until(dl)
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
 	}
 	f := n.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
-		return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, mapRaftErr(err))
+		return nil, mapRaftErr(err)
 	}
-	res := f.Response()
-	if err, ok := res.(error); ok {
-		return nil, err
-	}
-	return res, nil
+	return f.Response(), nil
 }
 
 func mapRaftErr(err error) error {
@@ -72,16 +121,4 @@ func mapRaftErr(err error) error {
 		return errors.Join(context.DeadlineExceeded, err)
 	}
 	return err
-}
-
-// nopSnapshots lets HasExistingState look at the log and stable stores
-// only; the log always has entries once a snapshot exists.
-type nopSnapshots struct{}
-
-func (nopSnapshots) Create(raft.SnapshotVersion, uint64, uint64, raft.Configuration, uint64, raft.Transport) (raft.SnapshotSink, error) {
-	return nil, errors.New("raftnode: no snapshots here")
-}
-func (nopSnapshots) List() ([]*raft.SnapshotMeta, error) { return nil, nil }
-func (nopSnapshots) Open(string) (*raft.SnapshotMeta, io.ReadCloser, error) {
-	return nil, nil, errors.New("raftnode: no snapshots here")
 }
