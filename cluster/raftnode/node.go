@@ -3,9 +3,9 @@ package raftnode
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"os"
