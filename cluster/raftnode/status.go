@@ -22,6 +22,7 @@ type Member struct {
 	// Role is leader, follower or nonvoter.
 	Role        string `json:"role"`
 	Known       bool   `json:"known"`
+	Term        uint64 `json:"term,omitempty"` // the leader's term, which a healthy member follows
 	LastIndex   uint64 `json:"last_index"`
 	Lag         uint64 `json:"lag"` // entries behind the leader's last index
 	Healthy     bool   `json:"healthy"`
@@ -80,7 +81,7 @@ func (n *Node) Status() Status {
 			m.AdminURL, m.SIPAddr, m.NodeRole = meta.AdminURL, meta.SIPAddr, meta.Role
 		}
 		if leading {
-			m.Known = true
+			m.Known, m.Term = true, st.Term
 			if string(s.ID) == n.cfg.NodeID {
 				m.LastIndex, m.Healthy = st.LastIndex, true
 			} else if p, ok := n.prog.get(s.ID); ok {
