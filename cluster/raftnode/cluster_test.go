@@ -40,7 +40,7 @@ func (c *testCluster) open(id string, boot bool) *Node {
 	n, err := Open(Config{
 		NodeID: id, DataDir: c.dirs[id], Bind: c.addrs[id], Bootstrap: boot, TLS: c.tls[id],
 		Self:             state.Member{AdminURL: "http://" + id + ".test", SIPAddr: "sip:" + id + ".test;transport=tcp", Role: "home"},
-		SnapshotInterval: 200 * time.Millisecond, SnapshotThreshold: 100,
+		SnapshotInterval: 200 * time.Millisecond, SnapshotThreshold: 100, TrailingLogs: 20,
 		faults: func(addr string) bool {
 			c.mu.Lock()
 			defer c.mu.Unlock()

@@ -63,20 +63,32 @@ func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 	return n.memberChange(ctx, memberOp{Op: "transfer", ID: id})
 }
 
-// memberChange runs op here when leader, else on the leader.
+// memberChange runs op here when leader, else on the leader, waiting
+// for one as writes do.
 func (n *Node) memberChange(ctx context.Context, op memberOp) error {
-	if n.raft.State() == raft.Leader {
-		return n.applyMemberOp(ctx, op)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
+		defer cancel()
 	}
-	addr, _ := n.raft.LeaderWithID()
-	if addr == "" {
-		return fmt.Errorf("raftnode: %s member %s: %w", op.Op, op.ID, ErrNoQuorum)
+	err := n.withLeader(ctx, func() error {
+		if n.raft.State() == raft.Leader {
+			return n.applyMemberOp(ctx, op)
+		}
+		addr, _ := n.raft.LeaderWithID()
+		if addr == "" {
+			return ErrNoQuorum
+		}
+		var rep memberReply
+		if err := n.call(ctx, string(addr), "/member", op, &rep); err != nil {
+			return err
+		}
+		return errOf(rep.Code, rep.Error)
+	})
+	if err != nil {
+		return fmt.Errorf("raftnode: %s member %s: %w", op.Op, op.ID, err)
 	}
-	var rep memberReply
-	if err := n.call(ctx, string(addr), "/member", op, &rep); err != nil {
-		return err
-	}
-	return errOf(rep.Code, rep.Error)
+	return nil
 }
 
 func (n *Node) handleMember(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -151,4 +153,46 @@ func TestRestartDoesNotRejoin(t *testing.T) {
 		return nil
 	})
 	c.waitVoters(nodes[0], 3)
+}
+
+// TestNewMemberCatchesUpFromSnapshot: after the log was compacted into a
+// snapshot, a new member receives the snapshot plus the log after it.
+func TestNewMemberCatchesUpFromSnapshot(t *testing.T) {
+	c := newTestCluster(t)
+	nodes := c.start(3)
+	ctx := context.Background()
+	const users = 400
+	for i := range users {
+		if err := putUser(ctx, nodes[i%3], fmt.Sprintf("s%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := leaderOf(t, nodes)
+	if err := l.raft.Snapshot().Error(); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	// Entries after the snapshot come from the log.
+	if err := putUser(ctx, l, "after-snapshot"); err != nil {
+		t.Fatal(err)
+	}
+	snaps, err := os.ReadDir(filepath.Join(c.dirs[l.cfg.NodeID], "raft", "snapshots"))
+	if err != nil || len(snaps) == 0 {
+		t.Fatalf("no snapshot on the leader: %v", err)
+	}
+	first, _ := l.store.FirstIndex()
+	if first <= 1 {
+		t.Fatalf("log not compacted: first index %d", first)
+	}
+	n4 := c.open("n4", false)
+	if err := nodes[0].AddMember(ctx, "n4", n4.Addr(), true); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, n4)
+	eventually(t, 10*time.Second, func() error {
+		if got := n4.State().UserCount(); got != users+1 {
+			return fmt.Errorf("n4 has %d users, want %d", got, users+1)
+		}
+		return nil
+	})
+	c.waitVoters(l, 4)
 }

@@ -41,7 +41,11 @@ type Config struct {
 	// last one. Zero means 30 s and 8192.
 	SnapshotInterval  time.Duration
 	SnapshotThreshold uint64
-	Logger            *slog.Logger
+	// TrailingLogs is how many entries a snapshot leaves in the log, so
+	// a follower slightly behind catches up without a snapshot. Zero
+	// means 10240.
+	TrailingLogs uint64
+	Logger       *slog.Logger
 
 	// faults, in tests, cuts this node's connections to an address.
 	faults func(addr string) bool
@@ -187,6 +191,13 @@ func raftConfig(cfg Config, hl raftLogger) *raft.Config {
 		rc.SnapshotInterval = cfg.SnapshotInterval
 	}
 	rc.TrailingLogs = 10240
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
+	// Followers learn the commit index from the next AppendEntries; an
+	// idle leader sends one after CommitTimeout. Forwarded writes wait
+	// for their local apply, so keep it short.
+	rc.CommitTimeout = 5 * time.Millisecond
 	return rc
 }
 

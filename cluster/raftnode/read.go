@@ -28,22 +28,26 @@ func (n *Node) ReadConsistent(ctx context.Context) error {
 		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
 		defer cancel()
 	}
-	if n.raft.State() == raft.Leader {
-		_, err := n.leaderReadIndex(ctx)
+	err := n.withLeader(ctx, func() error {
+		if n.raft.State() == raft.Leader {
+			_, err := n.leaderReadIndex(ctx)
+			return err
+		}
+		addr, _ := n.raft.LeaderWithID()
+		if addr == "" {
+			return ErrNoQuorum
+		}
+		var rep readIndexReply
+		if err := n.call(ctx, string(addr), "/read-index", struct{}{}, &rep); err != nil {
+			return err
+		}
+		if rep.Code != codeOK {
+			return errOf(rep.Code, rep.Error)
+		}
+		_, _, err := n.res.wait(ctx, rep.Index, n.done)
 		return err
-	}
-	addr, _ := n.raft.LeaderWithID()
-	if addr == "" {
-		return fmt.Errorf("raftnode: consistent read: %w", ErrNoQuorum)
-	}
-	var rep readIndexReply
-	if err := n.call(ctx, string(addr), "/read-index", struct{}{}, &rep); err != nil {
-		return fmt.Errorf("raftnode: consistent read: %w", err)
-	}
-	if rep.Code != codeOK {
-		return fmt.Errorf("raftnode: consistent read: %w", errOf(rep.Code, rep.Error))
-	}
-	if _, _, err := n.res.wait(ctx, rep.Index, n.done); err != nil {
+	})
+	if err != nil {
 		return fmt.Errorf("raftnode: consistent read: %w", err)
 	}
 	return nil

@@ -55,37 +55,50 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
 		defer cancel()
 	}
-	var leaderless time.Time
-	for attempt := 0; ; attempt++ {
-		var res any
+	var res any
+	err = n.withLeader(ctx, func() error {
+		var err error
 		if n.raft.State() == raft.Leader {
 			res, err = n.applyLocal(ctx, data)
 		} else {
 			res, err = n.forward(ctx, data)
 		}
-		if err == nil {
-			if e, ok := res.(error); ok {
-				return nil, e
-			}
-			return res, nil
-		}
-		if !errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrNoQuorum) {
-			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, err)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, err)
+	}
+	if e, ok := res.(error); ok {
+		return nil, e
+	}
+	return res, nil
+}
+
+// withLeader runs f until it succeeds or fails for a reason other than
+// the leader (ErrNotLeader, ErrNoQuorum): those are retried, with backoff,
+// while a leader may still appear. After leaderWait without a reachable
+// leader it returns ErrNoQuorum; ctx bounds it all.
+func (n *Node) withLeader(ctx context.Context, f func() error) error {
+	var leaderless time.Time
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || (!errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrNoQuorum)) {
+			return err
 		}
 		if addr, _ := n.raft.LeaderWithID(); addr == "" || errors.Is(err, ErrNoQuorum) {
 			if leaderless.IsZero() {
 				leaderless = time.Now()
 			} else if time.Since(leaderless) > leaderWait {
-				return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, errors.Join(ErrNoQuorum, err))
+				return errors.Join(ErrNoQuorum, err)
 			}
 		} else {
 			leaderless = time.Time{}
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, errors.Join(ctx.Err(), err))
+			return errors.Join(ctx.Err(), err)
 		case <-n.done:
-			return nil, ErrClosed
+			return ErrClosed
 		case <-time.After(retryDelay(attempt)):
 		}
 	}
