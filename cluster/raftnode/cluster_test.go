@@ -17,16 +17,19 @@ import (
 // testCluster is several in-process nodes on loopback TCP whose links a
 // test can cut (a partition) and heal.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	mu    sync.Mutex
 	cut   map[[2]string]bool // [from id, to addr]
 	nodes []*Node
 	addrs map[string]string // id -> raft address
 	tls   map[string]*tls.Config
 	dirs  map[string]string
+	// defaultSnapshots keeps the production snapshot settings instead of
+	// the tests' frequent small snapshots.
+	defaultSnapshots bool
 }
 
-func newTestCluster(t *testing.T) *testCluster {
+func newTestCluster(t testing.TB) *testCluster {
 	return &testCluster{t: t, cut: map[[2]string]bool{}, addrs: map[string]string{}, tls: map[string]*tls.Config{}, dirs: map[string]string{}}
 }
 
@@ -37,16 +40,19 @@ func (c *testCluster) open(id string, boot bool) *Node {
 	if c.addrs[id] == "" {
 		c.addrs[id], c.dirs[id] = freeAddr(c.t), c.t.TempDir()
 	}
-	n, err := Open(Config{
+	cfg := Config{
 		NodeID: id, DataDir: c.dirs[id], Bind: c.addrs[id], Bootstrap: boot, TLS: c.tls[id],
-		Self:             state.Member{AdminURL: "http://" + id + ".test", SIPAddr: "sip:" + id + ".test;transport=tcp", Role: "home"},
-		SnapshotInterval: 200 * time.Millisecond, SnapshotThreshold: 100, TrailingLogs: 20,
+		Self: state.Member{AdminURL: "http://" + id + ".test", SIPAddr: "sip:" + id + ".test;transport=tcp", Role: "home"},
 		faults: func(addr string) bool {
 			c.mu.Lock()
 			defer c.mu.Unlock()
 			return c.cut[[2]string{id, addr}]
 		},
-	}, state.New())
+	}
+	if !c.defaultSnapshots {
+		cfg.SnapshotInterval, cfg.SnapshotThreshold, cfg.TrailingLogs = 200*time.Millisecond, 100, 20
+	}
+	n, err := Open(cfg, state.New())
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func (c *testCluster) partition(id string, cut bool) {
 	}
 }
 
-func leaderOf(t *testing.T, nodes []*Node) *Node {
+func leaderOf(t testing.TB, nodes []*Node) *Node {
 	t.Helper()
 	var l *Node
 	eventually(t, 10*time.Second, func() error {
@@ -125,7 +131,7 @@ func leaderOf(t *testing.T, nodes []*Node) *Node {
 	return l
 }
 
-func waitReady(t *testing.T, n *Node) {
+func waitReady(t testing.TB, n *Node) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
@@ -135,7 +141,7 @@ func waitReady(t *testing.T, n *Node) {
 }
 
 // eventually retries f every 50 ms until it returns nil or limit passes.
-func eventually(t *testing.T, limit time.Duration, f func() error) {
+func eventually(t testing.TB, limit time.Duration, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
