@@ -66,11 +66,8 @@ func (n *Node) TransferLeadership(ctx context.Context, id string) error {
 // memberChange runs op here when leader, else on the leader, waiting
 // for one as writes do.
 func (n *Node) memberChange(ctx context.Context, op memberOp) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	err := n.withLeader(ctx, func() error {
 		if n.raft.State() == raft.Leader {
 			return n.applyMemberOp(ctx, op)

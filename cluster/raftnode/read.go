@@ -23,11 +23,8 @@ type readIndexReply struct {
 // until it has applied as far. Plain reads stay local and may be stale;
 // use this for reads that decide authorization or uniqueness.
 func (n *Node) ReadConsistent(ctx context.Context) error {
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	err := n.withLeader(ctx, func() error {
 		if n.raft.State() == raft.Leader {
 			_, err := n.leaderReadIndex(ctx)

@@ -3,14 +3,9 @@ package raftnode
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -20,61 +15,20 @@ import (
 	"github.com/hashicorp/raft"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
-
-// testCA issues certificates for the tests.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newTestCA(t *testing.T, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool}
-}
-
-func (ca *testCA) issue(t *testing.T, name string) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), DNSNames: []string{name},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
 
 // TestTLSClusterRefusesStrangers: members with certificates from the
 // cluster CA form a cluster; a node whose certificate comes from another
 // CA, or a client without one, can neither join nor inject a write or a
 // raft RPC.
 func TestTLSClusterRefusesStrangers(t *testing.T) {
-	ca, other := newTestCA(t, "cluster-ca"), newTestCA(t, "other-ca")
+	ca, other := testpki.NewCA(t, "cluster-ca"), testpki.NewCA(t, "other-ca")
 	c := newTestCluster(t)
 	for _, id := range []string{"n1", "n2", "n3"} {
-		c.tls[id] = ClusterTLS(ca.issue(t, id), ca.pool)
+		c.tls[id] = ClusterTLS(ca.Issue(t, id, x509.ExtKeyUsageServerAuth), ca.Pool)
 	}
-	c.tls["evil"] = ClusterTLS(other.issue(t, "evil"), other.pool)
+	c.tls["evil"] = ClusterTLS(other.Issue(t, "evil", x509.ExtKeyUsageServerAuth), other.Pool)
 	nodes := c.start(3)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

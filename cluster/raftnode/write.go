@@ -50,11 +50,8 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, defaultWriteTimeout)
-		defer cancel()
-	}
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
 	var res any
 	err = n.withLeader(ctx, func() error {
 		var err error
@@ -102,6 +99,14 @@ func (n *Node) withLeader(ctx context.Context, f func() error) error {
 		case <-time.After(retryDelay(attempt)):
 		}
 	}
+}
+
+// withDefaultTimeout gives ctx the default write deadline when it has none.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultWriteTimeout)
 }
 
 // retryDelay backs off from 10 ms to 200 ms between write attempts.
