@@ -36,6 +36,7 @@ const (
 	codeClosed    = "closed"
 	codeInvalid   = "invalid"
 	codeUnknown   = "unknown_member"
+	codeProbe     = "member_unreachable"
 )
 
 type applyRequest struct {
@@ -68,6 +69,8 @@ func codeOf(err error) string {
 		return codeTimeout
 	case errors.Is(err, ErrUnknownMember):
 		return codeUnknown
+	case errors.Is(err, ErrMemberUnreachable):
+		return codeProbe
 	}
 	return codeInvalid
 }
@@ -88,6 +91,8 @@ func errOf(code, msg string) error {
 		base = context.DeadlineExceeded
 	case codeUnknown:
 		base = ErrUnknownMember
+	case codeProbe:
+		base = ErrMemberUnreachable
 	default:
 		return fmt.Errorf("raftnode: leader: %s", msg)
 	}

@@ -26,8 +26,34 @@ const (
 	healthyContact = 2 * time.Second
 )
 
-// ErrUnknownMember is returned for a member id not in the configuration.
-var ErrUnknownMember = errors.New("raftnode: no such member")
+// Errors of membership changes.
+var (
+	// ErrUnknownMember is returned for a member id not in the configuration.
+	ErrUnknownMember = errors.New("raftnode: no such member")
+	// ErrMemberUnreachable refuses a new member the leader cannot talk to
+	// over the cluster transport: wrong address, not running, the wrong
+	// node id there, or (with cluster TLS) no certificate from the
+	// cluster's CA.
+	ErrMemberUnreachable = errors.New("raftnode: new member unreachable over the cluster transport")
+)
+
+// probeTimeout bounds the leader's check of a new member.
+const probeTimeout = 5 * time.Second
+
+// probe checks that the member id answers at addr over the cluster
+// transport, which with cluster TLS proves both sides' certificates.
+func (n *Node) probe(ctx context.Context, id, addr string) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	var st Status
+	if err := n.call(ctx, addr, "/status", struct{}{}, &st); err != nil {
+		return fmt.Errorf("%w: %s at %s: %v", ErrMemberUnreachable, id, addr, err)
+	}
+	if st.NodeID != id {
+		return fmt.Errorf("%w: %s answers as %q", ErrMemberUnreachable, addr, st.NodeID)
+	}
+	return nil
+}
 
 type memberOp struct {
 	Op    string `json:"op"` // add, remove, transfer
@@ -122,6 +148,11 @@ func (n *Node) applyMemberOp(ctx context.Context, op memberOp) error {
 	}
 	switch op.Op {
 	case "add":
+		if cur == nil || string(cur.Address) != op.Addr {
+			if err := n.probe(ctx, op.ID, op.Addr); err != nil {
+				return err
+			}
+		}
 		suffrage := state.SuffrageNonvoter
 		if op.Voter {
 			suffrage = state.SuffrageVoter

@@ -126,6 +126,14 @@ func TestNonvoterStaysAndRemove(t *testing.T) {
 	if err := l.RemoveMember(ctx, "n9"); !errors.Is(err, ErrUnknownMember) {
 		t.Fatalf("remove unknown: %v", err)
 	}
+	// A join naming the wrong node, or an address nobody listens on, is
+	// refused before it enters the configuration.
+	if err := l.AddMember(ctx, "n9", target.Addr(), true); !errors.Is(err, ErrMemberUnreachable) {
+		t.Fatalf("add n9 at n's address: %v", err)
+	}
+	if err := l.AddMember(ctx, "n9", freeAddr(t), true); !errors.Is(err, ErrMemberUnreachable) {
+		t.Fatalf("add n9 at a closed port: %v", err)
+	}
 }
 
 // TestRestartDoesNotRejoin: a member restarted on its data directory

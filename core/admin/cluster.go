@@ -69,6 +69,9 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request) error {
 	}
 	voter := in.Voter == nil || *in.Voter
 	if err := s.cfg.Members.AddMember(r.Context(), in.ID, in.RaftAddr, voter); err != nil {
+		if errors.Is(err, raftnode.ErrMemberUnreachable) {
+			return &apiError{status: http.StatusBadRequest, msg: "cannot add " + in.ID + ": " + err.Error()}
+		}
 		return err
 	}
 	s.log.Info("cluster member added", "id", in.ID, "raft", in.RaftAddr, "voter", voter)

@@ -54,6 +54,8 @@ func TestClusterMembership(t *testing.T) {
 		{name: "add without address", method: "POST", path: "/v1/cluster/members", body: `{"id":"n3"}`, code: 400, bodyHas: "raft_addr"},
 		{name: "add without quorum", method: "POST", path: "/v1/cluster/members", body: `{"id":"n3","raft_addr":"10.0.0.3:7060"}`,
 			err: fmt.Errorf("x: %w", raftnode.ErrNoQuorum), code: 503, call: "add n3 10.0.0.3:7060 true", bodyHas: "no quorum"},
+		{name: "add unreachable", method: "POST", path: "/v1/cluster/members", body: `{"id":"n3","raft_addr":"10.0.0.3:7060"}`,
+			err: fmt.Errorf("x: %w", raftnode.ErrMemberUnreachable), code: 400, call: "add n3 10.0.0.3:7060 true", bodyHas: "cannot add n3"},
 		{name: "remove", method: "DELETE", path: "/v1/cluster/members/n3", code: 204, call: "remove n3"},
 		{name: "remove unknown", method: "DELETE", path: "/v1/cluster/members/n9", err: raftnode.ErrUnknownMember,
 			code: 404, call: "remove n9", bodyHas: "no cluster member n9"},
