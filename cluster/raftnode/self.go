@@ -28,8 +28,8 @@ func (n *Node) publishSelf() {
 			return
 		case <-t.C:
 		}
-		if n.Ready() != nil {
-			continue
+		if n.Ready() != nil || !n.inConfiguration() {
+			continue // not ready, or removed: do not bring the entry back
 		}
 		cur, ok := n.st.Member(self.ID)
 		if ok && cur.Merge(self) == cur {
@@ -46,4 +46,19 @@ func (n *Node) publishSelf() {
 			n.log.Debug("member entry not written yet", "error", err)
 		}
 	}
+}
+
+// inConfiguration reports whether this node is in its latest known raft
+// configuration.
+func (n *Node) inConfiguration() bool {
+	cfg, err := n.configuration()
+	if err != nil {
+		return false
+	}
+	for _, s := range cfg.Servers {
+		if string(s.ID) == n.cfg.NodeID {
+			return true
+		}
+	}
+	return false
 }
