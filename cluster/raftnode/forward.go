@@ -130,6 +130,9 @@ func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		c, err := state.Decode(data)
+		if err == nil && !c.Applicable() {
+			err = fmt.Errorf("unknown command type %d", c.Type)
+		}
 		if err == nil {
 			c.Time = time.Now().UnixNano() // the leader's clock, as for local writes
 			data, err = c.Encode()

@@ -20,7 +20,7 @@ func freeAddr(t testing.TB) string {
 	return l.Addr().String()
 }
 
-func open(t *testing.T, dir, addr string) *Node {
+func open(t testing.TB, dir, addr string) *Node {
 	t.Helper()
 	n, err := Open(Config{NodeID: "n1", DataDir: dir, Bind: addr, Bootstrap: true}, state.New())
 	if err != nil {

@@ -83,7 +83,7 @@ func TestTLSClusterRefusesStrangers(t *testing.T) {
 	}
 }
 
-func mustCommand(t *testing.T, user string) []byte {
+func mustCommand(t testing.TB, user string) []byte {
 	t.Helper()
 	c, err := state.NewCommand(state.CmdUserPut, state.UserPut{Users: []state.User{{Username: user, Domain: "localhost"}}})
 	if err != nil {
