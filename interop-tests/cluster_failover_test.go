@@ -49,6 +49,9 @@ func TestClusterLeaderKilledDuringRegisters(t *testing.T) {
 	}
 	ok, refused := load.outcomes()
 	t.Logf("REGISTER outcomes: %d x 200, %d x 503, %d other (sipp: %v)", len(ok), len(refused), users-len(ok)-len(refused), load.err)
+	if len(ok)+len(refused) < users {
+		t.Logf("sipp errors (tail):\n%s", tailFile(load.errFile, 4<<10))
+	}
 	if len(ok) < users/2 {
 		t.Fatalf("only %d of %d REGISTERs got 200", len(ok), users)
 	}

@@ -179,6 +179,7 @@ func (p *parleyd) boundUsers() (map[string]bool, error) {
 type registerLoad struct {
 	cmd     *exec.Cmd
 	logFile string
+	errFile string
 	done    chan struct{}
 	err     error
 }
@@ -195,12 +196,12 @@ func startRegisterLoad(t *testing.T, target string, first, n, rate int) *registe
 	if err := os.WriteFile(inf, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l := &registerLoad{logFile: filepath.Join(dir, "outcomes.log"), done: make(chan struct{})}
+	l := &registerLoad{logFile: filepath.Join(dir, "outcomes.log"), errFile: filepath.Join(dir, "errors.log"), done: make(chan struct{})}
 	args := []string{target, "-sf", filepath.Join(sippDir, "cluster_register.xml"), "-inf", inf,
 		"-m", strconv.Itoa(n), "-r", strconv.Itoa(rate), "-l", "100", "-t", "un", "-max_socket", "400",
 		"-i", "127.0.0.1", "-bind_local", "-nostdin", "-timeout", "120s",
 		"-trace_logs", "-log_file", l.logFile,
-		"-trace_err", "-error_file", filepath.Join(dir, "errors.log")}
+		"-trace_err", "-error_file", l.errFile}
 	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 	l.cmd = exec.CommandContext(ctx, "sipp", args...)
 	l.cmd.Dir = dir

@@ -24,6 +24,9 @@ const (
 	fwdWorkers  = 4   // calls in flight to the leader at once
 	maxFwdBatch = 512 // commands per call, like MaxAppendEntries
 	maxFwdBody  = 64 << 20
+	// fwdDialTimeout bounds connecting to the leader: a leader that does
+	// not answer within it is treated as gone (the write is retried).
+	fwdDialTimeout = 2 * time.Second
 )
 
 // Result codes of forwarded calls.
@@ -197,7 +200,7 @@ func (n *Node) call(ctx context.Context, addr, path string, in, out any) error {
 func newForwardClient(layer *muxLayer) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, addr string) (net.Conn, error) {
-			timeout := 5 * time.Second
+			timeout := fwdDialTimeout
 			if dl, ok := ctx.Deadline(); ok {
 				timeout = min(timeout, time.Until(dl))
 			}
