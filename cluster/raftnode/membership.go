@@ -176,17 +176,27 @@ func (n *Node) applyMemberOp(ctx context.Context, op memberOp) error {
 			return fmt.Errorf("%w: %s", ErrUnknownMember, op.ID)
 		}
 		n.log.Info("removing cluster member", "id", op.ID)
+		forget := func() error {
+			_, err := n.Write(ctx, state.CmdMemberDelete, state.MemberDelete{ID: op.ID})
+			if errors.Is(err, state.ErrNotFound) {
+				err = nil
+			}
+			return err
+		}
+		self := string(cur.ID) == n.cfg.NodeID
+		if self {
+			// Forget ourselves first: once removed we cannot write.
+			if err := forget(); err != nil {
+				return err
+			}
+		}
 		if err := n.raft.RemoveServer(cur.ID, 0, timeout).Error(); err != nil {
 			return mapRaftErr(err)
 		}
-		if string(cur.ID) == n.cfg.NodeID {
-			return nil // we stepped down; the next leader sees the member gone
+		if self {
+			return nil // we step down; the others elect a leader
 		}
-		_, err := n.Write(ctx, state.CmdMemberDelete, state.MemberDelete{ID: op.ID})
-		if errors.Is(err, state.ErrNotFound) {
-			err = nil
-		}
-		return err
+		return forget()
 	case "transfer":
 		var f raft.Future
 		switch {

@@ -204,3 +204,42 @@ func TestNewMemberCatchesUpFromSnapshot(t *testing.T) {
 	})
 	c.waitVoters(l, 4)
 }
+
+// TestRemoveLeaderItself: removing the leader through itself forgets its
+// metadata, and the two others elect a leader and take writes.
+func TestRemoveLeaderItself(t *testing.T) {
+	c := newTestCluster(t)
+	nodes := c.start(3)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	l := leaderOf(t, nodes)
+	id := l.cfg.NodeID
+	if err := l.RemoveMember(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	var rest []*Node
+	for _, n := range nodes {
+		if n != l {
+			rest = append(rest, n)
+		}
+	}
+	nl := leaderOf(t, rest)
+	if err := putUser(ctx, rest[0], "after-removal"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		cfg, err := nl.configuration()
+		if err != nil {
+			return err
+		}
+		if len(cfg.Servers) != 2 {
+			return fmt.Errorf("%d servers", len(cfg.Servers))
+		}
+		for _, n := range rest {
+			if _, ok := n.State().Member(id); ok {
+				return fmt.Errorf("%s still knows the removed leader %s", n.cfg.NodeID, id)
+			}
+		}
+		return nil
+	})
+}
