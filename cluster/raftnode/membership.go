@@ -225,37 +225,36 @@ func (n *Node) configuration() (raft.Configuration, error) {
 // promoteLoop runs on every node and acts while it leads: non-voters
 // meant to vote are promoted once caught up and in contact.
 func (n *Node) promoteLoop() {
-	t := time.NewTicker(promoteEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.done:
-			return
-		case <-t.C:
+	n.every(promoteEvery, func() bool {
+		if n.raft.State() == raft.Leader {
+			n.promoteCaughtUp()
 		}
-		if n.raft.State() != raft.Leader {
+		return false
+	})
+}
+
+// promoteCaughtUp promotes every non-voter meant to vote whose log is
+// within promoteLag of the commit index and that answered recently.
+func (n *Node) promoteCaughtUp() {
+	cfg, err := n.configuration()
+	if err != nil {
+		return
+	}
+	commit := n.raft.CommitIndex()
+	for _, s := range cfg.Servers {
+		if s.Suffrage != raft.Nonvoter {
 			continue
 		}
-		cfg, err := n.configuration()
-		if err != nil {
+		if m, ok := n.st.Member(string(s.ID)); ok && m.Suffrage == state.SuffrageNonvoter {
 			continue
 		}
-		commit := n.raft.CommitIndex()
-		for _, s := range cfg.Servers {
-			if s.Suffrage != raft.Nonvoter {
-				continue
-			}
-			if m, ok := n.st.Member(string(s.ID)); ok && m.Suffrage == state.SuffrageNonvoter {
-				continue
-			}
-			p, ok := n.prog.get(s.ID)
-			if !ok || p.lastLog+promoteLag < commit || time.Since(p.contact) > healthyContact {
-				continue
-			}
-			n.log.Info("promoting caught-up member to voter", "id", s.ID, "last_index", p.lastLog, "commit_index", commit)
-			if err := n.raft.AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
-				n.log.Warn("promotion failed", "id", s.ID, "error", err)
-			}
+		p, ok := n.prog.get(s.ID)
+		if !ok || p.lastLog+promoteLag < commit || time.Since(p.contact) > healthyContact {
+			continue
+		}
+		n.log.Info("promoting caught-up member to voter", "id", s.ID, "last_index", p.lastLog, "commit_index", commit)
+		if err := n.raft.AddVoter(s.ID, s.Address, 0, 5*time.Second).Error(); err != nil {
+			n.log.Warn("promotion failed", "id", s.ID, "error", err)
 		}
 	}
 }

@@ -212,11 +212,9 @@ func (n *Node) bootstrap() error {
 	return nil
 }
 
-// catchUp marks the node caught up once the entries committed before it
-// started are applied: a leader proves it with a barrier, a follower when
-// its applied index reaches the commit index its leader sent.
-func (n *Node) catchUp() {
-	t := time.NewTicker(20 * time.Millisecond)
+// every calls f every d until the node closes or f returns true.
+func (n *Node) every(d time.Duration, f func() (done bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -224,49 +222,56 @@ func (n *Node) catchUp() {
 			return
 		case <-t.C:
 		}
-		switch n.raft.State() {
-		case raft.Leader:
-			if n.raft.Barrier(5*time.Second).Error() == nil {
-				n.caughtUp.Store(true)
-				return
-			}
-		case raft.Follower:
-			commit := parseU(n.raft.Stats()["commit_index"])
-			if addr, _ := n.raft.LeaderWithID(); addr != "" && commit > 0 && n.raft.AppliedIndex() >= commit {
-				n.caughtUp.Store(true)
-				return
-			}
+		if f() {
+			return
 		}
 	}
 }
 
+// catchUp marks the node caught up once the entries committed before it
+// started are applied: a leader proves it with a barrier, a follower when
+// its applied index reaches the commit index its leader sent.
+func (n *Node) catchUp() {
+	n.every(20*time.Millisecond, func() bool {
+		switch n.raft.State() {
+		case raft.Leader:
+			if n.raft.Barrier(5*time.Second).Error() != nil {
+				return false
+			}
+		case raft.Follower:
+			commit := n.raft.CommitIndex()
+			if addr, _ := n.raft.LeaderWithID(); addr == "" || commit == 0 || n.raft.AppliedIndex() < commit {
+				return false
+			}
+		default:
+			return false
+		}
+		n.caughtUp.Store(true)
+		return true
+	})
+}
+
 // ensureSecret has the first leader create the cluster secret.
 func (n *Node) ensureSecret() {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.done:
-			return
-		case <-t.C:
-		}
+	n.every(100*time.Millisecond, func() bool {
 		if len(n.st.Secret()) > 0 {
-			return
+			return true
 		}
 		if n.raft.State() != raft.Leader {
-			continue
+			return false
 		}
 		secret := make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
 			n.log.Error("cannot create cluster secret", "error", err)
-			continue
+			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		if _, err := n.Write(ctx, state.CmdMetaInit, state.MetaInit{Secret: secret}); err != nil {
 			n.log.Warn("cluster secret not written yet", "error", err)
 		}
-		cancel()
-	}
+		return false
+	})
 }
 
 // State returns the replicated state this node applies to.

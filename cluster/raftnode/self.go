@@ -19,33 +19,22 @@ func (n *Node) publishSelf() {
 	self := n.cfg.Self
 	self.ID, self.RaftAddr = n.cfg.NodeID, string(n.trans.LocalAddr())
 	self.Suffrage = "" // the leader owns it
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
-	published := false
-	for {
-		select {
-		case <-n.done:
-			return
-		case <-t.C:
-		}
+	check := func() bool {
 		if n.Ready() != nil || !n.inConfiguration() {
-			continue // not ready, or removed: do not bring the entry back
+			return false // not ready, or removed: do not bring the entry back
 		}
-		cur, ok := n.st.Member(self.ID)
-		if ok && cur.Merge(self) == cur {
-			if !published {
-				published = true
-				t.Reset(selfCheckEvery)
-			}
-			continue
+		if cur, ok := n.st.Member(self.ID); ok && cur.Merge(self) == cur {
+			return true
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := n.Write(ctx, state.CmdMemberPut, state.MemberPut{Member: self})
-		cancel()
-		if err != nil {
+		defer cancel()
+		if _, err := n.Write(ctx, state.CmdMemberPut, state.MemberPut{Member: self}); err != nil {
 			n.log.Debug("member entry not written yet", "error", err)
 		}
+		return false
 	}
+	n.every(200*time.Millisecond, check) // until published
+	n.every(selfCheckEvery, func() bool { check(); return false })
 }
 
 // inConfiguration reports whether this node is in its latest known raft

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -153,9 +152,4 @@ func (n *Node) WaitReady(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
-}
-
-func parseU(s string) uint64 {
-	v, _ := strconv.ParseUint(s, 10, 64)
-	return v
 }
