@@ -41,6 +41,20 @@ func TestClusterLeaderKilledDuringRegisters(t *testing.T) {
 		return err
 	})
 	t.Logf("first write committed %v after the leader was killed", resumed.Round(time.Millisecond))
+	// The new leader reports the killed node unreachable.
+	deadID := fmt.Sprintf("n%d", li+1)
+	waitFor(t, 10*time.Second, func() error {
+		st, err := survivors[0].clusterStatus()
+		if err != nil {
+			return err
+		}
+		for _, m := range st.Members {
+			if m.ID == deadID && m.Known && !m.Healthy {
+				return nil
+			}
+		}
+		return fmt.Errorf("status does not show %s unreachable: %+v", deadID, st.Members)
+	})
 
 	select {
 	case <-load.done:
