@@ -128,6 +128,12 @@ func (n *Node) handleApply(w http.ResponseWriter, r *http.Request) {
 	out := applyReply{Results: make([]applyResult, len(req.Cmds))}
 	futures := make([]raft.ApplyFuture, len(req.Cmds))
 	for i, data := range req.Cmds {
+		if r.Context().Err() != nil {
+			// The follower gave up (it may already have told its
+			// caller the write failed): do not start it now.
+			out.Results[i] = applyResult{Code: codeTimeout, Error: "caller gone"}
+			continue
+		}
 		if n.raft.State() != raft.Leader {
 			out.Results[i] = applyResult{Code: codeNotLeader, Error: "not the leader"}
 			continue
@@ -182,7 +188,7 @@ func (n *Node) call(ctx context.Context, addr, path string, in, out any) error {
 	resp, err := n.fwdClient.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("raftnode: leader %s: %w", addr, ctx.Err())
+			return fmt.Errorf("raftnode: leader %s: %w", addr, context.Cause(ctx))
 		}
 		return fmt.Errorf("raftnode: leader %s unreachable: %v: %w", addr, err, ErrNoQuorum)
 	}
@@ -269,6 +275,7 @@ func (n *Node) sendBatch(batch []*fwdReq) {
 	req.Timeout = time.Until(deadline).Milliseconds()
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	ctx = n.whileLeader(ctx, addr)
 	var rep applyReply
 	if err := n.call(ctx, string(addr), "/apply", req, &rep); err != nil {
 		fail(codeOf(err), err.Error())
@@ -281,6 +288,36 @@ func (n *Node) sendBatch(batch []*fwdReq) {
 	for i, r := range batch {
 		r.out <- rep.Results[i]
 	}
+}
+
+// errLeaderChanged ends a call to a leader this node no longer follows
+// (it stopped hearing from it, or another one was elected): the write is
+// retried with the next leader rather than waiting out its deadline.
+var errLeaderChanged = fmt.Errorf("leader changed during the call: %w", ErrNotLeader)
+
+// whileLeader returns a context that is cancelled when this node stops
+// seeing addr as the leader.
+func (n *Node) whileLeader(ctx context.Context, addr raft.ServerAddress) context.Context {
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.done:
+				cancel(ErrClosed)
+				return
+			case <-t.C:
+			}
+			if cur, _ := n.raft.LeaderWithID(); cur != addr {
+				cancel(errLeaderChanged)
+				return
+			}
+		}
+	}()
+	return ctx
 }
 
 // forward sends one encoded command to the leader and waits until it is
