@@ -97,6 +97,9 @@ func (n *Node) Status() Status {
 	return st
 }
 
+// statusTimeout bounds asking the leader for the member table.
+const statusTimeout = 2 * time.Second
+
 // ClusterStatus is Status with every member's progress: on a follower it
 // takes the member list from the leader. Without a reachable leader it
 // returns the local view (members not Known).
@@ -105,6 +108,8 @@ func (n *Node) ClusterStatus(ctx context.Context) Status {
 	if n.raft.State() == raft.Leader || st.LeaderAddr == "" {
 		return st
 	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
 	var ls Status
 	if err := n.call(ctx, st.LeaderAddr, "/status", struct{}{}, &ls); err != nil {
 		n.log.Debug("leader status unavailable", "error", err)
