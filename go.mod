@@ -3,6 +3,7 @@ module github.com/parley-rtc/parley
 go 1.26.8
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/emiago/sipgo v1.7.2
 	github.com/expr-lang/expr v1.16.9
 	github.com/google/uuid v1.6.0

@@ -43,6 +43,15 @@ type parleyd struct {
 // added to the command line.
 func startParleyd(t *testing.T, extra ...string) *parleyd {
 	t.Helper()
+	p := newParleyd(t, extra...)
+	p.start()
+	return p
+}
+
+// newParleyd prepares a server (ports, data directory, log, cleanup)
+// without starting it.
+func newParleyd(t *testing.T, extra ...string) *parleyd {
+	t.Helper()
 	ports := freePorts(t, 4, 1)
 	p := &parleyd{t: t, dir: t.TempDir(), sipPort: ports[0], adminPort: ports[1], raftPort: ports[2], xcapPort: ports[3], extra: extra}
 	p.dataDir = filepath.Join(p.dir, "data")
@@ -53,7 +62,6 @@ func startParleyd(t *testing.T, extra ...string) *parleyd {
 			t.Logf("parleyd log %s (tail):\n%s", p.logPath, tailFile(p.logPath, 24<<10))
 		}
 	})
-	p.start()
 	return p
 }
 
@@ -76,6 +84,15 @@ func (p *parleyd) args() []string {
 // and waits until /readyz answers 200.
 func (p *parleyd) start() {
 	p.t.Helper()
+	p.launch()
+	if err := p.waitReady(readyTimeout); err != nil {
+		p.t.Fatalf("parleyd not ready: %v\nlog tail:\n%s", err, tailFile(p.logPath, 8<<10))
+	}
+}
+
+// launch runs bin/parleyd without waiting for it to be ready.
+func (p *parleyd) launch() {
+	p.t.Helper()
 	logf, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		p.t.Fatal(err)
@@ -95,9 +112,6 @@ func (p *parleyd) start() {
 		logf.Close()
 		close(done)
 	}(p.done)
-	if err := p.waitReady(readyTimeout); err != nil {
-		p.t.Fatalf("parleyd not ready: %v\nlog tail:\n%s", err, tailFile(p.logPath, 8<<10))
-	}
 }
 
 func (p *parleyd) waitReady(limit time.Duration) error {

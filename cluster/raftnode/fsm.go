@@ -9,16 +9,22 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
-// fsm adapts state.State to raft's batching FSM.
-type fsm struct{ st *state.State }
+// fsm adapts state.State to raft's batching FSM and remembers recent
+// results for forwarded writes.
+type fsm struct {
+	st  *state.State
+	res *results
+}
 
 var _ raft.BatchingFSM = (*fsm)(nil)
 
 func (f *fsm) Apply(l *raft.Log) any {
-	if l.Type != raft.LogCommand {
-		return nil
+	var out any
+	if l.Type == raft.LogCommand {
+		out = f.st.Apply(l.Index, l.Data)
 	}
-	return f.st.Apply(l.Index, l.Data)
+	f.res.batch([]uint64{l.Index}, []any{out})
+	return out
 }
 
 func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
@@ -34,6 +40,11 @@ func (f *fsm) ApplyBatch(logs []*raft.Log) []any {
 	for i, r := range f.st.ApplyBatch(idx, data) {
 		out[pos[i]] = r
 	}
+	all := make([]uint64, len(logs))
+	for i, l := range logs {
+		all[i] = l.Index
+	}
+	f.res.batch(all, out)
 	return out
 }
 
@@ -46,6 +57,7 @@ func (f *fsm) Restore(rc io.ReadCloser) error {
 	if err := f.st.Restore(rc); err != nil {
 		return fmt.Errorf("raftnode: restore: %w", err)
 	}
+	f.res.restored(f.st.LastIndex())
 	return nil
 }
 

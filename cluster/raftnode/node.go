@@ -3,10 +3,11 @@ package raftnode
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,10 +25,30 @@ import (
 type Config struct {
 	NodeID  string
 	DataDir string // raft files go to DataDir/raft
-	Bind    string // host:port of the raft transport
+	Bind    string // host:port of the raft transport; also its advertised address
 	// Bootstrap makes a node with no prior state start a one-node cluster.
+	// A node that joins an existing cluster leaves it false and is added
+	// by the leader (AddMember).
 	Bootstrap bool
-	Logger    *slog.Logger
+	// TLS, when set, makes every raft and forwarding connection mutual
+	// TLS with it (see LoadTLS); nil means plain TCP.
+	TLS *tls.Config
+	// Self is this node's metadata, written to the replicated member
+	// table once the node is ready (ID and RaftAddr are filled in).
+	Self state.Member
+	// SnapshotInterval and SnapshotThreshold: raft checks every interval
+	// and snapshots when at least threshold entries were added since the
+	// last one. Zero means 30 s and 8192.
+	SnapshotInterval  time.Duration
+	SnapshotThreshold uint64
+	// TrailingLogs is how many entries a snapshot leaves in the log, so
+	// a follower slightly behind catches up without a snapshot. Zero
+	// means 10240.
+	TrailingLogs uint64
+	Logger       *slog.Logger
+
+	// faults, in tests, cuts this node's connections to an address.
+	faults func(addr string) bool
 }
 
 // Errors callers branch on.
@@ -35,6 +56,11 @@ var (
 	ErrNotLeader = errors.New("raftnode: not the leader")
 	ErrNotReady  = errors.New("raftnode: no leader yet")
 	ErrClosed    = errors.New("raftnode: closed")
+	// ErrNoQuorum: no leader can be reached, as on the minority side of
+	// a partition or while a majority of voters is down. Writes fail
+	// with it after leaderWait; local reads keep working. Answer it
+	// with 503 and Retry-After.
+	ErrNoQuorum = errors.New("raftnode: no quorum: no reachable leader")
 )
 
 // Node is one member of the raft cluster.
@@ -44,7 +70,15 @@ type Node struct {
 	st    *state.State
 	raft  *raft.Raft
 	trans *raft.NetworkTransport
+	layer *muxLayer
 	store *raftboltdb.BoltStore
+	prog  *progress
+	res   *results
+
+	hadState  bool // the data directory held raft state at start
+	fwdQ      chan *fwdReq
+	fwdClient *http.Client
+	fwdSrv    *http.Server
 
 	caughtUp  atomic.Bool // the log present at start is applied
 	closeOnce sync.Once
@@ -71,64 +105,103 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 		store.Close()
 		return nil, fmt.Errorf("raftnode: snapshot store: %w", err)
 	}
-	addr, err := net.ResolveTCPAddr("tcp", cfg.Bind)
+	had, err := raft.HasExistingState(store, store, snaps)
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("raftnode: raft address %q: %w", cfg.Bind, err)
+		return nil, fmt.Errorf("raftnode: inspect state: %w", err)
 	}
-	trans, err := raft.NewTCPTransportWithLogger(cfg.Bind, addr, 4, 10*time.Second, hl)
+	log := cfg.Logger.With("component", "raft")
+	layer, err := newMuxLayer(cfg.Bind, cfg.TLS, log, cfg.faults)
 	if err != nil {
 		store.Close()
-		return nil, fmt.Errorf("raftnode: listen %s: %w", cfg.Bind, err)
+		return nil, err
 	}
+	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: layer, MaxPool: 4, MaxRPCsInFlight: 1, Timeout: 10 * time.Second, Logger: hl,
+	})
 	logs, err := raft.NewLogCache(1024, store)
 	if err != nil {
 		trans.Close()
 		store.Close()
 		return nil, fmt.Errorf("raftnode: log cache: %w", err)
 	}
-	rc := raftConfig(cfg.NodeID, hl)
-	r, err := raft.NewRaft(rc, &fsm{st: st}, logs, store, snaps, trans)
+	n := &Node{cfg: cfg, log: log, st: st, trans: trans, layer: layer, store: store,
+		prog: &progress{}, res: newResults(), hadState: had,
+		fwdQ: make(chan *fwdReq, maxFwdBatch), fwdClient: newForwardClient(layer), done: make(chan struct{})}
+	rc := raftConfig(cfg, hl)
+	r, err := raft.NewRaft(rc, &fsm{st: st, res: n.res}, logs, store, snaps, &trackingTransport{Transport: trans, prog: n.prog})
 	if err != nil {
 		trans.Close()
 		store.Close()
 		return nil, fmt.Errorf("raftnode: start raft: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("component", "raft"), st: st, raft: r, trans: trans, store: store, done: make(chan struct{})}
-	if cfg.Bootstrap {
+	n.raft = r
+	n.serveForward()
+	if cfg.Bootstrap && !had {
 		if err := n.bootstrap(); err != nil {
 			n.Close()
 			return nil, err
 		}
 	}
+	for range fwdWorkers {
+		go n.forwardLoop()
+	}
 	go n.catchUp()
 	go n.ensureSecret()
+	go n.promoteLoop()
+	go n.publishSelf()
 	return n, nil
 }
 
-func raftConfig(id string, hl raftLogger) *raft.Config {
+// HadState reports whether the data directory held raft state when the
+// node opened: such a node is already a member and must not join again.
+func (n *Node) HadState() bool { return n.hadState }
+
+// Addr is the raft address other members reach this node at.
+func (n *Node) Addr() string { return string(n.trans.LocalAddr()) }
+
+// Timing. A follower that hears nothing from the leader for a random
+// time between HeartbeatTimeout and twice that starts an election, so a
+// dead leader is replaced in about 0.5-1.5 s and the new one commits
+// within a few seconds. A leader that has not reached a quorum for
+// LeaderLeaseTimeout steps down, so the minority side of a partition
+// stops taking writes quickly. Loopback and LAN round trips are well
+// below these; raise them for links slower than a few ms.
+const (
+	heartbeatTimeout   = 500 * time.Millisecond
+	electionTimeout    = 500 * time.Millisecond
+	leaderLeaseTimeout = 250 * time.Millisecond
+)
+
+func raftConfig(cfg Config, hl raftLogger) *raft.Config {
 	rc := raft.DefaultConfig()
-	rc.LocalID = raft.ServerID(id)
+	rc.LocalID = raft.ServerID(cfg.NodeID)
 	rc.Logger = hl
-	rc.HeartbeatTimeout = 500 * time.Millisecond
-	rc.ElectionTimeout = 500 * time.Millisecond
-	rc.LeaderLeaseTimeout = 250 * time.Millisecond
+	rc.HeartbeatTimeout = heartbeatTimeout
+	rc.ElectionTimeout = electionTimeout
+	rc.LeaderLeaseTimeout = leaderLeaseTimeout
 	rc.MaxAppendEntries = 512
 	rc.BatchApplyCh = true
-	rc.SnapshotThreshold = 16384
-	rc.SnapshotInterval = 2 * time.Minute
+	rc.SnapshotThreshold = 8192
+	rc.SnapshotInterval = 30 * time.Second
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.SnapshotInterval > 0 {
+		rc.SnapshotInterval = cfg.SnapshotInterval
+	}
 	rc.TrailingLogs = 10240
+	if cfg.TrailingLogs > 0 {
+		rc.TrailingLogs = cfg.TrailingLogs
+	}
+	// Followers learn the commit index from the next AppendEntries; an
+	// idle leader sends one after CommitTimeout. Forwarded writes wait
+	// for their local apply, so keep it short.
+	rc.CommitTimeout = 5 * time.Millisecond
 	return rc
 }
 
 func (n *Node) bootstrap() error {
-	has, err := raft.HasExistingState(n.store, n.store, nopSnapshots{})
-	if err != nil {
-		return fmt.Errorf("raftnode: inspect state: %w", err)
-	}
-	if has {
-		return nil
-	}
 	n.log.Info("bootstrapping a new cluster", "node", n.cfg.NodeID, "raft", n.cfg.Bind)
 	f := n.raft.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
 		ID: raft.ServerID(n.cfg.NodeID), Address: n.trans.LocalAddr(), Suffrage: raft.Voter,
@@ -139,11 +212,9 @@ func (n *Node) bootstrap() error {
 	return nil
 }
 
-// catchUp marks the node caught up once the entries committed before it
-// started are applied: a leader proves it with a barrier, a follower when
-// its applied index reaches the commit index its leader sent.
-func (n *Node) catchUp() {
-	t := time.NewTicker(20 * time.Millisecond)
+// every calls f every d until the node closes or f returns true.
+func (n *Node) every(d time.Duration, f func() (done bool)) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -151,49 +222,56 @@ func (n *Node) catchUp() {
 			return
 		case <-t.C:
 		}
-		switch n.raft.State() {
-		case raft.Leader:
-			if n.raft.Barrier(5*time.Second).Error() == nil {
-				n.caughtUp.Store(true)
-				return
-			}
-		case raft.Follower:
-			commit := parseU(n.raft.Stats()["commit_index"])
-			if addr, _ := n.raft.LeaderWithID(); addr != "" && commit > 0 && n.raft.AppliedIndex() >= commit {
-				n.caughtUp.Store(true)
-				return
-			}
+		if f() {
+			return
 		}
 	}
 }
 
+// catchUp marks the node caught up once the entries committed before it
+// started are applied: a leader proves it with a barrier, a follower when
+// its applied index reaches the commit index its leader sent.
+func (n *Node) catchUp() {
+	n.every(20*time.Millisecond, func() bool {
+		switch n.raft.State() {
+		case raft.Leader:
+			if n.raft.Barrier(5*time.Second).Error() != nil {
+				return false
+			}
+		case raft.Follower:
+			commit := n.raft.CommitIndex()
+			if addr, _ := n.raft.LeaderWithID(); addr == "" || commit == 0 || n.raft.AppliedIndex() < commit {
+				return false
+			}
+		default:
+			return false
+		}
+		n.caughtUp.Store(true)
+		return true
+	})
+}
+
 // ensureSecret has the first leader create the cluster secret.
 func (n *Node) ensureSecret() {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-n.done:
-			return
-		case <-t.C:
-		}
+	n.every(100*time.Millisecond, func() bool {
 		if len(n.st.Secret()) > 0 {
-			return
+			return true
 		}
 		if n.raft.State() != raft.Leader {
-			continue
+			return false
 		}
 		secret := make([]byte, 32)
 		if _, err := rand.Read(secret); err != nil {
 			n.log.Error("cannot create cluster secret", "error", err)
-			continue
+			return false
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
 		if _, err := n.Write(ctx, state.CmdMetaInit, state.MetaInit{Secret: secret}); err != nil {
 			n.log.Warn("cluster secret not written yet", "error", err)
 		}
-		cancel()
-	}
+		return false
+	})
 }
 
 // State returns the replicated state this node applies to.
@@ -207,7 +285,10 @@ func (n *Node) Close() error {
 		if e := n.raft.Shutdown().Error(); e != nil {
 			err = fmt.Errorf("raftnode: shutdown: %w", e)
 		}
+		_ = n.fwdSrv.Close()
+		n.fwdClient.CloseIdleConnections()
 		n.trans.Close()
+		n.layer.Close()
 		if e := n.store.Close(); e != nil && err == nil {
 			err = fmt.Errorf("raftnode: close store: %w", e)
 		}

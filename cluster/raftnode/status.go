@@ -3,18 +3,32 @@ package raftnode
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"net/http"
 	"time"
 
 	"github.com/hashicorp/raft"
 )
 
-// Member is one server of the raft configuration.
+// Member is one server of the raft configuration as status reports it.
+// Progress fields (LastIndex, Lag, Healthy, LastContact) are the leader's
+// view; Known is false when this answer came from a node that does not
+// lead and could not ask the leader.
 type Member struct {
 	ID       string `json:"id"`
 	Address  string `json:"address"`
 	Suffrage string `json:"suffrage"` // Voter, Nonvoter, Staging
 	Leader   bool   `json:"leader"`
+	// Role is leader, follower or nonvoter.
+	Role        string `json:"role"`
+	Known       bool   `json:"known"`
+	Term        uint64 `json:"term,omitempty"` // the leader's term, which a healthy member follows
+	LastIndex   uint64 `json:"last_index"`
+	Lag         uint64 `json:"lag"` // entries behind the leader's last index
+	Healthy     bool   `json:"healthy"`
+	LastContact string `json:"last_contact,omitempty"` // how long ago it last answered the leader
+	AdminURL    string `json:"admin_url,omitempty"`
+	SIPAddr     string `json:"sip_addr,omitempty"`
+	NodeRole    string `json:"node_role,omitempty"` // home, director, edge
 }
 
 // Status is what `parleyctl cluster status` shows.
@@ -31,7 +45,8 @@ type Status struct {
 	Members      []Member `json:"members"`
 }
 
-// Status reports this node's view of the cluster.
+// Status reports this node's view of the cluster. Only the leader knows
+// every member's progress; see ClusterStatus.
 func (n *Node) Status() Status {
 	stats := n.raft.Stats()
 	addr, id := n.raft.LeaderWithID()
@@ -40,25 +55,72 @@ func (n *Node) Status() Status {
 		State:        n.raft.State().String(),
 		Leader:       string(id),
 		LeaderAddr:   string(addr),
-		Term:         parseU(stats["term"]),
+		Term:         n.raft.CurrentTerm(),
 		LastIndex:    n.raft.LastIndex(),
 		AppliedIndex: n.raft.AppliedIndex(),
-		CommitIndex:  parseU(stats["commit_index"]),
+		CommitIndex:  n.raft.CommitIndex(),
 		LastContact:  stats["last_contact"],
 	}
-	if f := n.raft.GetConfiguration(); f.Error() == nil {
-		for _, s := range f.Configuration().Servers {
-			st.Members = append(st.Members, Member{
-				ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String(), Leader: s.ID == id,
-			})
+	leading := n.raft.State() == raft.Leader
+	cfg, err := n.configuration()
+	if err != nil {
+		return st
+	}
+	for _, s := range cfg.Servers {
+		m := Member{ID: string(s.ID), Address: string(s.Address), Suffrage: s.Suffrage.String(), Leader: s.ID == id}
+		switch {
+		case m.Leader:
+			m.Role = "leader"
+		case s.Suffrage == raft.Voter:
+			m.Role = "follower"
+		default:
+			m.Role = "nonvoter"
 		}
+		if meta, ok := n.st.Member(m.ID); ok {
+			m.AdminURL, m.SIPAddr, m.NodeRole = meta.AdminURL, meta.SIPAddr, meta.Role
+		}
+		if leading {
+			m.Known, m.Term = true, st.Term
+			if string(s.ID) == n.cfg.NodeID {
+				m.LastIndex, m.Healthy = st.LastIndex, true
+			} else if p, ok := n.prog.get(s.ID); ok {
+				age := time.Since(p.contact)
+				m.LastIndex, m.Healthy = p.lastLog, age < healthyContact
+				m.LastContact = age.Round(time.Millisecond).String()
+			}
+			if st.LastIndex > m.LastIndex {
+				m.Lag = st.LastIndex - m.LastIndex
+			}
+		}
+		st.Members = append(st.Members, m)
 	}
 	return st
 }
 
-func parseU(s string) uint64 {
-	v, _ := strconv.ParseUint(s, 10, 64)
-	return v
+// statusTimeout bounds asking the leader for the member table.
+const statusTimeout = 2 * time.Second
+
+// ClusterStatus is Status with every member's progress: on a follower it
+// takes the member list from the leader. Without a reachable leader it
+// returns the local view (members not Known).
+func (n *Node) ClusterStatus(ctx context.Context) Status {
+	st := n.Status()
+	if n.raft.State() == raft.Leader || st.LeaderAddr == "" {
+		return st
+	}
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	var ls Status
+	if err := n.call(ctx, st.LeaderAddr, "/status", struct{}{}, &ls); err != nil {
+		n.log.Debug("leader status unavailable", "error", err)
+		return st
+	}
+	st.Members = ls.Members
+	return st
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, n.Status())
 }
 
 // IsLeader reports whether this node leads the cluster now.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,8 +30,16 @@ func (n *Node) Write(ctx context.Context, t state.CommandType, body any) (any, e
 	return n.Submit(ctx, c)
 }
 
+// leaderWait is how long a write waits for a leader to appear (an
+// election takes one to two seconds) before it fails with ErrNoQuorum.
+const leaderWait = 3 * time.Second
+
 // Submit replicates a prepared command. An empty ReqID gets a fresh one;
-// pass the same ReqID to retry a write safely.
+// pass the same ReqID to retry a write safely. On a follower the command
+// is forwarded to the leader, and Submit returns once it is committed and
+// applied on this node. While there is no leader, or the leader changes,
+// Submit retries with the same request id until ctx ends; after
+// leaderWait without a reachable leader it fails with ErrNoQuorum.
 func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if c.ReqID == "" {
 		c.ReqID = uuid.NewString()
@@ -43,22 +50,82 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	timeout := defaultWriteTimeout
-	if dl, ok := ctx.Deadline(); ok {
-		timeout = time.Until(dl)
-		if timeout <= 0 {
-			return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, context.DeadlineExceeded)
+	ctx, cancel := withDefaultTimeout(ctx)
+	defer cancel()
+	var res any
+	err = n.withLeader(ctx, func() error {
+		var err error
+		if n.raft.State() == raft.Leader {
+			res, err = n.applyLocal(ctx, data)
+		} else {
+			res, err = n.forward(ctx, data)
 		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, err)
+	}
+	if e, ok := res.(error); ok {
+		return nil, e
+	}
+	return res, nil
+}
+
+// withLeader runs f until it succeeds or fails for a reason other than
+// the leader (ErrNotLeader, ErrNoQuorum): those are retried, with backoff,
+// while a leader may still appear. After leaderWait without a reachable
+// leader it returns ErrNoQuorum; ctx bounds it all.
+func (n *Node) withLeader(ctx context.Context, f func() error) error {
+	var leaderless time.Time
+	for attempt := 0; ; attempt++ {
+		err := f()
+		if err == nil || (!errors.Is(err, ErrNotLeader) && !errors.Is(err, ErrNoQuorum)) {
+			return err
+		}
+		if addr, _ := n.raft.LeaderWithID(); addr == "" || errors.Is(err, ErrNoQuorum) {
+			if leaderless.IsZero() {
+				leaderless = time.Now()
+			} else if time.Since(leaderless) > leaderWait {
+				return errors.Join(ErrNoQuorum, err)
+			}
+		} else {
+			leaderless = time.Time{}
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-n.done:
+			return ErrClosed
+		case <-time.After(retryDelay(attempt)):
+		}
+	}
+}
+
+// withDefaultTimeout gives ctx the default write deadline when it has none.
+func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, defaultWriteTimeout)
+}
+
+// retryDelay backs off from 10 ms to 200 ms between write attempts.
+func retryDelay(attempt int) time.Duration {
+	return min(10*time.Millisecond<<min(attempt, 5), 200*time.Millisecond)
+}
+
+// applyLocal appends data to the log as leader and waits for its apply.
+func (n *Node) applyLocal(ctx context.Context, data []byte) (any, error) {
+	dl, _ := ctx.Deadline()
+	timeout := time.Until(dl)
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
 	}
 	f := n.raft.Apply(data, timeout)
 	if err := f.Error(); err != nil {
-		return nil, fmt.Errorf("raftnode: write %s: %w", c.Type, mapRaftErr(err))
+		return nil, mapRaftErr(err)
 	}
-	res := f.Response()
-	if err, ok := res.(error); ok {
-		return nil, err
-	}
-	return res, nil
+	return f.Response(), nil
 }
 
 func mapRaftErr(err error) error {
@@ -72,16 +139,4 @@ func mapRaftErr(err error) error {
 		return errors.Join(context.DeadlineExceeded, err)
 	}
 	return err
-}
-
-// nopSnapshots lets HasExistingState look at the log and stable stores
-// only; the log always has entries once a snapshot exists.
-type nopSnapshots struct{}
-
-func (nopSnapshots) Create(raft.SnapshotVersion, uint64, uint64, raft.Configuration, uint64, raft.Transport) (raft.SnapshotSink, error) {
-	return nil, errors.New("raftnode: no snapshots here")
-}
-func (nopSnapshots) List() ([]*raft.SnapshotMeta, error) { return nil, nil }
-func (nopSnapshots) Open(string) (*raft.SnapshotMeta, io.ReadCloser, error) {
-	return nil, nil, errors.New("raftnode: no snapshots here")
 }

@@ -84,6 +84,14 @@ func (t CommandType) String() string {
 	return fmt.Sprintf("command(%d)", uint16(t))
 }
 
+// Applicable reports whether this binary can apply c: its type is known,
+// or it may be skipped (FlagIgnoreUnknown). A leader refuses forwarded
+// commands that are not, since applying them would stop every node.
+func (c Command) Applicable() bool {
+	_, ok := registry[c.Type]
+	return ok || c.Flags&FlagIgnoreUnknown != 0
+}
+
 // handler applies one decoded command to the state, under the write lock.
 // It returns the value handed back to the writer (often an error value:
 // application errors are results, not apply failures).

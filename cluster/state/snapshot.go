@@ -24,6 +24,7 @@ type snapshot struct {
 	Routes        []Route                    `json:"routes,omitempty"`
 	Apps          []App                      `json:"apps,omitempty"`
 	Partners      []Partner                  `json:"partners,omitempty"`
+	Members       []Member                   `json:"members,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -55,6 +56,9 @@ func (s *State) Snapshot() *Image {
 	}
 	s.snapshotPresence(img)
 	s.snapshotPartners(img)
+	for _, m := range s.members {
+		img.Members = append(img.Members, m)
+	}
 	return &Image{snap: img}
 }
 
@@ -105,11 +109,14 @@ func (s *State) Restore(r io.Reader) error {
 	s.meta, s.dedup, s.lastIndex = img.Meta, dedup, img.LastIndex
 	s.restorePresence(&img)
 	s.restorePartners(&img)
+	for _, m := range img.Members {
+		s.members[m.ID] = m
+	}
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
 		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged},
-		{Kind: PartnersChanged}})
+		{Kind: PartnersChanged}, {Kind: MembersChanged}})
 	return nil
 }
 

@@ -32,6 +32,7 @@ const (
 	RoutesChanged        // the static routing table
 	AppsChanged          // the application chain
 	PartnersChanged      // the federation partner list
+	MembersChanged       // cluster member metadata
 )
 
 // State is the replicated state. The zero value is not usable; call New.
@@ -53,6 +54,7 @@ type State struct {
 	routes       map[string]*Route                   // static routes by ID
 	apps         map[string]*App                     // application chain by name
 	partners     map[string]*Partner                 // federation partners by domain
+	members      map[string]Member                   // cluster members by node id
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -91,6 +93,7 @@ func (s *State) reset() {
 	s.routes = make(map[string]*Route)
 	s.apps = make(map[string]*App)
 	s.partners = make(map[string]*Partner)
+	s.members = make(map[string]Member)
 }
 
 // Observe registers f to be called after each applied batch with what it

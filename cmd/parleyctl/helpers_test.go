@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -30,9 +31,36 @@ func (fakeCluster) Status() raftnode.Status {
 	return raftnode.Status{NodeID: "n1", State: "Leader", Leader: "n1", LeaderAddr: "10.0.0.1:8300", Term: 3,
 		LastIndex: 42, AppliedIndex: 42, CommitIndex: 42, LastContact: "0",
 		Members: []raftnode.Member{
-			{ID: "n1", Address: "10.0.0.1:8300", Suffrage: "Voter", Leader: true},
-			{ID: "n2", Address: "10.0.0.2:8300", Suffrage: "Voter"},
+			{ID: "n1", Address: "10.0.0.1:8300", Suffrage: "Voter", Leader: true, Role: "leader", Known: true, Term: 3,
+				LastIndex: 42, Healthy: true, AdminURL: "http://10.0.0.1:8060"},
+			{ID: "n2", Address: "10.0.0.2:8300", Suffrage: "Voter", Role: "follower", Known: true, Term: 3,
+				LastIndex: 40, Lag: 2, Healthy: true, AdminURL: "http://10.0.0.2:8060"},
+			{ID: "n3", Address: "10.0.0.3:8300", Suffrage: "Nonvoter", Role: "nonvoter", Known: true, Term: 3,
+				LastContact: "12s", AdminURL: "http://10.0.0.3:8060"},
 		}}
+}
+
+func (f fakeCluster) ClusterStatus(context.Context) raftnode.Status { return f.Status() }
+
+func (fakeCluster) AddMember(_ context.Context, id, addr string, voter bool) error {
+	if id == "n1" {
+		return fmt.Errorf("member n1 exists elsewhere: %w", raftnode.ErrNoQuorum)
+	}
+	return nil
+}
+
+func (fakeCluster) RemoveMember(_ context.Context, id string) error {
+	if id != "n2" && id != "n3" {
+		return raftnode.ErrUnknownMember
+	}
+	return nil
+}
+
+func (fakeCluster) TransferLeadership(_ context.Context, id string) error {
+	if id != "" && id != "n2" {
+		return raftnode.ErrUnknownMember
+	}
+	return nil
 }
 
 // testServer runs the real admin handler over a fake writer.
@@ -49,7 +77,7 @@ func newServer(t *testing.T) *testServer {
 	w := statetest.NewWriter(st)
 	dir := directory.New(st, w, []string{"example.com", "other.org"})
 	h := admin.NewHandler(admin.Config{
-		Token: testToken, Directory: dir, State: st, Cluster: fakeCluster{},
+		Token: testToken, Directory: dir, State: st, Cluster: fakeCluster{}, Members: fakeCluster{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return testNow },
 	})
 	srv := httptest.NewServer(h)

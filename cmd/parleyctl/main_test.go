@@ -102,9 +102,20 @@ func TestCommands(t *testing.T) {
 			"APPLIED INDEX  42\n" +
 			"LAST CONTACT   0\n" +
 			"\n" +
-			"MEMBER  ADDRESS        SUFFRAGE  LEADER\n" +
-			"n1      10.0.0.1:8300  Voter     yes\n" +
-			"n2      10.0.0.2:8300  Voter     no\n"},
+			"MEMBER  ADDRESS        ROLE      TERM  LAST INDEX  LAG  HEALTH             ADMIN\n" +
+			"n1      10.0.0.1:8300  leader    3     42          0    ok                 http://10.0.0.1:8060\n" +
+			"n2      10.0.0.2:8300  follower  3     40          2    ok                 http://10.0.0.2:8060\n" +
+			"n3      10.0.0.3:8300  nonvoter  3     0           0    unreachable (12s)  http://10.0.0.3:8060\n"},
+		{name: "cluster join", args: "cluster join n4 10.0.0.4:7060", stdout: "n4 (10.0.0.4:7060) added; it becomes a voter once caught up\n"},
+		{name: "cluster join nonvoter", args: "cluster join --nonvoter n4 10.0.0.4:7060", stdout: "n4 (10.0.0.4:7060) added as a non-voter\n"},
+		{name: "cluster join bad id", args: "cluster join n/4 10.0.0.4:7060", code: 1, stderrHas: "must be 1-64 characters"},
+		{name: "cluster join no quorum", args: "cluster join n1 10.0.0.1:7060", code: 1, stderrHas: "no quorum"},
+		{name: "cluster join missing addr", args: "cluster join n4", code: 2, stderrHas: "missing argument"},
+		{name: "cluster remove", args: "cluster remove n3", stdout: "n3 removed from the cluster\n"},
+		{name: "cluster remove unknown", args: "cluster remove n9", code: 1, stderrHas: "no cluster member n9"},
+		{name: "cluster transfer", args: "cluster transfer-leader n2", stdout: "leadership transferred; leader now n1\n"},
+		{name: "cluster transfer any", args: "cluster transfer-leader -o json", stdoutHas: `"leader": "n1"`},
+		{name: "cluster transfer unknown", args: "cluster transfer-leader n7", code: 1, stderrHas: "no cluster member n7"},
 		{name: "wrong token", args: "user list", env: []string{"PARLEY_TOKEN=nope"}, code: 1, stderrHas: "missing or wrong bearer token (give --token"},
 		{name: "token flag beats env", args: "--token " + testToken + " user list", env: []string{"PARLEY_TOKEN=nope"}, stdoutHas: "alice@example.com"},
 		{name: "token from file", args: "user list", env: []string{"PARLEY_TOKEN=", "PARLEY_TOKEN_FILE=" + tokenFile}, stdoutHas: "alice@example.com"},

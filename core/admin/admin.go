@@ -39,6 +39,7 @@ type Config struct {
 	Presence Presence         // presence agent; nil leaves out the presence routes
 	Writer   state.Writer     // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
 	Archive  Archive          // archive search; nil leaves out /v1/archive
+	Members  Membership       // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
 	Logger   *slog.Logger     // scoped by the caller (component=admin)
 	Now      func() time.Time // clock for expires_in; nil means time.Now
 }
@@ -107,7 +108,7 @@ func (s *server) routes() {
 	s.mux.Handle("PUT /v1/users/{name}/enabled", s.h(s.setEnabled))
 	s.mux.Handle("POST /v1/users/import", s.h(s.importUsers))
 	s.mux.Handle("GET /v1/bindings", s.h(s.listBindings))
-	s.mux.Handle("GET /v1/cluster", s.h(s.cluster))
+	s.clusterRoutes()
 	s.presenceRoutes()
 	s.routeRoutes()
 	s.appRoutes()

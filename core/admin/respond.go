@@ -85,6 +85,8 @@ func unavailable(err error) string {
 		return "this node is not the leader"
 	case errors.Is(err, raftnode.ErrNotReady):
 		return "the cluster has no leader yet"
+	case errors.Is(err, raftnode.ErrNoQuorum):
+		return "no quorum: the leader cannot be reached"
 	case errors.Is(err, raftnode.ErrClosed):
 		return "this node is shutting down"
 	case errors.Is(err, context.DeadlineExceeded):

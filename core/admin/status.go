@@ -52,14 +52,6 @@ func (s *server) listBindings(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *server) cluster(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Cluster == nil {
-		return &apiError{status: http.StatusServiceUnavailable, msg: "no cluster configured"}
-	}
-	writeJSON(w, http.StatusOK, s.cfg.Cluster.Status())
-	return nil
-}
-
 func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	_, _ = w.Write([]byte("ok\n"))

@@ -46,7 +46,12 @@ type Config struct {
 	AdminToken       string        `key:"admin-token" help:"bearer token for the admin API (empty = parleyd generates one into <data-dir>/admin-token)"`
 	RaftListen       string        `key:"raft-listen" help:"host:port for Raft traffic; the other members must reach this node at that address, so the host cannot be empty, 0.0.0.0 or ::"`
 	Bootstrap        bool          `key:"bootstrap" help:"bootstrap a new cluster with this node as its first member (a fresh node with an empty join bootstraps itself anyway)"`
-	Join             string        `key:"join" help:"admin URL (http:// or https://) of an existing cluster member to join (empty = none)"`
+	Join             string        `key:"join" help:"admin URL (http:// or https://) of any member of an existing cluster to join (empty = none); the node must be given that cluster's admin-token, and joins only when its data-dir holds no raft state yet"`
+	ClusterCA        string        `key:"cluster-ca" help:"PEM file of the CA that issues the cluster members' certificates; with cluster-cert and cluster-key, raft and forwarded writes use mutual TLS and only holders of such a certificate can join (empty = plain TCP: keep raft-listen on a private network)"`
+	ClusterCert      string        `key:"cluster-cert" help:"PEM certificate of this node for the cluster transport, issued by cluster-ca"`
+	ClusterKey       string        `key:"cluster-key" help:"PEM private key matching cluster-cert"`
+	SnapshotInterval time.Duration `key:"snapshot-interval" help:"how often raft checks whether to snapshot the state and trim its log"`
+	SnapshotEntries  int           `key:"snapshot-threshold" help:"log entries since the last snapshot that make the next check take one"`
 	Role             string        `key:"role" help:"role of this node: home (holds users and bindings) or edge (access proxy: admits only federation partners, forwards inward to edge-inward and outward to partners; director is not supported yet)"`
 	EdgeInward       []string      `key:"edge-inward" help:"role edge: SIP URIs of the directors or home nodes requests from partners go to, tried in order when one does not answer (sip:10.0.0.5:5060;transport=tcp)"`
 	TopologyHiding   bool          `key:"topology-hiding" help:"role edge: partners see only the edge: internal Via, Record-Route and Contact are removed or replaced on the way out and restored on the way in"`
@@ -78,6 +83,8 @@ func Default() Config {
 		AdminListen:      "127.0.0.1:8060",
 		XCAPListen:       "127.0.0.1:8062",
 		RaftListen:       "127.0.0.1:7060",
+		SnapshotInterval: 30 * time.Second,
+		SnapshotEntries:  8192,
 		Role:             "home",
 		LogFormat:        "text",
 		LogLevel:         "info",

@@ -476,6 +476,20 @@ pprof-listen: 127.0.0.1:6060
 		errKeys: keys("sip-advertise")},
 	{name: "sip-advertise bracketed", args: []string{"--sip-advertise=[::1]"}, shouldErr: true,
 		errKeys: keys("sip-advertise")},
+	{name: "cluster tls files", args: []string{"--cluster-ca=$CERT", "--cluster-cert=$CERT", "--cluster-key=$KEY"},
+		check: func(t *testing.T, c Config) {
+			if c.ClusterCA == "" || c.ClusterCert == "" || c.ClusterKey == "" {
+				t.Errorf("cluster TLS files not set: %+v", c)
+			}
+		}},
+	{name: "cluster tls incomplete", args: []string{"--cluster-ca=$CERT", "--cluster-cert=$CERT"}, shouldErr: true,
+		errKeys: keys("cluster-key"), errText: "set together"},
+	{name: "cluster ca garbage", args: []string{"--cluster-ca=$GARBAGE", "--cluster-cert=$CERT", "--cluster-key=$KEY"},
+		shouldErr: true, errKeys: keys("cluster-ca"), errText: "no PEM certificate"},
+	{name: "cluster key mismatch", args: []string{"--cluster-ca=$CERT", "--cluster-cert=$CERT", "--cluster-key=$OTHERKEY"},
+		shouldErr: true, errKeys: keys("cluster-key"), errText: "key pair"},
+	{name: "snapshot settings", args: []string{"--snapshot-interval=0s", "--snapshot-threshold=0"}, shouldErr: true,
+		errKeys: keys("snapshot-interval", "snapshot-threshold")},
 	{name: "tls listener without files", args: []string{"--sip-listen=tls://127.0.0.1:5061"}, shouldErr: true,
 		errKeys: keys("tls-cert", "tls-key"), errText: "required when a tls:// or wss://"},
 	{name: "wss listener without key", args: []string{"--sip-listen=wss://127.0.0.1:443", "--tls-cert=$CERT"},

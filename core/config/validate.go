@@ -327,6 +327,7 @@ func (c Config) Validate() error {
 		}
 	}
 
+	c.validateCluster(bad)
 	c.validateRole(bad)
 	if !contains(logFormats, c.LogFormat) {
 		bad("log-format", "%q: want text or json", c.LogFormat)

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
 // register registers the peer as user at node n with digest.
@@ -54,7 +55,7 @@ func TestNodeEdge(t *testing.T) {
 	home := startNodeWith(t, func(c *config.Config) {
 		c.SIPListen = append(c.SIPListen, fmt.Sprintf("udp://127.0.0.1:%d?trust=trusted", homeTrusted))
 	})
-	edgeCert, edgeKey := writePair(t, ca.server(t, "edge.parley.test"))
+	edgeCert, edgeKey := testpki.WritePair(t, ca.server(t, "edge.parley.test"))
 	edge := startNodeWith(t, func(c *config.Config) {
 		c.Role, c.TopologyHiding = config.RoleEdge, true
 		c.SIPListen = append(c.SIPListen, fmt.Sprintf("udp://127.0.0.1:%d?trust=trusted", edgeInt),

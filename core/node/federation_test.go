@@ -5,8 +5,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/core/resolve/resolvetest"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
 // messageTo builds a MESSAGE from alice@localhost to ruri.
@@ -91,27 +90,23 @@ func TestNodePartnerDNSFailover(t *testing.T) {
 
 // pki is a CA with certificates for the federation tests, as files.
 type pki struct {
-	ca     *testCA
+	ca     *testpki.CA
 	caFile string
 }
 
 func newPKI(t *testing.T) *pki {
-	ca := newTestCA(t)
-	f := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(f, ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return &pki{ca: ca, caFile: f}
+	ca := testpki.NewCA(t, "parley test CA")
+	return &pki{ca: ca, caFile: ca.WriteCA(t)}
 }
 
 // server issues a serverAuth+clientAuth certificate for name.
 func (p *pki) server(t *testing.T, name string) tls.Certificate {
-	return p.ca.issue(t, name, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+	return p.ca.Issue(t, name, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
 }
 
 // tlsFor is a peer's TLS configuration: its certificate, our CA.
 func (p *pki) tlsFor(cert tls.Certificate) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: p.ca.pool, ClientCAs: p.ca.pool,
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: p.ca.Pool, ClientCAs: p.ca.Pool,
 		ClientAuth: tls.RequireAndVerifyClientCert, ServerName: "127.0.0.1"}
 }
 
@@ -120,7 +115,7 @@ func (p *pki) tlsFor(cert tls.Certificate) *tls.Config {
 // accepted from the moment it is added.
 func TestNodePartnerAdmission(t *testing.T) {
 	ca := newPKI(t)
-	certFile, keyFile := writePair(t, ca.server(t, "parley.test"))
+	certFile, keyFile := testpki.WritePair(t, ca.server(t, "parley.test"))
 	port := freePort(t)
 	n := startNodeWith(t, func(c *config.Config) {
 		c.SIPListen = append(c.SIPListen, fmt.Sprintf("tls://127.0.0.1:%d?trust=server", port))

@@ -5,9 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,50 +12,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
-	"github.com/parley-rtc/parley/core/transport/tlstest"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
-// testCA issues certificates for one test.
-type testCA struct {
-	*tlstest.CA
-	pool *x509.CertPool
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	ca, err := tlstest.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{CA: ca, pool: ca.Pool, pem: ca.PEM}
-}
-
-// issue makes a leaf for name (and 127.0.0.1) with the given extended key usages.
-func (ca *testCA) issue(t *testing.T, name string, usage ...x509.ExtKeyUsage) tls.Certificate {
-	t.Helper()
-	c, err := ca.Issue(name, []net.IP{net.ParseIP("127.0.0.1")}, usage...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// writePair writes a certificate and key as PEM files.
-func writePair(t *testing.T, c tls.Certificate) (string, string) {
-	t.Helper()
-	cf, kf, err := tlstest.WritePair(t.TempDir(), "cert", c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cf, kf
-}
-
 func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := writePair(t, ca.issue(t, "parley.test", x509.ExtKeyUsageServerAuth))
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	_ = os.WriteFile(caFile, ca.pem, 0o600)
+	ca := testpki.NewCA(t, "parley test CA")
+	certFile, keyFile := testpki.WritePair(t, ca.Issue(t, "parley.test", x509.ExtKeyUsageServerAuth))
+	caFile := ca.WriteCA(t)
 	port := freePort(t)
 	n := startNodeWith(t, func(c *config.Config) {
 		c.SIPListen = append(c.SIPListen, fmt.Sprintf("tls://127.0.0.1:%d?trust=server", port))
@@ -69,7 +29,7 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 	alice.register(t, n, "alice", "pw-alice")
 
 	send := func(cert *tls.Certificate, wait time.Duration) (*sip.Response, error) {
-		conf := &tls.Config{RootCAs: ca.pool, ServerName: "127.0.0.1"}
+		conf := &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1"}
 		if cert != nil {
 			conf.Certificates = []tls.Certificate{*cert}
 		}
@@ -87,7 +47,7 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 		defer cancel()
 		return client.Do(ctx, req)
 	}
-	good := ca.issue(t, "peer.example", x509.ExtKeyUsageServerAuth)
+	good := ca.Issue(t, "peer.example", x509.ExtKeyUsageServerAuth)
 	res, err := send(&good, 5*time.Second)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("trusted peer: %v %v (a server peer needs no digest)", res, err)
@@ -97,8 +57,8 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("alice got nothing from the peer")
 	}
-	clientOnly := ca.issue(t, "peer.example", x509.ExtKeyUsageClientAuth)
-	rogue := ca.issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
+	clientOnly := ca.Issue(t, "peer.example", x509.ExtKeyUsageClientAuth)
+	rogue := ca.Issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
 	for name, cert := range map[string]*tls.Certificate{"no certificate": nil, "clientAuth only": &clientOnly, "untrusted name": &rogue} {
 		if res, err := send(cert, 2*time.Second); err == nil {
 			t.Errorf("%s: answered %d, want the connection refused", name, res.StatusCode)

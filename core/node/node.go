@@ -69,10 +69,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}
 	st := state.New()
-	rn, err := raftnode.Open(raftnode.Config{
-		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Bind: cfg.RaftListen,
-		Bootstrap: cfg.Bootstrap || cfg.Join == "", Logger: log,
-	}, st)
+	rcfg, err := raftConfig(cfg, log)
+	if err != nil {
+		return err
+	}
+	rn, err := raftnode.Open(rcfg, st)
 	if err != nil {
 		return err
 	}
@@ -81,6 +82,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 			log.Warn("raft did not close cleanly", "error", err)
 		}
 	}()
+	if cfg.Join != "" && !rn.HadState() {
+		if err := joinCluster(ctx, cfg.Join, token, cfg.NodeID, rn.Addr(), log); err != nil {
+			return err
+		}
+	}
 
 	loc := location.New(st, rn, cfg.NodeID, log.With("component", "location"))
 	m := metrics.New(
@@ -103,7 +109,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
-		Logger: log.With("component", "admin"),
+		Members: rn, Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
 		return err

@@ -16,6 +16,10 @@ type goBench struct {
 var goBenches = []goBench{
 	{"./cluster/state", "BenchmarkBindingMemory", "bytes/binding",
 		"heap per binding in the replicated state, 100k fresh users with one binding each (budget: 1024)"},
+	{"./cluster/raftnode", "BenchmarkFailover", "ms/failover",
+		"three raft nodes in one process (TCP on loopback, bolt with fsync): from stopping the leader to the first write committed through a survivor"},
+	{"./cluster/raftnode", "BenchmarkCatchUp100k", "s/catch-up",
+		"a new member joins a three-node cluster holding 100k bindings (snapshot taken): time until it is ready and holds them all"},
 }
 
 // runGoBenches runs each benchmark once and returns a markdown table.

@@ -29,6 +29,7 @@ type bench struct {
 	transport               string // sipp -t for the load UACs
 	loadAvg                 string
 	goBenches               string // markdown table of the Go benchmarks
+	clusterRuns             []clusterRun
 }
 
 type test struct{ key, title string }
@@ -56,7 +57,7 @@ func main() {
 	flag.StringVar(&b.transport, "t", "un", "sipp -t for the load UACs: un = a UDP socket per call (each call its own\n"+
 		"client flow, as parleyd allows 10 outstanding transactions per flow), u1 = one socket")
 	out := flag.String("out", "docs/benchmarks.md", "markdown report to write (empty: none)")
-	only := flag.String("only", "", "run only this server: parleyd or kamailio")
+	only := flag.String("only", "", "run only this part: parleyd, kamailio or cluster")
 	work := flag.String("work", "", "work directory (default: a new temporary one, removed unless -keep)")
 	keep := flag.Bool("keep", false, "keep the work directory (logs, sipp stats)")
 	flag.Parse()
@@ -89,6 +90,9 @@ func main() {
 	}
 	if *only == "" || *only == "parleyd" {
 		res["parleyd"] = b.parleyd(filepath.Join(*work, "parleyd"))
+	}
+	if *only == "" || *only == "cluster" {
+		b.clusterRuns = b.cluster(filepath.Join(*work, "cluster"))
 	}
 	if *only == "" || *only == "parleyd" {
 		b.goBenches = runGoBenches()

@@ -111,6 +111,9 @@ func (b *bench) markdown(table string) string {
 		sb.WriteString("\n## Go benchmarks\n\n")
 		sb.WriteString(b.goBenches)
 	}
+	if len(b.clusterRuns) > 0 {
+		sb.WriteString(b.clusterSection(b.clusterRuns))
+	}
 	return sb.String()
 }
 

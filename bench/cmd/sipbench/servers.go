@@ -91,14 +91,15 @@ func startProc(s *server, dir string, name string, args ...string) error {
 // startParleyd starts bin/parleyd with a fresh data directory in dir. Its
 // second UDP listener is trust=trusted: requests there skip digest
 // authentication, which test (a) uses to REGISTER without credentials.
-func startParleyd(binDir, dir string) (*server, error) {
+// extra flags (--node-id, --join) override the defaults.
+func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 	ports, err := freePorts(4, 1)
 	if err != nil {
 		return nil, err
 	}
 	s := &server{name: "parleyd", sipPort: ports[0], adminPort: ports[1], trustedPort: ports[3],
 		log: filepath.Join(dir, "parleyd.log")}
-	err = startProc(s, dir, filepath.Join(binDir, "parleyd"),
+	args := []string{
 		"--node-id", "n1", "--data-dir", filepath.Join(dir, "data"), "--domain", "localhost",
 		"--sip-listen", fmt.Sprintf("udp://127.0.0.1:%d,tcp://127.0.0.1:%d,udp://127.0.0.1:%d?trust=trusted",
 			s.sipPort, s.sipPort, s.trustedPort),
@@ -106,7 +107,10 @@ func startParleyd(binDir, dir string) (*server, error) {
 		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
 		"--log-format", "json", "--log-level", "info",
 		// Load comes from one IP by design: no flood protection, no XCAP.
-		"--flood-rate", "0", "--xcap-listen", "")
+		"--flood-rate", "0", "--xcap-listen", "",
+	}
+	args = append(args, extra...)
+	err = startProc(s, dir, filepath.Join(binDir, "parleyd"), args...)
 	if err != nil {
 		return nil, err
 	}
