@@ -55,7 +55,8 @@ func TestEverySource(t *testing.T) {
 		"raft-listen":       {flag: "127.0.0.1:9001", yaml: "'127.0.0.1:9001'"},
 		"bootstrap":         {flag: "true"},
 		"join":              {flag: "http://127.0.0.1:8060"},
-		"role":              {flag: "HOME"}, // the only role; at least test normalisation
+		"role":              {flag: "HOME"}, // director needs cluster-sip: see load_test.go
+		"cluster-sip":       {flag: "127.0.0.1:9070", yaml: "'127.0.0.1:9070'"},
 		"log-format":        {flag: "json"},
 		"log-level":         {flag: "error"},
 		"min-expires":       {flag: "2m"},
@@ -180,6 +181,7 @@ func TestKeys(t *testing.T) {
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
+		"cluster-sip": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

@@ -328,11 +328,20 @@ func (c Config) Validate() error {
 	}
 
 	switch c.Role {
-	case "home":
-	case "director", "edge":
-		bad("role", "%q is not supported yet (only home is)", c.Role)
+	case "home", "director":
+	case "edge":
+		bad("role", "%q is not supported yet (home and director are)", c.Role)
 	default:
-		bad("role", "unknown role %q (want home)", c.Role)
+		bad("role", "unknown role %q (want home or director)", c.Role)
+	}
+	if c.ClusterSIP != "" {
+		if err := checkHostPort(c.ClusterSIP, false); err != nil {
+			bad("cluster-sip", "%v", err)
+		} else if h, _, _ := net.SplitHostPort(c.ClusterSIP); isUnspecified(h) {
+			bad("cluster-sip", "%q: other members cannot reach this node at an unspecified address; use a routable IP or host name", c.ClusterSIP)
+		}
+	} else if c.Role == "director" {
+		bad("cluster-sip", "required with role director (it proxies to home nodes over the cluster link)")
 	}
 	if !contains(logFormats, c.LogFormat) {
 		bad("log-format", "%q: want text or json", c.LogFormat)
