@@ -23,6 +23,7 @@ type snapshot struct {
 	Xcap          []xcapEntry                `json:"xcap,omitempty"`
 	Routes        []Route                    `json:"routes,omitempty"`
 	Apps          []App                      `json:"apps,omitempty"`
+	Members       []Member                   `json:"members,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -53,6 +54,9 @@ func (s *State) Snapshot() *Image {
 		img.Bindings[aor] = copyBindings(list)
 	}
 	s.snapshotPresence(img)
+	for _, m := range s.members {
+		img.Members = append(img.Members, *m)
+	}
 	return &Image{snap: img}
 }
 
@@ -102,10 +106,14 @@ func (s *State) Restore(r io.Reader) error {
 	s.users, s.bindings, s.nBindings = users, bindings, n
 	s.meta, s.dedup, s.lastIndex = img.Meta, dedup, img.LastIndex
 	s.restorePresence(&img)
+	for i := range img.Members {
+		m := img.Members[i]
+		s.members[m.ID] = &m
+	}
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
-		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged}})
+		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged}, {Kind: MembersChanged}})
 	return nil
 }
 

@@ -51,6 +51,7 @@ type State struct {
 	rules        map[string]PresRules                // owner AOR -> rules
 	routes       map[string]*Route                   // static routes by ID
 	apps         map[string]*App                     // application chain by name
+	members      map[string]*Member                  // member metadata by node id
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -88,6 +89,7 @@ func (s *State) reset() {
 	s.rules = make(map[string]PresRules)
 	s.routes = make(map[string]*Route)
 	s.apps = make(map[string]*App)
+	s.members = make(map[string]*Member)
 }
 
 // Observe registers f to be called after each applied batch with what it

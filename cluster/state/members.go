@@ -1,0 +1,108 @@
+package state
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Member metadata command types. Every node writes its own entry once it
+// is ready (and again when its addresses change); removing a node from
+// the cluster deletes its entry.
+const (
+	CmdMemberPut    CommandType = 70
+	CmdMemberDelete CommandType = 71
+)
+
+func init() {
+	registerCommand(CmdMemberPut, "member.put", applyMemberPut)
+	registerCommand(CmdMemberDelete, "member.delete", applyMemberDelete)
+}
+
+// Member roles.
+const (
+	RoleHome     = "home"     // holds registrations (bindings are homed here)
+	RoleDirector = "director" // holds none: redirects REGISTER, proxies the rest
+)
+
+// Member is what the cluster knows about one node beyond raft's
+// configuration: how to reach it and what it does.
+type Member struct {
+	ID       string `json:"id"`
+	RaftAddr string `json:"raft_addr"`
+	AdminURL string `json:"admin_url,omitempty"`
+	// SIPAddr is the node's intra-cluster SIP link, "tcp://host:port":
+	// other members forward requests for bindings homed there to it.
+	SIPAddr string `json:"sip_addr,omitempty"`
+	Role    string `json:"role"`
+	// SIPListen lists the node's client-facing SIP listeners as
+	// scheme://advertised-host:port (what a director redirects to).
+	SIPListen []string `json:"sip_listen,omitempty"`
+}
+
+// MemberPut adds or replaces one member's entry.
+type MemberPut struct {
+	Member Member `json:"member"`
+}
+
+// MemberDelete removes a member's entry.
+type MemberDelete struct {
+	ID string `json:"id"`
+}
+
+// ChangeKind for member metadata.
+const MembersChanged ChangeKind = 100
+
+func applyMemberPut(s *State, c *Command) any {
+	body, err := decodeBody[MemberPut](c)
+	if err != nil {
+		return err
+	}
+	if body.Member.ID == "" {
+		return fmt.Errorf("%w: member without id", ErrInvalid)
+	}
+	m := body.Member
+	m.SIPListen = append([]string(nil), m.SIPListen...)
+	s.members[m.ID] = &m
+	s.changed(MembersChanged, "")
+	return nil
+}
+
+func applyMemberDelete(s *State, c *Command) any {
+	body, err := decodeBody[MemberDelete](c)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.members[body.ID]; !ok {
+		return nil // deleting twice is harmless
+	}
+	delete(s.members, body.ID)
+	s.changed(MembersChanged, "")
+	return nil
+}
+
+// Members returns copies of every member's entry sorted by ID.
+func (s *State) Members() []Member {
+	s.mu.RLock()
+	out := make([]Member, 0, len(s.members))
+	for _, m := range s.members {
+		mm := *m
+		mm.SIPListen = append([]string(nil), m.SIPListen...)
+		out = append(out, mm)
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Member returns a copy of one member's entry.
+func (s *State) Member(id string) (Member, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.members[id]
+	if !ok {
+		return Member{}, false
+	}
+	mm := *m
+	mm.SIPListen = append([]string(nil), m.SIPListen...)
+	return mm, true
+}
