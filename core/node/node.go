@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -83,7 +84,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}()
 
-	loc := location.New(st, rn, cfg.NodeID, log.With("component", "location"))
+	var w state.Writer = rn
+	if writeVia != nil {
+		w = writeVia(cfg, rn)
+	}
+	loc := location.New(st, w, cfg.NodeID, log.With("component", "location"))
+	var live *location.Liveness
+	if cfg.ClusterSIP != "" {
+		live = location.NewLiveness(st, cfg.NodeID, time.Second)
+		loc.SetLiveness(live)
+	}
 	m := metrics.New(
 		func() float64 { return float64(st.UserCount()) },
 		func() float64 { return float64(st.BindingCount()) },
@@ -95,7 +105,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("node: archive: %w", err)
 	}
 	defer arch.Close()
-	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m, dir, arch)
+	sipNode, err := startSIP(ctx, cfg, log, st, w, loc, m, dir, arch)
 	if err != nil {
 		return err
 	}
@@ -140,6 +150,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		loc.Run(ctx, cfg.RefreshInterval)
 	}()
 	go sipNode.presence.Run(ctx)
+	if live != nil {
+		go live.Run(ctx)
+	}
+	go publishMember(ctx, cfg, st, w, sipNode.ls, log.With("component", "members"))
 	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
@@ -175,7 +189,7 @@ func (s *sipNode) close() {
 	}
 }
 
-func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
+func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
 	// Parse messages somewhat larger than the pipeline accepts, so that an
@@ -213,7 +227,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
-		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
+		Node: cfg.NodeID, Role: cfg.Role, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Routes: staticroute.New(st),
 		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
@@ -235,6 +249,17 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err
+	}
+	if cfg.ClusterSIP != "" {
+		// The link advertises its own address: members reach it there.
+		host, port, _ := net.SplitHostPort(cfg.ClusterSIP)
+		pn, _ := strconv.Atoi(port)
+		link := transport.Spec{Scheme: "tcp", Host: host, Port: pn, Trust: transport.Cluster}
+		if err := ls.Open(ctx, srv, []transport.Spec{link}, host); err != nil {
+			ls.Close()
+			_ = ua.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -56,6 +56,15 @@ func startNode(t *testing.T) *testNode {
 // the configuration first.
 func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	t.Helper()
+	n := buildNode(t, tweak)
+	n.start(t)
+	return n
+}
+
+// buildNode configures a node on free loopback ports without starting it;
+// it is stopped when the test ends.
+func buildNode(t *testing.T, tweak func(*config.Config)) *testNode {
+	t.Helper()
 	cfg := config.Default()
 	sipPort := freePort(t)
 	cfg.DataDir = t.TempDir()
@@ -78,7 +87,6 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 		n.log, _ = logging.New(os.Stderr, "text", lv)
 	}
 	t.Cleanup(func() { n.stop(t) })
-	n.start(t)
 	return n
 }
 

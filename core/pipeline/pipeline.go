@@ -28,6 +28,7 @@ import (
 // Config wires the pipeline to the node's services.
 type Config struct {
 	Node      string
+	Role      string   // state.RoleHome (default) or state.RoleDirector
 	Domains   []string // ours; the first is the default realm
 	Listeners *transport.Set
 	State     *state.State
@@ -109,6 +110,12 @@ type call struct {
 	// trusted to give routing data.
 	trusted   bool
 	redirects int // 3xx followed so far (RecurseRedirects)
+	// viaHome is the member a request is being routed through (its
+	// binding's home node); homeMark and homeValid are the binding a
+	// member named in our Route, and whether its token was right.
+	viaHome   string
+	homeMark  string
+	homeValid bool
 }
 
 // Handle is the sipgo request handler for every method.
@@ -117,6 +124,13 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
+		return
+	}
+	if c.in.Trust == transport.Cluster && !p.fromMember(c.source) {
+		p.cfg.Metrics.Dropped.WithLabelValues("not_a_member").Inc()
+		if !req.IsAck() {
+			p.respond(c, 403, "Forbidden (not a cluster member)")
+		}
 		return
 	}
 	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
@@ -141,7 +155,7 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
 		return
 	}
-	if !p.validate(c) {
+	if !p.validate(c) || p.refuseForgedHome(c) {
 		return
 	}
 	if !c.trusted && siputil.IsInitial(req) {
@@ -155,6 +169,10 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	if req.IsCancel() {
 		// sipgo answers CANCELs that match a transaction; this one does not.
 		p.respond(c, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if c.homeMark != "" { // a member routed it to a binding homed here
+		p.deliverHome(c)
 		return
 	}
 	if c.ownRoute && !siputil.IsInitial(req) {

@@ -1,0 +1,200 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/pipeline"
+)
+
+// waitHome waits until every running node sees user's binding whose
+// contact is on port homed on home.
+func waitHome(t *testing.T, ns []*testNode, user string, port int, home string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, n := range ns {
+		if n.cancel == nil {
+			continue // stopped
+		}
+		for {
+			got := ""
+			for _, b := range raftOf(t, n).State().Bindings(user + "@localhost") {
+				if strings.Contains(b.Contact, fmt.Sprintf(":%d", port)) {
+					got = b.Home
+				}
+			}
+			if got == home {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s sees %s's binding homed on %q, want %q", n.cfg.NodeID, user, got, home)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+func expectMessage(t *testing.T, u *ua, via string) {
+	t.Helper()
+	select {
+	case req := <-u.got:
+		if v := req.Via(); v == nil || fmt.Sprintf("%s:%d", v.Host, v.Port) != via {
+			t.Errorf("MESSAGE delivered by %v, want the home node %s", req.Via(), via)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("MESSAGE not delivered")
+	}
+}
+
+// TestClusterHomeRouting: bob registers on n3; alice's MESSAGE sent to n2
+// reaches bob through n3, his binding's home node, which sends it down
+// his flow. A client forging the home marker gets 403, and so do a
+// non-member and a bad token on the cluster link.
+func TestClusterHomeRouting(t *testing.T) {
+	ns := startCluster(t, "home", "home", "home")
+	addClusterUser(t, ns, "alice", "wonder")
+	addClusterUser(t, ns, "bob", "builder")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
+		t.Fatalf("bob on n3: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "bob", bob.port, "n3")
+	if res := alice.message(t, ns[1], "alice", "bob", "wonder"); res.StatusCode != 200 {
+		t.Fatalf("alice -> bob through n2: %d %s", res.StatusCode, res.Reason)
+	}
+	expectMessage(t, bob, ns[2].sip)
+
+	// A client naming a binding directly: refused before authentication.
+	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "bob", Host: "localhost"})
+	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "localhost"}, Params: tagParams()})
+	req.AppendHeader(sip.NewHeader("Route", "<sip:"+ns[2].cfg.ClusterSIP+";transport=tcp;lr;ph=Ym9iQGxvY2FsaG9zdABzaXA6Ym9i;pt=00>"))
+	if res := alice.do(t, ns[1], req, "alice", "wonder"); res.StatusCode != 403 {
+		t.Errorf("client with a home Route: %d, want 403", res.StatusCode)
+	}
+	// On the link itself: a non-member address, then a member with a bad token.
+	for _, tc := range []struct{ local, extra, want string }{
+		{"127.0.0.2", "", "SIP/2.0 403"},
+		{"127.0.0.1", "Route: <sip:" + ns[2].cfg.ClusterSIP + ";transport=tcp;lr;ph=Ym9iQGxvY2FsaG9zdABzaXA6Ym9i;pt=0011>\n", "SIP/2.0 403"},
+	} {
+		got := rawSIP(t, tc.local, ns[2].cfg.ClusterSIP, linkRequest(tc.local, 5999, tc.extra))
+		if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("link request from %s (%q): %q, want %s", tc.local, tc.extra, got, tc.want)
+		}
+	}
+}
+
+// TestClusterNodeLoss: carol has endpoints on n1 and n3, bob only on n3.
+// When n3 stops, a MESSAGE to bob gets 480 while carol's reaches her
+// endpoint on n1; bob re-registers on n2, which rehomes his binding, and
+// is reachable again.
+func TestClusterNodeLoss(t *testing.T) {
+	ns := startCluster(t, "home", "home", "home")
+	for _, u := range []string{"alice", "bob", "carol"} {
+		addClusterUser(t, ns, u, "pw-"+u)
+	}
+	alice, bob, carolA, carolB := newUA(t, "alice"), newUA(t, "bob"), newUA(t, "carolA"), newUA(t, "carolB")
+	for _, r := range []struct {
+		u    *ua
+		n    *testNode
+		user string
+	}{{carolB, ns[0], "carol"}, {carolA, ns[2], "carol"}, {bob, ns[2], "bob"}} {
+		if res := r.u.register(t, r.n, r.user, "pw-"+r.user); res.StatusCode != 200 {
+			t.Fatalf("register %s on %s: %d", r.user, r.n.cfg.NodeID, res.StatusCode)
+		}
+		waitHome(t, ns, r.user, r.u.port, r.n.cfg.NodeID)
+	}
+	// The most recent registration wins: carol's endpoint on n3.
+	if res := alice.message(t, ns[1], "alice", "carol", "pw-alice"); res.StatusCode != 200 {
+		t.Fatalf("to carol: %d", res.StatusCode)
+	}
+	expectMessage(t, carolA, ns[2].sip)
+
+	ns[2].stop(t)
+	if res := alice.message(t, ns[1], "alice", "bob", "pw-alice"); res.StatusCode != 480 {
+		t.Errorf("bob homed on a stopped node: %d, want 480", res.StatusCode)
+	}
+	// carol: the first attempt may still pick n3 before n2 notices; within
+	// a few seconds her other endpoint is chosen.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		res := alice.message(t, ns[1], "alice", "carol", "pw-alice")
+		if res.StatusCode == 200 {
+			expectMessage(t, carolB, ns[0].sip)
+			break
+		}
+		if res.StatusCode != 480 || time.Now().After(deadline) {
+			t.Fatalf("to carol with n3 down: %d, want her endpoint on n1", res.StatusCode)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if res := bob.register(t, ns[1], "bob", "pw-bob"); res.StatusCode != 200 {
+		t.Fatalf("bob re-registers on n2: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "bob", bob.port, "n2")
+	if res := alice.message(t, ns[0], "alice", "bob", "pw-alice"); res.StatusCode != 200 {
+		t.Fatalf("alice -> bob through n1 after rehoming: %d", res.StatusCode)
+	}
+	expectMessage(t, bob, ns[1].sip)
+}
+
+// TestClusterDirector: n3 is a director. Its answer to an authenticated
+// REGISTER is 302 to the home node the assignment rule (or the user's
+// override) picks, with maddr; it never stores a binding. Other requests
+// it proxies to the binding's home node.
+func TestClusterDirector(t *testing.T) {
+	ns := startCluster(t, state.RoleHome, state.RoleHome, state.RoleDirector)
+	addClusterUser(t, ns, "alice", "wonder")
+	addClusterUser(t, ns, "bob", "builder")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	bySIP := map[string]*testNode{}
+	for _, n := range ns[:2] {
+		bySIP[n.sip] = n
+	}
+	members := raftOf(t, ns[2]).State().Members()
+	want, ok := pipeline.AssignHome("alice@localhost", "", members, nil)
+	if !ok {
+		t.Fatal("no home member")
+	}
+	other := "n1"
+	if want.ID == "n1" {
+		other = "n2"
+	}
+	redirectTo := func() *testNode {
+		t.Helper()
+		res := alice.register(t, ns[2], "alice", "wonder")
+		c := res.Contact()
+		if res.StatusCode != 302 || c == nil {
+			t.Fatalf("REGISTER at the director: %d, want 302 with Contact", res.StatusCode)
+		}
+		maddr, _ := c.Address.UriParams.Get("maddr")
+		n := bySIP[fmt.Sprintf("%s:%d", maddr, c.Address.Port)]
+		if n == nil || c.Address.Host != "localhost" {
+			t.Fatalf("302 Contact %s names no home node", c.Address.String())
+		}
+		return n
+	}
+	if n := redirectTo(); n.cfg.NodeID != want.ID {
+		t.Errorf("redirected to %s, the rule picks %s", n.cfg.NodeID, want.ID)
+	}
+	leaderOf(t, ns).adminCall(t, "PUT", "/v1/users/alice/home", map[string]string{"home": other}, 200)
+	home := redirectTo()
+	if home.cfg.NodeID != other {
+		t.Errorf("with home=%s redirected to %s", other, home.cfg.NodeID)
+	}
+	if n := raftOf(t, ns[0]).State().BindingCount(); n != 0 {
+		t.Fatalf("the director stored %d bindings", n)
+	}
+	if res := alice.register(t, home, "alice", "wonder"); res.StatusCode != 200 {
+		t.Fatalf("REGISTER at the home node: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "alice", alice.port, home.cfg.NodeID)
+	if res := bob.message(t, ns[2], "bob", "alice", "builder"); res.StatusCode != 200 {
+		t.Fatalf("bob -> alice through the director: %d", res.StatusCode)
+	}
+	expectMessage(t, alice, home.sip)
+}
