@@ -182,6 +182,13 @@ func TestClusterDirector(t *testing.T) {
 		t.Errorf("redirected to %s, the rule picks %s", n.cfg.NodeID, want.ID)
 	}
 	leaderOf(t, ns).adminCall(t, "PUT", "/v1/users/alice/home", map[string]string{"home": other}, 200)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if u, _ := raftOf(t, ns[2]).State().User("alice@localhost"); u.Home == other {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the director sees alice's home %q", u.Home)
+		}
+	}
 	home := redirectTo()
 	if home.cfg.NodeID != other {
 		t.Errorf("with home=%s redirected to %s", other, home.cfg.NodeID)
