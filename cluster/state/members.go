@@ -30,13 +30,15 @@ type Member struct {
 	ID       string `json:"id"`
 	RaftAddr string `json:"raft_addr"`
 	AdminURL string `json:"admin_url,omitempty"`
-	// SIPAddr is the node's intra-cluster SIP link, "tcp://host:port":
-	// other members forward requests for bindings homed there to it.
+	// SIPAddr is the SIP URI of the node's intra-cluster link, e.g.
+	// "sip:10.0.0.2:5070;transport=tcp": other members forward requests
+	// for bindings homed there to it.
 	SIPAddr string `json:"sip_addr,omitempty"`
 	Role    string `json:"role"`
-	// SIPListen lists the node's client-facing SIP listeners as
-	// scheme://advertised-host:port (what a director redirects to).
-	SIPListen []string `json:"sip_listen,omitempty"`
+	// SIPListen is the node's client-facing SIP listeners, comma
+	// separated scheme://advertised-host:port (what a director redirects
+	// clients to).
+	SIPListen string `json:"sip_listen,omitempty"`
 }
 
 // MemberPut adds or replaces one member's entry.
@@ -61,7 +63,6 @@ func applyMemberPut(s *State, c *Command) any {
 		return fmt.Errorf("%w: member without id", ErrInvalid)
 	}
 	m := body.Member
-	m.SIPListen = append([]string(nil), m.SIPListen...)
 	s.members[m.ID] = &m
 	s.changed(MembersChanged, "")
 	return nil
@@ -85,9 +86,7 @@ func (s *State) Members() []Member {
 	s.mu.RLock()
 	out := make([]Member, 0, len(s.members))
 	for _, m := range s.members {
-		mm := *m
-		mm.SIPListen = append([]string(nil), m.SIPListen...)
-		out = append(out, mm)
+		out = append(out, *m)
 	}
 	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
@@ -102,7 +101,5 @@ func (s *State) Member(id string) (Member, bool) {
 	if !ok {
 		return Member{}, false
 	}
-	mm := *m
-	mm.SIPListen = append([]string(nil), m.SIPListen...)
-	return mm, true
+	return *m, true
 }

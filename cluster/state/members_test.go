@@ -8,7 +8,7 @@ import (
 
 func TestMembersPutDeleteSnapshot(t *testing.T) {
 	s := New()
-	n1 := Member{ID: "n1", RaftAddr: "127.0.0.1:7001", SIPAddr: "tcp://127.0.0.1:5071", Role: RoleHome, SIPListen: []string{"udp://127.0.0.1:5061"}}
+	n1 := Member{ID: "n1", RaftAddr: "127.0.0.1:7001", SIPAddr: "sip:127.0.0.1:5071;transport=tcp", Role: RoleHome, SIPListen: "udp://127.0.0.1:5061,tcp://127.0.0.1:5061"}
 	n2 := Member{ID: "n2", RaftAddr: "127.0.0.1:7002", Role: RoleDirector}
 	for i, tc := range []struct {
 		typ  CommandType
@@ -26,7 +26,7 @@ func TestMembersPutDeleteSnapshot(t *testing.T) {
 		}
 	}
 	got := s.Members()
-	if len(got) != 2 || got[0].ID != "n1" || got[1].ID != "n2" || got[0].SIPListen[0] != "udp://127.0.0.1:5061" {
+	if len(got) != 2 || got[0].ID != "n1" || got[1].ID != "n2" || got[0].SIPListen != n1.SIPListen {
 		t.Fatalf("members = %+v", got)
 	}
 	var buf bytes.Buffer

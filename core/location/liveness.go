@@ -3,9 +3,12 @@ package location
 import (
 	"context"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
 )
@@ -13,7 +16,7 @@ import (
 // Liveness is this node's view of which members it can reach over the
 // intra-cluster SIP link. It is local, not replicated: every interval it
 // opens a TCP connection to each member's link address (state.Member
-// SIPAddr); a member is down after failThreshold failures in a row, or at
+// SIPAddr, see ParseLink); a member is down after failThreshold failures in a row, or at
 // once when forwarding to it failed (MarkDown), and up again after one
 // success. A partitioned node therefore sees the others down, and the
 // majority sees it down, which is what routing needs: a binding is
@@ -92,11 +95,12 @@ func (l *Liveness) ProbeOnce(ctx context.Context) {
 		if m.ID == l.self {
 			continue
 		}
-		addr := LinkHostPort(m.SIPAddr)
-		if addr == "" {
+		link, ok := ParseLink(m.SIPAddr)
+		if !ok {
 			l.record(m.ID, false)
 			continue
 		}
+		addr := link.HostPort
 		wg.Add(1)
 		go func(id, addr string) {
 			defer wg.Done()
@@ -124,12 +128,35 @@ func (l *Liveness) record(id string, ok bool) {
 	}
 }
 
-// LinkHostPort returns the host:port of a member's link address
-// ("tcp://host:port"), "" when it has none.
-func LinkHostPort(sipAddr string) string {
-	_, hp, ok := strings.Cut(sipAddr, "://")
-	if !ok {
-		return sipAddr
+// Link is where a member's intra-cluster SIP link listens.
+type Link struct {
+	HostPort string // host:port to connect to
+	Network  string // sipgo network name: TCP or TLS
+}
+
+// ParseLink reads a member's SIPAddr, a SIP URI such as
+// "sip:10.0.0.2:5070;transport=tcp" (sips: means TLS).
+func ParseLink(sipAddr string) (Link, bool) {
+	if sipAddr == "" {
+		return Link{}, false
 	}
-	return hp
+	var u sip.Uri
+	if err := sip.ParseUri(sipAddr, &u); err != nil || u.Host == "" {
+		return Link{}, false
+	}
+	l := Link{Network: "TCP"}
+	port := u.Port
+	if u.IsEncrypted() {
+		l.Network = "TLS"
+		if port == 0 {
+			port = 5061
+		}
+	} else if v, ok := u.UriParams.Get("transport"); ok && strings.EqualFold(v, "udp") {
+		l.Network = "UDP"
+	}
+	if port == 0 {
+		port = 5060
+	}
+	l.HostPort = net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))
+	return l, true
 }

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"log/slog"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -24,13 +23,15 @@ var writeVia func(cfg config.Config, rn *raftnode.Node) state.Writer
 func selfMember(cfg config.Config, ls *transport.Set) state.Member {
 	m := state.Member{ID: cfg.NodeID, RaftAddr: cfg.RaftListen, AdminURL: "http://" + cfg.AdminListen, Role: cfg.Role}
 	if cfg.ClusterSIP != "" {
-		m.SIPAddr = "tcp://" + cfg.ClusterSIP
+		m.SIPAddr = "sip:" + cfg.ClusterSIP + ";transport=tcp"
 	}
+	var listen []string
 	for _, l := range ls.All() {
 		if l.Trust == transport.Client {
-			m.SIPListen = append(m.SIPListen, l.Scheme+"://"+hostPortOf(l.Advertise, l.Port))
+			listen = append(listen, l.Scheme+"://"+hostPortOf(l.Advertise, l.Port))
 		}
 	}
+	m.SIPListen = strings.Join(listen, ",")
 	return m
 }
 
@@ -49,7 +50,7 @@ func publishMember(ctx context.Context, cfg config.Config, st *state.State, w st
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		if cur, ok := st.Member(want.ID); ok && reflect.DeepEqual(cur, want) {
+		if cur, ok := st.Member(want.ID); ok && cur == want {
 			return
 		}
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -32,7 +32,7 @@ func AssignHome(aor, override string, members []state.Member, down func(string) 
 	var bestScore uint64
 	found := false
 	for _, m := range members {
-		if m.Role != state.RoleHome || len(m.SIPListen) == 0 || (down != nil && down(m.ID)) {
+		if m.Role != state.RoleHome || m.SIPListen == "" || (down != nil && down(m.ID)) {
 			continue
 		}
 		if m.ID == override {
@@ -72,15 +72,13 @@ func (p *Pipeline) redirectRegister(c *call, aor string) {
 // registrar's domain, with the port and maddr of m's client listener of
 // the scheme the client used (else its first one) and that transport.
 func homeContact(m state.Member, scheme, domain string) (sip.Uri, bool) {
-	pick := ""
-	for _, l := range m.SIPListen {
+	listen := strings.Split(m.SIPListen, ",")
+	pick := listen[0]
+	for _, l := range listen {
 		if strings.HasPrefix(l, scheme+"://") {
 			pick = l
 			break
 		}
-	}
-	if pick == "" && len(m.SIPListen) > 0 {
-		pick = m.SIPListen[0]
 	}
 	sch, hp, ok := strings.Cut(pick, "://")
 	host, port, err := net.SplitHostPort(hp)

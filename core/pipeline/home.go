@@ -18,7 +18,8 @@ import (
 // Home-node routing (docs/architecture.md, "Cluster routing"): a binding
 // is homed on the node that holds its flow. When the router picks a
 // binding homed elsewhere, the request goes to that node's intra-cluster
-// SIP link (config cluster-sip) with a loose Route naming the binding:
+// SIP link (its member entry's SIPAddr, config cluster-sip) with a loose
+// Route naming the binding:
 //
 //	Route: <sip:HOST:PORT;transport=tcp;lr;ph=B64(aor NUL key);pt=TOKEN>
 //
@@ -47,11 +48,10 @@ func (p *Pipeline) clusterListener() *transport.Listener {
 // homeTarget routes a request to binding b of aor, homed on another
 // node, through that node's cluster link. ok false means it answered c.
 func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, bool) {
-	m, ok := p.cfg.State.Member(b.Home)
-	hp := location.LinkHostPort(m.SIPAddr)
-	out := p.clusterListener()
-	host, port, err := net.SplitHostPort(hp)
-	if !ok || err != nil || out == nil {
+	m, _ := p.cfg.State.Member(b.Home)
+	link, ok := location.ParseLink(m.SIPAddr)
+	host, port, _ := net.SplitHostPort(link.HostPort)
+	if !ok || link.Network == "UDP" {
 		p.log.Warn("binding homed on a node without a cluster link", "aor", aor, "home", b.Home, "link", m.SIPAddr)
 		p.respond(c, 480, "Temporarily Unavailable")
 		return proxy.Target{}, false
@@ -64,8 +64,15 @@ func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri)
 	params.Add(homeParam, mark)
 	params.Add("pt", proxy.Token(p.Secret(), homeTokenInput(c.req, mark)))
 	route := sip.Uri{Scheme: "sip", Host: host, Port: pn, UriParams: params}
+	if link.Network == "TLS" {
+		route.Scheme = "sips"
+	}
 	c.viaHome = b.Home
-	return proxy.Target{URI: uri, Dest: hp, Transport: out.Network, Out: out, Route: &route}, true
+	t := proxy.Target{URI: uri, Dest: link.HostPort, Transport: link.Network, Route: &route}
+	if out := p.clusterListener(); out != nil && out.Network == link.Network {
+		t.Out = out
+	}
+	return t, true
 }
 
 func homeTokenInput(req *sip.Request, mark string) string {
@@ -76,11 +83,13 @@ func homeTokenInput(req *sip.Request, mark string) string {
 	return id + "\x00" + mark
 }
 
-// refuseForgedHome answers 403 when a request that did not come over the
-// cluster link carries a Route with our home marker: only members route
-// to a binding directly. It runs before untrusted Routes are stripped.
+// refuseForgedHome answers 403 when a request from a client listener
+// carries a Route with our home marker: only members route to a binding
+// directly, over the cluster link (or a mutual-TLS server listener, when
+// that is what a member publishes as its SIP address; the token still
+// has to be right). It runs before untrusted Routes are stripped.
 func (p *Pipeline) refuseForgedHome(c *call) bool {
-	if c.in.Trust == transport.Cluster {
+	if c.in.Trust == transport.Cluster || c.in.Trust == transport.Server {
 		return false
 	}
 	for _, h := range c.req.GetHeaders("Route") {
@@ -110,7 +119,8 @@ func (p *Pipeline) noteHomeRoute(c *call, r sip.Uri) {
 func (p *Pipeline) fromMember(source string) bool {
 	ip := ipOf(source)
 	for _, m := range p.cfg.State.Members() {
-		for _, a := range []string{location.LinkHostPort(m.SIPAddr), m.RaftAddr} {
+		link, _ := location.ParseLink(m.SIPAddr)
+		for _, a := range []string{link.HostPort, m.RaftAddr} {
 			if h, _, err := net.SplitHostPort(a); err == nil && sameHost(h, ip) {
 				return true
 			}
@@ -174,7 +184,7 @@ func (p *Pipeline) clusterOut(t *proxy.Target) {
 		return
 	}
 	for _, m := range p.cfg.State.Members() {
-		if location.LinkHostPort(m.SIPAddr) == t.Dest {
+		if link, ok := location.ParseLink(m.SIPAddr); ok && link.HostPort == t.Dest && link.Network == out.Network {
 			t.Out, t.Transport = out, out.Network
 			return
 		}
