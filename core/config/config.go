@@ -48,7 +48,7 @@ type Config struct {
 	Bootstrap        bool          `key:"bootstrap" help:"bootstrap a new cluster with this node as its first member (a fresh node with an empty join bootstraps itself anyway)"`
 	Join             string        `key:"join" help:"admin URL (http:// or https://) of an existing cluster member to join (empty = none)"`
 	Role             string        `key:"role" help:"role of this node: home (holds registrations) or director (holds none: redirects REGISTER to the user's home node and proxies other requests to home nodes)"`
-	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP), over which other members forward requests for bindings homed here; the host must be reachable by the other members (empty = off: a single node)"`
+	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP), over which other members forward requests for bindings homed here; the host must be reachable by the other members, port 0 = any free port, published to them (empty = off: a single node)"`
 	LogFormat        string        `key:"log-format" help:"log output format: text or json"`
 	LogLevel         string        `key:"log-level" help:"minimum log level: debug, info, warn or error"`
 	MinExpires       time.Duration `key:"min-expires" help:"shortest registration lifetime accepted; a REGISTER asking for less gets 423 Interval Too Brief (whole seconds)"`

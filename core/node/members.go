@@ -22,13 +22,13 @@ var writeVia func(cfg config.Config, rn *raftnode.Node) state.Writer
 // selfMember is the member entry this node publishes about itself.
 func selfMember(cfg config.Config, ls *transport.Set) state.Member {
 	m := state.Member{ID: cfg.NodeID, RaftAddr: cfg.RaftListen, AdminURL: "http://" + cfg.AdminListen, Role: cfg.Role}
-	if cfg.ClusterSIP != "" {
-		m.SIPAddr = "sip:" + cfg.ClusterSIP + ";transport=tcp"
-	}
 	var listen []string
 	for _, l := range ls.All() {
-		if l.Trust == transport.Client {
+		switch l.Trust {
+		case transport.Client:
 			listen = append(listen, l.Scheme+"://"+hostPortOf(l.Advertise, l.Port))
+		case transport.Cluster: // the bound port: cluster-sip may say 0
+			m.SIPAddr = "sip:" + hostPortOf(l.Advertise, l.Port) + ";transport=tcp"
 		}
 	}
 	m.SIPListen = strings.Join(listen, ",")
@@ -43,14 +43,14 @@ func hostPortOf(host string, port int) string {
 }
 
 // publishMember writes this node's member entry until the replicated one
-// matches, retrying every second (a follower's write may fail until it
-// reaches the leader), then returns.
+// carries its SIP addresses and role, retrying every second (a follower's
+// write may fail until it reaches the leader), then returns.
 func publishMember(ctx context.Context, cfg config.Config, st *state.State, w state.Writer, ls *transport.Set, log *slog.Logger) {
 	want := selfMember(cfg, ls)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		if cur, ok := st.Member(want.ID); ok && cur == want {
+		if cur, ok := st.Member(want.ID); ok && cur.SIPAddr == want.SIPAddr && cur.SIPListen == want.SIPListen && cur.Role == want.Role {
 			return
 		}
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
