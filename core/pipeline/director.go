@@ -97,3 +97,22 @@ func homeContact(m state.Member, scheme, domain string) (sip.Uri, bool) {
 	}
 	return u, true
 }
+
+// isMemberAddress reports whether host:port is a client listener of a
+// cluster member (port 0: any of its listeners on that host).
+func (p *Pipeline) isMemberAddress(host string, port int) bool {
+	host = strings.Trim(host, "[]")
+	for _, m := range p.cfg.State.Members() {
+		for _, l := range strings.Split(m.SIPListen, ",") {
+			_, hp, _ := strings.Cut(l, "://")
+			h, pt, err := net.SplitHostPort(hp)
+			if err != nil || !strings.EqualFold(h, host) {
+				continue
+			}
+			if n, _ := strconv.Atoi(pt); port == 0 || n == port {
+				return true
+			}
+		}
+	}
+	return false
+}
