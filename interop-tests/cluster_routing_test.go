@@ -74,6 +74,23 @@ func finalCode(msgs string) string {
 	return all[len(all)-1][1]
 }
 
+// messageThrough registers user's sipp UAS on home (node id homeID),
+// waits until every node sees that binding, then has from send it a
+// MESSAGE through via; both sipps must pass.
+func messageThrough(t *testing.T, nodes []*parleyd, home *parleyd, homeID, user, from string, via *parleyd) {
+	t.Helper()
+	cid := uniqueCallID(t)
+	uas := startRegisteredUAS(t, home, "uas_message.xml", user, cid)
+	waitHome(t, nodes, user, uas.s.LocalPort, homeID)
+	if _, err := runSipp(t, via.sipAddr(), sipp{Name: from + "-to-" + user + "-via-" + fmt.Sprint(via.sipPort), Scenario: "uac_message.xml",
+		User: from, Password: "secret", Service: user, CallID: cid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestClusterRouting: alice registers on n1, bob on n3. Through n2,
 // alice's MESSAGE reaches bob, bob's MESSAGE reaches alice, and alice's
 // INVITE/200/ACK/BYE with bob completes (both nodes record-route). Then
@@ -86,32 +103,12 @@ func TestClusterRouting(t *testing.T) {
 	n1.addUser("bob", "secret")
 	waitUsers(t, nodes, "alice", "bob")
 
-	// alice -> bob (homed on n3) through n2.
-	cid := uniqueCallID(t)
-	bob := startRegisteredUAS(t, n3, "uas_message.xml", "bob", cid)
-	waitHome(t, nodes, "bob", bob.s.LocalPort, "n3")
-	if _, err := runSipp(t, n2.sipAddr(), sipp{Name: "alice-to-bob", Scenario: "uac_message.xml", User: "alice",
-		Password: "secret", Service: "bob", CallID: cid}); err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.wait(); err != nil {
-		t.Fatal(err)
-	}
-
-	// bob -> alice (homed on n1) through n2.
-	cid = uniqueCallID(t)
-	alice := startRegisteredUAS(t, n1, "uas_message.xml", "alice", cid)
-	waitHome(t, nodes, "alice", alice.s.LocalPort, "n1")
-	if _, err := runSipp(t, n2.sipAddr(), sipp{Name: "bob-to-alice", Scenario: "uac_message.xml", User: "bob",
-		Password: "secret", Service: "alice", CallID: cid}); err != nil {
-		t.Fatal(err)
-	}
-	if err := alice.wait(); err != nil {
-		t.Fatal(err)
-	}
+	// alice -> bob (homed on n3) and bob -> alice (homed on n1), through n2.
+	messageThrough(t, nodes, n3, "n3", "bob", "alice", n2)
+	messageThrough(t, nodes, n1, "n1", "alice", "bob", n2)
 
 	// A call from alice to bob through n2: INVITE, 200, ACK and BYE.
-	cid = uniqueCallID(t)
+	cid := uniqueCallID(t)
 	bobUAS := startRegisteredUAS(t, n3, "uas_invite.xml", "bob", cid)
 	waitHome(t, nodes, "bob", bobUAS.s.LocalPort, "n3")
 	call, err := runSipp(t, n2.sipAddr(), sipp{Name: "alice-calls-bob", Scenario: "uac_invite.xml", User: "alice",
@@ -139,16 +136,7 @@ func TestClusterRouting(t *testing.T) {
 		t.Errorf("MESSAGE to bob with his home node killed: %s, want 480", got)
 	}
 	// bob registers on n2: reachable again, through n1.
-	cid = uniqueCallID(t)
-	bob = startRegisteredUAS(t, n2, "uas_message.xml", "bob", cid)
-	waitHome(t, nodes, "bob", bob.s.LocalPort, "n2")
-	if _, err := runSipp(t, n1.sipAddr(), sipp{Name: "alice-to-bob-again", Scenario: "uac_message.xml", User: "alice",
-		Password: "secret", Service: "bob", CallID: cid}); err != nil {
-		t.Fatal(err)
-	}
-	if err := bob.wait(); err != nil {
-		t.Fatal(err)
-	}
+	messageThrough(t, nodes, n2, "n2", "bob", "alice", n1)
 }
 
 // TestDirectorRedirect: n1 and n2 are home nodes, n3 a director. sipp
