@@ -47,8 +47,11 @@ type Config struct {
 	RaftListen       string        `key:"raft-listen" help:"host:port for Raft traffic; the other members must reach this node at that address, so the host cannot be empty, 0.0.0.0 or ::"`
 	Bootstrap        bool          `key:"bootstrap" help:"bootstrap a new cluster with this node as its first member (a fresh node with an empty join bootstraps itself anyway)"`
 	Join             string        `key:"join" help:"admin URL (http:// or https://) of an existing cluster member to join (empty = none)"`
+	ClusterCA        string        `key:"cluster-ca" help:"PEM file of the CA that issues the cluster members' certificates; with cluster-cert and cluster-key, raft and forwarded writes use mutual TLS and only holders of such a certificate can join (empty = plain TCP: keep raft-listen on a private network)"`
+	ClusterCert      string        `key:"cluster-cert" help:"PEM certificate of this node for the cluster transport, issued by cluster-ca"`
+	ClusterKey       string        `key:"cluster-key" help:"PEM private key matching cluster-cert"`
 	Role             string        `key:"role" help:"role of this node: home (holds registrations) or director (holds none: redirects REGISTER to the user's home node and proxies other requests to home nodes)"`
-	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP), over which other members forward requests for bindings homed here; the host must be reachable by the other members, port 0 = any free port, published to them (empty = off: a single node)"`
+	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP, or TLS with cluster-ca), over which other members forward requests for bindings homed here (mutual TLS with the cluster-ca certificates when they are set); the host must be reachable by the other members, port 0 = any free port, published to them (empty = off: a single node)"`
 	LogFormat        string        `key:"log-format" help:"log output format: text or json"`
 	LogLevel         string        `key:"log-level" help:"minimum log level: debug, info, warn or error"`
 	MinExpires       time.Duration `key:"min-expires" help:"shortest registration lifetime accepted; a REGISTER asking for less gets 423 Interval Too Brief (whole seconds)"`

@@ -76,10 +76,16 @@ func TestEverySource(t *testing.T) {
 		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
 	}
+	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key} {
+		samples[k] = struct{ flag, yaml string }{flag: v}
+	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
 	// needs the other.
 	tlsKeys := map[string]bool{"sip-listen": true, "tls-cert": true, "tls-key": true}
 	base := map[string]string{"tls-cert": tf.cert, "tls-key": tf.key}
+	// The cluster TLS files go together too.
+	clusterKeys := map[string]bool{"cluster-ca": true, "cluster-cert": true, "cluster-key": true}
+	clusterBase := map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key}
 
 	for _, k := range Keys() {
 		s, ok := samples[k.Key]
@@ -105,6 +111,11 @@ func TestEverySource(t *testing.T) {
 				var args, env []string
 				for bk, bv := range base {
 					if tlsKeys[k.Key] && bk != k.Key {
+						args = append(args, "--"+bk+"="+bv)
+					}
+				}
+				for bk, bv := range clusterBase {
+					if clusterKeys[k.Key] && bk != k.Key {
 						args = append(args, "--"+bk+"="+bv)
 					}
 				}
@@ -181,7 +192,7 @@ func TestKeys(t *testing.T) {
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
-		"cluster-sip": "",
+		"cluster-sip": "", "cluster-ca": "", "cluster-cert": "", "cluster-key": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

@@ -536,6 +536,7 @@ pprof-listen: 127.0.0.1:6060
 	{name: "role director without cluster-sip", args: []string{"--role=director"}, shouldErr: true, errKeys: keys("cluster-sip"),
 		errText: "required with role director"},
 	{name: "cluster-sip unspecified host", args: []string{"--cluster-sip=0.0.0.0:5070"}, shouldErr: true, errKeys: keys("cluster-sip")},
+	{name: "cluster-ca alone", args: []string{"--cluster-ca=/nonexistent"}, shouldErr: true, errKeys: keys("cluster-cert", "cluster-key")},
 	{name: "cluster-sip no port", args: []string{"--cluster-sip=127.0.0.1"}, shouldErr: true, errKeys: keys("cluster-sip")},
 	{name: "role edge", env: []string{"PARLEY_ROLE=edge"}, shouldErr: true, errKeys: keys("role"),
 		errText: "not supported yet"},

@@ -327,6 +327,8 @@ func (c Config) Validate() error {
 		}
 	}
 
+	c.validateCluster(bad)
+
 	switch c.Role {
 	case "home", "director":
 	case "edge":

@@ -55,6 +55,13 @@ func raftOf(t *testing.T, n *testNode) *raftnode.Node {
 // and every node sees every member entry.
 func startCluster(t *testing.T, roles ...string) []*testNode {
 	t.Helper()
+	return startClusterWith(t, nil, roles...)
+}
+
+// startClusterWith is startCluster with tweak applied to node i's
+// configuration.
+func startClusterWith(t *testing.T, tweak func(i int, c *config.Config), roles ...string) []*testNode {
+	t.Helper()
 	var nodes []*testNode
 	for i, role := range roles {
 		n := buildNode(t, func(c *config.Config) {
@@ -62,6 +69,9 @@ func startCluster(t *testing.T, roles ...string) []*testNode {
 			c.ClusterSIP = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 			if i > 0 {
 				c.Join = nodes[0].admin // not bootstrapping: the leader adds it below
+			}
+			if tweak != nil {
+				tweak(i, c)
 			}
 		})
 		nodes = append(nodes, n)

@@ -1,7 +1,11 @@
 package node
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +13,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/core/pipeline"
 )
 
@@ -204,4 +209,50 @@ func TestClusterDirector(t *testing.T) {
 		t.Fatalf("bob -> alice through the director: %d", res.StatusCode)
 	}
 	expectMessage(t, alice, home.sip)
+}
+
+// TestClusterMTLSLink: with cluster-ca, cluster-cert and cluster-key the
+// link is mutual TLS: routing through it works, its address is a sips:
+// URI, and a peer with a certificate from another CA, or none, gets no
+// SIP answer.
+func TestClusterMTLSLink(t *testing.T) {
+	ca, foreign := newTestCA(t), newTestCA(t)
+	caFile := filepath.Join(t.TempDir(), "cluster-ca.pem")
+	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ns := startClusterWith(t, func(i int, c *config.Config) {
+		c.ClusterCA = caFile
+		c.ClusterCert, c.ClusterKey = writePair(t, ca.issue(t, c.NodeID, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+	}, "home", "home", "home")
+	if m, _ := raftOf(t, ns[0]).State().Member("n3"); !strings.HasPrefix(m.SIPAddr, "sips:") {
+		t.Fatalf("n3's link %q, want a sips: URI", m.SIPAddr)
+	}
+	addClusterUser(t, ns, "alice", "wonder")
+	addClusterUser(t, ns, "bob", "builder")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
+		t.Fatalf("bob on n3: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "bob", bob.port, "n3")
+	if res := alice.message(t, ns[0], "alice", "bob", "wonder"); res.StatusCode != 200 {
+		t.Fatalf("alice -> bob over the TLS link: %d", res.StatusCode)
+	}
+	expectMessage(t, bob, ns[2].sip)
+
+	for name, certs := range map[string][]tls.Certificate{
+		"foreign CA": {foreign.issue(t, "n9", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)},
+		"no cert":    nil,
+	} {
+		c, err := tls.Dial("tcp", ns[2].cfg.ClusterSIP, &tls.Config{Certificates: certs, InsecureSkipVerify: true})
+		if err != nil {
+			continue // refused during the handshake
+		}
+		_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+		_, _ = c.Write([]byte(strings.ReplaceAll(linkRequest("127.0.0.1", 5999, ""), "\n", "\r\n")))
+		if n, err := c.Read(make([]byte, 512)); err == nil {
+			t.Errorf("%s: the link answered (%d bytes)", name, n)
+		}
+		c.Close()
+	}
 }

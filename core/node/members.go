@@ -2,7 +2,12 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +34,9 @@ func selfMember(cfg config.Config, ls *transport.Set) state.Member {
 			listen = append(listen, l.Scheme+"://"+hostPortOf(l.Advertise, l.Port))
 		case transport.Cluster: // the bound port: cluster-sip may say 0
 			m.SIPAddr = "sip:" + hostPortOf(l.Advertise, l.Port) + ";transport=tcp"
+			if l.Scheme == "tls" {
+				m.SIPAddr = "sips:" + hostPortOf(l.Advertise, l.Port) + ";transport=tcp"
+			}
 		}
 	}
 	m.SIPListen = strings.Join(listen, ",")
@@ -67,4 +75,31 @@ func publishMember(ctx context.Context, cfg config.Config, st *state.State, w st
 		case <-t.C:
 		}
 	}
+}
+
+// clusterLink is the listener spec of the intra-cluster SIP link (nil
+// without cluster-sip) and, with cluster-ca, the TLS configuration for
+// connections this node opens: the link is then mutual TLS, every member
+// presenting a certificate from the cluster CA.
+func clusterLink(cfg config.Config) (*transport.Spec, *tls.Config, error) {
+	if cfg.ClusterSIP == "" {
+		return nil, nil, nil
+	}
+	host, port, _ := net.SplitHostPort(cfg.ClusterSIP)
+	pn, _ := strconv.Atoi(port)
+	spec := &transport.Spec{Scheme: "tcp", Host: host, Port: pn, Trust: transport.Cluster}
+	if cfg.ClusterCA == "" {
+		return spec, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.ClusterCert, cfg.ClusterKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("node: cluster-cert/cluster-key: %w", err)
+	}
+	data, err := os.ReadFile(cfg.ClusterCA)
+	roots := x509.NewCertPool()
+	if err != nil || !roots.AppendCertsFromPEM(data) {
+		return nil, nil, fmt.Errorf("node: cluster-ca %q: no CA certificates (%v)", cfg.ClusterCA, err)
+	}
+	spec.Scheme, spec.TLS = "tls", transport.ClusterServerTLS(cert, roots)
+	return spec, transport.DialTLS(cert, roots), nil
 }

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -191,12 +190,16 @@ func (s *sipNode) close() {
 
 func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
+	link, dialTLS, err := clusterLink(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
 	// Parse messages somewhat larger than the pipeline accepts, so that an
 	// oversized body gets 413 instead of a silent drop.
 	parser := sip.NewParser()
 	parser.MaxMessageLength = maxParsedMessage
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent("Parley"),
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentHostname(cfg.Domains[0]),
@@ -209,7 +212,11 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 				}
 			}),
 		),
-	)
+	}
+	if dialTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(dialTLS))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("node: sip user agent: %w", err)
 	}
@@ -250,12 +257,9 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		_ = ua.Close()
 		return nil, err
 	}
-	if cfg.ClusterSIP != "" {
+	if link != nil {
 		// The link advertises its own address: members reach it there.
-		host, port, _ := net.SplitHostPort(cfg.ClusterSIP)
-		pn, _ := strconv.Atoi(port)
-		link := transport.Spec{Scheme: "tcp", Host: host, Port: pn, Trust: transport.Cluster}
-		if err := ls.Open(ctx, srv, []transport.Spec{link}, host); err != nil {
+		if err := ls.Open(ctx, srv, []transport.Spec{*link}, link.Host); err != nil {
 			ls.Close()
 			_ = ua.Close()
 			return nil, err

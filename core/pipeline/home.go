@@ -59,14 +59,11 @@ func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri)
 	pn, _ := strconv.Atoi(port)
 	mark := base64.RawURLEncoding.EncodeToString([]byte(aor + "\x00" + b.Key()))
 	params := sip.NewParams()
-	params.Add("transport", "tcp")
+	params.Add("transport", strings.ToLower(link.Network))
 	params.Add("lr", "")
 	params.Add(homeParam, mark)
 	params.Add("pt", proxy.Token(p.Secret(), homeTokenInput(c.req, mark)))
 	route := sip.Uri{Scheme: "sip", Host: host, Port: pn, UriParams: params}
-	if link.Network == "TLS" {
-		route.Scheme = "sips"
-	}
 	c.viaHome = b.Home
 	t := proxy.Target{URI: uri, Dest: link.HostPort, Transport: link.Network, Route: &route}
 	if out := p.clusterListener(); out != nil && out.Network == link.Network {

@@ -126,7 +126,9 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
 	}
-	if c.in.Trust == transport.Cluster && !p.fromMember(c.source) {
+	// On a TLS link the handshake proved membership (a cluster-CA
+	// certificate); on a TCP link the source address has to.
+	if c.in.Trust == transport.Cluster && c.in.Scheme != "tls" && !p.fromMember(c.source) {
 		p.cfg.Metrics.Dropped.WithLabelValues("not_a_member").Inc()
 		if !req.IsAck() {
 			p.respond(c, 403, "Forbidden (not a cluster member)")

@@ -29,24 +29,9 @@ func ServerTLS(base *tls.Config, roots *x509.CertPool, peers []string) *tls.Conf
 }
 
 func verifyPeer(raw [][]byte, roots *x509.CertPool, peers []string) error {
-	if len(raw) == 0 {
-		return fmt.Errorf("%w: no certificate", ErrPeerRefused)
-	}
-	certs := make([]*x509.Certificate, len(raw))
-	for i, r := range raw {
-		c, err := x509.ParseCertificate(r)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrPeerRefused, err)
-		}
-		certs[i] = c
-	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	leaf := certs[0]
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
-		return fmt.Errorf("%w: %w", ErrPeerRefused, err)
+	leaf, err := verifyChain(raw, roots, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return err
 	}
 	names := leaf.DNSNames
 	if len(names) == 0 && leaf.Subject.CommonName != "" {
@@ -58,4 +43,76 @@ func verifyPeer(raw [][]byte, roots *x509.CertPool, peers []string) error {
 		}
 	}
 	return fmt.Errorf("%w: %v is not a trusted peer", ErrPeerRefused, names)
+}
+
+// verifyChain checks that the certificates a peer presented (leaf first)
+// chain to roots for usage, and returns the leaf.
+func verifyChain(raw [][]byte, roots *x509.CertPool, usage x509.ExtKeyUsage) (*x509.Certificate, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%w: no certificate", ErrPeerRefused)
+	}
+	certs := make([]*x509.Certificate, len(raw))
+	for i, r := range raw {
+		c, err := x509.ParseCertificate(r)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrPeerRefused, err)
+		}
+		certs[i] = c
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPeerRefused, err)
+	}
+	return certs[0], nil
+}
+
+// ClusterServerTLS is the TLS configuration of the intra-cluster SIP link
+// (cluster-sip with cluster-ca): the node presents cert, and a peer must
+// present a certificate that chains to the cluster CA. Any such
+// certificate is a member's identity; names are not checked (members are
+// often known by IP addresses that certificates do not name).
+func ClusterServerTLS(cert tls.Certificate, roots *x509.CertPool) *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		MinVersion:   tls.VersionTLS12,
+		ClientAuth:   tls.RequireAnyClientCert, // verified below, by chain only
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			_, err := verifyChain(raw, roots, x509.ExtKeyUsageAny)
+			return err
+		},
+	}
+}
+
+// DialTLS is the configuration of the TLS connections a node with a
+// cluster certificate opens: it presents cert when asked, and accepts a
+// server whose certificate chains to the cluster CA (another member's
+// link, by chain only) or else one the system roots trust for the name
+// dialled, as any TLS client would.
+func DialTLS(cert tls.Certificate, roots *x509.CertPool) *tls.Config {
+	return &tls.Config{
+		Certificates:       []tls.Certificate{cert},
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // verified below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			raw := make([][]byte, len(cs.PeerCertificates))
+			for i, c := range cs.PeerCertificates {
+				raw[i] = c.Raw
+			}
+			if _, err := verifyChain(raw, roots, x509.ExtKeyUsageAny); err == nil {
+				return nil
+			}
+			if len(cs.PeerCertificates) == 0 {
+				return fmt.Errorf("%w: no certificate", ErrPeerRefused)
+			}
+			inter := x509.NewCertPool()
+			for _, c := range cs.PeerCertificates[1:] {
+				inter.AddCert(c)
+			}
+			_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{DNSName: cs.ServerName, Intermediates: inter})
+			return err
+		},
+	}
 }

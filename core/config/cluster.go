@@ -1,0 +1,44 @@
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+)
+
+// validateCluster checks the cluster transport's TLS files: all three or
+// none, loadable.
+func (c Config) validateCluster(bad func(key, format string, args ...any)) {
+	files := []struct{ key, path string }{{"cluster-ca", c.ClusterCA}, {"cluster-cert", c.ClusterCert}, {"cluster-key", c.ClusterKey}}
+	set := 0
+	for _, f := range files {
+		if f.path != "" {
+			set++
+		}
+	}
+	if set == 0 {
+		return
+	}
+	if set < len(files) {
+		for _, f := range files {
+			if f.path == "" {
+				bad(f.key, "cluster-ca, cluster-cert and cluster-key must be set together")
+			}
+		}
+		return
+	}
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		b, err := readSmallFile(f.path)
+		if err != nil {
+			bad(f.key, "%v", err)
+			return
+		}
+		data[i] = b
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data[0]) {
+		bad("cluster-ca", "%q holds no PEM certificate", c.ClusterCA)
+	}
+	if _, err := tls.X509KeyPair(data[1], data[2]); err != nil {
+		bad("cluster-key", "%q does not load as a key pair with cluster-cert %q: %v", c.ClusterKey, c.ClusterCert, err)
+	}
+}
