@@ -92,7 +92,7 @@ func startClusterWith(t *testing.T, tweak func(i int, c *config.Config), roles .
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for _, n := range nodes {
-		for len(raftOf(t, n).State().Members()) < len(nodes) {
+		for !linksPublished(raftOf(t, n).State().Members(), len(nodes)) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s sees members %+v", n.cfg.NodeID, raftOf(t, n).State().Members())
 			}
@@ -100,6 +100,18 @@ func startClusterWith(t *testing.T, tweak func(i int, c *config.Config), roles .
 		}
 	}
 	return nodes
+}
+
+// linksPublished reports whether ms holds n members that published their
+// cluster link and client listeners.
+func linksPublished(ms []state.Member, n int) bool {
+	ok := 0
+	for _, m := range ms {
+		if m.SIPAddr != "" && m.SIPListen != "" {
+			ok++
+		}
+	}
+	return ok >= n
 }
 
 // rawSIP sends one SIP message over a new TCP connection from local (an
