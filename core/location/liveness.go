@@ -141,7 +141,7 @@ func ParseLink(sipAddr string) (Link, bool) {
 		return Link{}, false
 	}
 	var u sip.Uri
-	if err := sip.ParseUri(sipAddr, &u); err != nil || u.Host == "" {
+	if err := sip.ParseUri(sipAddr, &u); err != nil || !validHost(strings.Trim(u.Host, "[]")) {
 		return Link{}, false
 	}
 	l := Link{Network: "TCP"}
@@ -159,4 +159,20 @@ func ParseLink(sipAddr string) (Link, bool) {
 	}
 	l.HostPort = net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))
 	return l, true
+}
+
+// validHost accepts an IP address or a DNS name.
+func validHost(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && r != '-' && r != '.' {
+			return false
+		}
+	}
+	return true
 }

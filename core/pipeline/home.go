@@ -57,7 +57,7 @@ func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri)
 		return proxy.Target{}, false
 	}
 	pn, _ := strconv.Atoi(port)
-	mark := base64.RawURLEncoding.EncodeToString([]byte(aor + "\x00" + b.Key()))
+	mark := encodeHomeMark(aor, b.Key())
 	params := sip.NewParams()
 	params.Add("transport", strings.ToLower(link.Network))
 	params.Add("lr", "")
@@ -154,9 +154,8 @@ func (p *Pipeline) deliverHome(c *call) {
 		p.respond(c, 403, "Forbidden (bad cluster route token)")
 		return
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(c.homeMark)
-	aor, key, ok := strings.Cut(string(raw), "\x00")
-	if err != nil || !ok {
+	aor, key, ok := decodeHomeMark(c.homeMark)
+	if !ok {
 		p.respond(c, 400, "Bad Request (cluster route)")
 		return
 	}
@@ -186,4 +185,19 @@ func (p *Pipeline) clusterOut(t *proxy.Target) {
 			return
 		}
 	}
+}
+
+// encodeHomeMark is the ph value naming binding key of aor.
+func encodeHomeMark(aor, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(aor + "\x00" + key))
+}
+
+// decodeHomeMark reverses encodeHomeMark.
+func decodeHomeMark(mark string) (aor, key string, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(mark)
+	if err != nil {
+		return "", "", false
+	}
+	aor, key, ok = strings.Cut(string(raw), "\x00")
+	return aor, key, ok && aor != "" && key != "" && !strings.Contains(key, "\x00")
 }
