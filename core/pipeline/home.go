@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/base64"
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -134,7 +136,9 @@ func sameHost(host, ip string) bool {
 	if net.ParseIP(host) != nil {
 		return false
 	}
-	addrs, err := net.LookupHost(host)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, host)
 	if err != nil {
 		return false
 	}
