@@ -256,3 +256,60 @@ func TestClusterMTLSLink(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestClusterDialogThroughLink: alice calls bob (homed on n3) through n2.
+// The 200 carries both nodes' Record-Routes, and the ACK and BYE alice
+// sends along that route set reach bob through n2 and n3.
+func TestClusterDialogThroughLink(t *testing.T) {
+	ns := startCluster(t, "home", "home", "home")
+	addClusterUser(t, ns, "alice", "wonder")
+	addClusterUser(t, ns, "bob", "builder")
+	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	bob.answer.Store(true)
+	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
+		t.Fatalf("bob on n3: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "bob", bob.port, "n3")
+	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "localhost"})
+	inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "localhost"}, Params: tagParams()})
+	inv.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: alice.port}})
+	res := alice.do(t, ns[1], inv, "alice", "wonder")
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE through n2: %d", res.StatusCode)
+	}
+	var rr []string
+	for _, h := range res.GetHeaders("Record-Route") {
+		rr = append(rr, h.Value())
+	}
+	if len(rr) != 4 || !strings.Contains(rr[0], ns[2].sip) || !strings.Contains(rr[3], ns[1].sip) {
+		t.Fatalf("Record-Route %q: want n3's two entries, then n2's", rr)
+	}
+	dialog := func(method sip.RequestMethod, seq uint32) *sip.Request {
+		req := sip.NewRequest(method, res.Contact().Address)
+		for i := len(rr) - 1; i >= 0; i-- { // the UAC's route set is the reversed Record-Route
+			req.AppendHeader(sip.NewHeader("Route", rr[i]))
+		}
+		req.AppendHeader(sip.HeaderClone(inv.From()))
+		req.AppendHeader(sip.HeaderClone(res.To()))
+		req.AppendHeader(sip.HeaderClone(inv.CallID()))
+		req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+		req.SetDestination(ns[1].sip)
+		return req
+	}
+	if err := alice.client.WriteRequest(dialog(sip.ACK, inv.CSeq().SeqNo)); err != nil {
+		t.Fatal(err)
+	}
+	if r := alice.do(t, ns[1], dialog(sip.BYE, inv.CSeq().SeqNo+1), "alice", "wonder"); r.StatusCode != 200 {
+		t.Fatalf("BYE along the route set: %d", r.StatusCode)
+	}
+	for _, want := range []sip.RequestMethod{sip.ACK, sip.BYE} {
+		select {
+		case req := <-bob.inDialog:
+			if req.Method != want || req.Via() == nil || fmt.Sprintf("%s:%d", req.Via().Host, req.Via().Port) != ns[2].sip {
+				t.Fatalf("bob got %s from %v, want %s from n3", req.Method, req.Via(), want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("bob never got the %s", want)
+		}
+	}
+}
