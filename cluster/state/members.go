@@ -41,7 +41,9 @@ type Member struct {
 	SIPListen string `json:"sip_listen,omitempty"`
 }
 
-// MemberPut adds or replaces one member's entry.
+// MemberPut adds a member's entry or updates it: empty fields keep the
+// stored value, so the leader and the node itself can each write what
+// they know.
 type MemberPut struct {
 	Member Member `json:"member"`
 }
@@ -63,6 +65,12 @@ func applyMemberPut(s *State, c *Command) any {
 		return fmt.Errorf("%w: member without id", ErrInvalid)
 	}
 	m := body.Member
+	if old, ok := s.members[m.ID]; ok {
+		m = old.merge(m)
+		if m == *old {
+			return nil
+		}
+	}
 	s.members[m.ID] = &m
 	s.changed(MembersChanged, "")
 	return nil
@@ -102,4 +110,20 @@ func (s *State) Member(id string) (Member, bool) {
 		return Member{}, false
 	}
 	return *m, true
+}
+
+// merge returns m with upd's non-empty fields written over it.
+func (m Member) merge(upd Member) Member {
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{
+		{&m.RaftAddr, upd.RaftAddr}, {&m.AdminURL, upd.AdminURL}, {&m.SIPAddr, upd.SIPAddr},
+		{&m.Role, upd.Role}, {&m.SIPListen, upd.SIPListen},
+	} {
+		if f.v != "" {
+			*f.dst = f.v
+		}
+	}
+	return m
 }

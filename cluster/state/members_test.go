@@ -40,6 +40,11 @@ func TestMembersPutDeleteSnapshot(t *testing.T) {
 	if m, ok := r.Member("n1"); !ok || m.SIPAddr != n1.SIPAddr || m.Role != RoleHome {
 		t.Fatalf("restored n1 = %+v %v", m, ok)
 	}
+	// An update with only some fields keeps the others.
+	s.Apply(8, mustEncode(t, CmdMemberPut, "", 2, MemberPut{Member: Member{ID: "n1", SIPAddr: "sip:127.0.0.1:6000;transport=tcp"}}))
+	if m, _ := s.Member("n1"); m.SIPAddr != "sip:127.0.0.1:6000;transport=tcp" || m.RaftAddr != n1.RaftAddr || m.SIPListen != n1.SIPListen {
+		t.Fatalf("after a partial update n1 = %+v", m)
+	}
 	s.Apply(9, mustEncode(t, CmdMemberDelete, "", 2, MemberDelete{ID: "n1"}))
 	if _, ok := s.Member("n1"); ok || len(s.Members()) != 1 {
 		t.Fatalf("n1 still there: %+v", s.Members())

@@ -26,7 +26,7 @@ var writeVia func(cfg config.Config, rn *raftnode.Node) state.Writer
 
 // selfMember is the member entry this node publishes about itself.
 func selfMember(cfg config.Config, ls *transport.Set) state.Member {
-	m := state.Member{ID: cfg.NodeID, RaftAddr: cfg.RaftListen, AdminURL: "http://" + cfg.AdminListen, Role: cfg.Role}
+	m := state.Member{ID: cfg.NodeID, RaftAddr: cfg.RaftListen, Role: cfg.Role}
 	var listen []string
 	for _, l := range ls.All() {
 		switch l.Trust {
