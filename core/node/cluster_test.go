@@ -4,8 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
 // waitHome waits until every running node sees user's binding whose
@@ -216,14 +215,11 @@ func TestClusterDirector(t *testing.T) {
 // URI, and a peer with a certificate from another CA, or none, gets no
 // SIP answer.
 func TestClusterMTLSLink(t *testing.T) {
-	ca, foreign := newTestCA(t), newTestCA(t)
-	caFile := filepath.Join(t.TempDir(), "cluster-ca.pem")
-	if err := os.WriteFile(caFile, ca.pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca, foreign := testpki.NewCA(t, "cluster CA"), testpki.NewCA(t, "foreign CA")
+	caFile := ca.WriteCA(t)
 	ns := startClusterWith(t, func(i int, c *config.Config) {
 		c.ClusterCA = caFile
-		c.ClusterCert, c.ClusterKey = writePair(t, ca.issue(t, c.NodeID, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
+		c.ClusterCert, c.ClusterKey = testpki.WritePair(t, ca.Issue(t, c.NodeID, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth))
 	}, "home", "home", "home")
 	if m, _ := raftOf(t, ns[0]).State().Member("n3"); !strings.HasPrefix(m.SIPAddr, "sips:") {
 		t.Fatalf("n3's link %q, want a sips: URI", m.SIPAddr)
@@ -241,7 +237,7 @@ func TestClusterMTLSLink(t *testing.T) {
 	expectMessage(t, bob, ns[2].sip)
 
 	for name, certs := range map[string][]tls.Certificate{
-		"foreign CA": {foreign.issue(t, "n9", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)},
+		"foreign CA": {foreign.Issue(t, "n9", x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)},
 		"no cert":    nil,
 	} {
 		c, err := tls.Dial("tcp", ns[2].cfg.ClusterSIP, &tls.Config{Certificates: certs, InsecureSkipVerify: true})

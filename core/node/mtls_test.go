@@ -2,18 +2,9 @@ package node
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,64 +12,13 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
-// testCA issues certificates for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "parley test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert: cert, key: key, pool: pool, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// issue makes a leaf for name with the given extended key usages.
-func (ca *testCA) issue(t *testing.T, name string, usage ...x509.ExtKeyUsage) tls.Certificate {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		DNSNames: []string{name}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: usage,
-		KeyUsage: x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-}
-
-// writePair writes a certificate and key as PEM files.
-func writePair(t *testing.T, c tls.Certificate) (string, string) {
-	t.Helper()
-	dir := t.TempDir()
-	kder, _ := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
-	cf, kf := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	_ = os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}), 0o600)
-	_ = os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return cf, kf
-}
-
 func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
-	ca := newTestCA(t)
-	certFile, keyFile := writePair(t, ca.issue(t, "parley.test", x509.ExtKeyUsageServerAuth))
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	_ = os.WriteFile(caFile, ca.pem, 0o600)
+	ca := testpki.NewCA(t, "parley test CA")
+	certFile, keyFile := testpki.WritePair(t, ca.Issue(t, "parley.test", x509.ExtKeyUsageServerAuth))
+	caFile := ca.WriteCA(t)
 	port := freePort(t)
 	n := startNodeWith(t, func(c *config.Config) {
 		c.SIPListen = append(c.SIPListen, fmt.Sprintf("tls://127.0.0.1:%d?trust=server", port))
@@ -89,7 +29,7 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 	alice.register(t, n, "alice", "pw-alice")
 
 	send := func(cert *tls.Certificate, wait time.Duration) (*sip.Response, error) {
-		conf := &tls.Config{RootCAs: ca.pool, ServerName: "127.0.0.1"}
+		conf := &tls.Config{RootCAs: ca.Pool, ServerName: "127.0.0.1"}
 		if cert != nil {
 			conf.Certificates = []tls.Certificate{*cert}
 		}
@@ -107,7 +47,7 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 		defer cancel()
 		return client.Do(ctx, req)
 	}
-	good := ca.issue(t, "peer.example", x509.ExtKeyUsageServerAuth)
+	good := ca.Issue(t, "peer.example", x509.ExtKeyUsageServerAuth)
 	res, err := send(&good, 5*time.Second)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("trusted peer: %v %v (a server peer needs no digest)", res, err)
@@ -117,8 +57,8 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("alice got nothing from the peer")
 	}
-	clientOnly := ca.issue(t, "peer.example", x509.ExtKeyUsageClientAuth)
-	rogue := ca.issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
+	clientOnly := ca.Issue(t, "peer.example", x509.ExtKeyUsageClientAuth)
+	rogue := ca.Issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
 	for name, cert := range map[string]*tls.Certificate{"no certificate": nil, "clientAuth only": &clientOnly, "untrusted name": &rogue} {
 		if res, err := send(cert, 2*time.Second); err == nil {
 			t.Errorf("%s: answered %d, want the connection refused", name, res.StatusCode)

@@ -12,13 +12,14 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/internal/testpki"
 )
 
 // writeCert writes a certificate for 127.0.0.1 and localhost from a fresh
 // test CA and returns the cert and key paths.
 func writeCert(t *testing.T) (string, string) {
 	t.Helper()
-	return writePair(t, newTestCA(t).issue(t, "localhost", x509.ExtKeyUsageServerAuth))
+	return testpki.WritePair(t, testpki.NewCA(t, "parley test CA").Issue(t, "localhost", x509.ExtKeyUsageServerAuth))
 }
 
 func TestNodeRegistersOverTLSAndWS(t *testing.T) {
