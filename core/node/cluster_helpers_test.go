@@ -79,16 +79,29 @@ func startClusterWith(t *testing.T, tweak func(i int, c *config.Config), roles .
 			n.start(t)
 			continue
 		}
-		added := make(chan error, 1)
+		// Add it from the leader until it is ready (a leader may refuse a
+		// member it cannot reach yet; where --join is implemented the node
+		// also asks by itself, and adding a member twice is harmless).
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		added := make(chan struct{})
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			added <- raftOf(t, nodes[0]).AddMember(ctx, n.cfg.NodeID, n.cfg.RaftListen, true)
+			defer close(added)
+			for ctx.Err() == nil {
+				actx, acancel := context.WithTimeout(ctx, 2*time.Second)
+				err := raftOf(t, nodes[0]).AddMember(actx, n.cfg.NodeID, n.cfg.RaftListen, true)
+				acancel()
+				if err == nil {
+					return
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
 		}()
 		n.start(t)
-		if err := <-added; err != nil {
-			t.Fatal(err)
-		}
+		cancel()
+		<-added
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for _, n := range nodes {
