@@ -55,19 +55,28 @@ func expectMessage(t *testing.T, u *ua, via string) {
 	}
 }
 
+// bobOnN3 creates alice (password wonder) and bob (builder) and registers
+// bob on ns[2], the n3 of every cluster test, waiting until all nodes see
+// his binding homed there.
+func bobOnN3(t *testing.T, ns []*testNode) (alice, bob *ua) {
+	t.Helper()
+	addClusterUser(t, ns, "alice", "wonder")
+	addClusterUser(t, ns, "bob", "builder")
+	alice, bob = newUA(t, "alice"), newUA(t, "bob")
+	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
+		t.Fatalf("bob on n3: %d", res.StatusCode)
+	}
+	waitHome(t, ns, "bob", bob.port, "n3")
+	return alice, bob
+}
+
 // TestClusterHomeRouting: bob registers on n3; alice's MESSAGE sent to n2
 // reaches bob through n3, his binding's home node, which sends it down
 // his flow. A client forging the home marker gets 403, and so do a
 // non-member and a bad token on the cluster link.
 func TestClusterHomeRouting(t *testing.T) {
 	ns := startCluster(t, "home", "home", "home")
-	addClusterUser(t, ns, "alice", "wonder")
-	addClusterUser(t, ns, "bob", "builder")
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
-		t.Fatalf("bob on n3: %d", res.StatusCode)
-	}
-	waitHome(t, ns, "bob", bob.port, "n3")
+	alice, bob := bobOnN3(t, ns)
 	if res := alice.message(t, ns[1], "alice", "bob", "wonder"); res.StatusCode != 200 {
 		t.Fatalf("alice -> bob through n2: %d %s", res.StatusCode, res.Reason)
 	}
@@ -224,13 +233,7 @@ func TestClusterMTLSLink(t *testing.T) {
 	if m, _ := raftOf(t, ns[0]).State().Member("n3"); !strings.HasPrefix(m.SIPAddr, "sips:") {
 		t.Fatalf("n3's link %q, want a sips: URI", m.SIPAddr)
 	}
-	addClusterUser(t, ns, "alice", "wonder")
-	addClusterUser(t, ns, "bob", "builder")
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
-		t.Fatalf("bob on n3: %d", res.StatusCode)
-	}
-	waitHome(t, ns, "bob", bob.port, "n3")
+	alice, bob := bobOnN3(t, ns)
 	if res := alice.message(t, ns[0], "alice", "bob", "wonder"); res.StatusCode != 200 {
 		t.Fatalf("alice -> bob over the TLS link: %d", res.StatusCode)
 	}
@@ -258,14 +261,8 @@ func TestClusterMTLSLink(t *testing.T) {
 // sends along that route set reach bob through n2 and n3.
 func TestClusterDialogThroughLink(t *testing.T) {
 	ns := startCluster(t, "home", "home", "home")
-	addClusterUser(t, ns, "alice", "wonder")
-	addClusterUser(t, ns, "bob", "builder")
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice, bob := bobOnN3(t, ns)
 	bob.answer.Store(true)
-	if res := bob.register(t, ns[2], "bob", "builder"); res.StatusCode != 200 {
-		t.Fatalf("bob on n3: %d", res.StatusCode)
-	}
-	waitHome(t, ns, "bob", bob.port, "n3")
 	inv := sip.NewRequest(sip.INVITE, sip.Uri{Scheme: "sip", User: "bob", Host: "localhost"})
 	inv.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "localhost"}, Params: tagParams()})
 	inv.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: alice.port}})
