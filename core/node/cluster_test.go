@@ -311,3 +311,21 @@ func TestClusterDialogThroughLink(t *testing.T) {
 		t.Fatalf("bob got %v, want ACK and BYE", got)
 	}
 }
+
+// TestClusterMinority: with n1 and n2 stopped, n3 is a minority of one.
+// A new registration cannot commit there: 503 with Retry-After. What n3
+// can reach it still routes: alice's MESSAGE to bob, homed on n3.
+func TestClusterMinority(t *testing.T) {
+	ns := startCluster(t, "home", "home", "home")
+	alice, bob := bobOnN3(t, ns)
+	ns[0].stop(t)
+	ns[1].stop(t)
+	res := alice.register(t, ns[2], "alice", "wonder")
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("REGISTER on a minority node: %d (Retry-After %v), want 503 with Retry-After", res.StatusCode, res.GetHeader("Retry-After"))
+	}
+	if res := alice.message(t, ns[2], "alice", "bob", "wonder"); res.StatusCode != 200 {
+		t.Fatalf("MESSAGE to bob on the minority node: %d", res.StatusCode)
+	}
+	expectMessage(t, bob, ns[2].sip)
+}
