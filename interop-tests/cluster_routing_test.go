@@ -142,7 +142,8 @@ func TestClusterRouting(t *testing.T) {
 // TestDirectorRedirect: n1 and n2 are home nodes, n3 a director. sipp
 // registers at the director, gets 302 with the home node in maddr, and
 // registers there: alice where the assignment rule puts her, carol where
-// her home override says. The director holds no binding.
+// her home override says. A MESSAGE sent through the director reaches
+// alice through her home node.
 func TestDirectorRedirect(t *testing.T) {
 	nodes := startCluster(t, 2, clusterLink...)
 	dir := startParleyd(t, append([]string{"--node-id", "n3", "--role", "director", "--join", nodes[1].adminURL()}, clusterLink...)...)
@@ -170,4 +171,7 @@ func TestDirectorRedirect(t *testing.T) {
 		}
 		waitHome(t, nodes, tc.user, run.s.LocalPort, tc.home)
 	}
+	// Other requests the director proxies to the home node: carol's
+	// MESSAGE to alice (registered at her home node) through it.
+	messageThrough(t, nodes, byID[rule.ID], rule.ID, "alice", "carol", dir)
 }
