@@ -16,6 +16,13 @@ func init() {
 	registerCommand(CmdMemberDelete, "member.delete", applyMemberDelete)
 }
 
+// Member roles (config role).
+const (
+	RoleHome     = "home"     // holds users' bindings
+	RoleDirector = "director" // holds none: redirects and proxies to home nodes
+	RoleEdge     = "edge"     // access proxy for federation partners
+)
+
 // Suffrage values a member can be meant to have. Raft's own configuration
 // says what a member is now; Member.Suffrage says what the operator asked
 // for, so the leader knows which non-voters to promote once caught up.
@@ -35,9 +42,12 @@ type Member struct {
 	AdminURL string `json:"admin_url,omitempty"` // http://host:port of the admin API
 	// SIPAddr is the SIP URI other nodes use to reach this node inside
 	// the cluster, e.g. "sip:10.0.0.2:5060;transport=tcp".
-	SIPAddr  string `json:"sip_addr,omitempty"`
-	Role     string `json:"role,omitempty"`     // home, director, edge
-	Suffrage string `json:"suffrage,omitempty"` // voter (default) or nonvoter
+	SIPAddr string `json:"sip_addr,omitempty"`
+	// SIPListen lists the node's client listeners (comma-separated SIP
+	// URIs): where a director redirects a user's REGISTER.
+	SIPListen string `json:"sip_listen,omitempty"`
+	Role      string `json:"role,omitempty"`     // home, director, edge
+	Suffrage  string `json:"suffrage,omitempty"` // voter (default) or nonvoter
 }
 
 // MemberPut creates or updates a member entry. Empty fields of Member keep
@@ -63,6 +73,7 @@ func (m Member) Merge(upd Member) Member {
 	set(&m.RaftAddr, upd.RaftAddr)
 	set(&m.AdminURL, upd.AdminURL)
 	set(&m.SIPAddr, upd.SIPAddr)
+	set(&m.SIPListen, upd.SIPListen)
 	set(&m.Role, upd.Role)
 	set(&m.Suffrage, upd.Suffrage)
 	return m

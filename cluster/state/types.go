@@ -15,8 +15,11 @@ type User struct {
 	// password itself is never stored. The realm is the user's domain.
 	HA1MD5    string `json:"ha1_md5"`
 	HA1SHA256 string `json:"ha1_sha256"`
-	Created   int64  `json:"created"` // unix nanoseconds, stamped by the leader
-	Updated   int64  `json:"updated"`
+	// Home, when set, names the node this user is assigned to instead of
+	// the one the assignment rule picks (a director redirects there).
+	Home    string `json:"home,omitempty"`
+	Created int64  `json:"created"` // unix nanoseconds, stamped by the leader
+	Updated int64  `json:"updated"`
 }
 
 // AOR returns the user's address of record, "user@domain".

@@ -20,7 +20,8 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{"user add", "NAME [--password PW] [--display TEXT]", "create a user (no --password: read one line from stdin)", (*cli).userAdd},
+		{"user add", "NAME [--password PW] [--display TEXT] [--home NODE]", "create a user (no --password: read one line from stdin)", (*cli).userAdd},
+		{"user set", "NAME --home NODE", "assign a user to a home node (--home \"\" returns it to the assignment rule)", (*cli).userSet},
 		{"user import", "FILE.csv", "create or update users from CSV (username,password[,display]; - reads stdin)", (*cli).userImport},
 		{"user list", "", "list all users", (*cli).userList},
 		{"user show", "NAME", "show one user", (*cli).userShow},

@@ -64,3 +64,34 @@ func (c *cli) setEnabled(verb string, args []string, enabled bool) error {
 	}
 	return c.print(raw, func(w io.Writer) { fmt.Fprintf(w, "%sd %s\n", verb, u.AOR) })
 }
+
+// userSet changes a user's settings: today its home node.
+func (c *cli) userSet(args []string) error {
+	cmd, _ := findCommand([]string{"user", "set"})
+	fs := c.flagSet(cmd.name)
+	home := fs.String("home", "", `node id the user is assigned to; "" returns it to the assignment rule`)
+	pos, err := c.parse(fs, cmd, args, 1, 1)
+	if err != nil {
+		return err
+	}
+	if !isSet(fs, "home") {
+		return usagef("user set needs --home")
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	raw, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/home"), map[string]string{"home": *home}, "")
+	if err != nil {
+		return err
+	}
+	var u user
+	if err := json.Unmarshal(raw, &u); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return c.print(raw, func(w io.Writer) {
+		if u.Home == "" {
+			fmt.Fprintf(w, "%s follows the assignment rule\n", u.AOR)
+			return
+		}
+		fmt.Fprintf(w, "%s is assigned to %s\n", u.AOR, u.Home)
+	})
+}

@@ -21,6 +21,7 @@ type user struct {
 	AOR      string    `json:"aor"`
 	Display  string    `json:"display"`
 	Enabled  bool      `json:"enabled"`
+	Home     string    `json:"home"`
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
 }
@@ -34,6 +35,7 @@ func (c *cli) userAdd(args []string) error {
 	fs := c.flagSet(cmd.name)
 	password := fs.String("password", "", "the password")
 	display := fs.String("display", "", "display name")
+	home := fs.String("home", "", "node id the user is assigned to (overrides the assignment rule)")
 	pos, err := c.parse(fs, cmd, args, 1, 1)
 	if err != nil {
 		return err
@@ -46,6 +48,9 @@ func (c *cli) userAdd(args []string) error {
 	ctx, cancel := c.timeout()
 	defer cancel()
 	body := map[string]string{"username": pos[0], "password": *password, "display": *display}
+	if *home != "" {
+		body["home"] = *home
+	}
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/users", body, "")
 	if err != nil {
 		return err
@@ -152,8 +157,8 @@ func (c *cli) userShow(args []string) error {
 		return err
 	}
 	return c.print(raw, func(w io.Writer) {
-		t := c.table("AOR", "DISPLAY", "ENABLED", "CREATED", "UPDATED")
-		t.row(u.AOR, u.Display, yesNo(u.Enabled), u.Created.UTC().Format(time.RFC3339), u.Updated.UTC().Format(time.RFC3339))
+		t := c.table("AOR", "DISPLAY", "ENABLED", "CREATED", "UPDATED", "HOME")
+		t.row(u.AOR, u.Display, yesNo(u.Enabled), u.Created.UTC().Format(time.RFC3339), u.Updated.UTC().Format(time.RFC3339), u.Home)
 		_ = t.flush()
 	})
 }

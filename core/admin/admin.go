@@ -106,6 +106,7 @@ func (s *server) routes() {
 	s.mux.Handle("DELETE /v1/users/{name}", s.h(s.deleteUser))
 	s.mux.Handle("PUT /v1/users/{name}/password", s.h(s.setPassword))
 	s.mux.Handle("PUT /v1/users/{name}/enabled", s.h(s.setEnabled))
+	s.mux.Handle("PUT /v1/users/{name}/home", s.h(s.setHome))
 	s.mux.Handle("POST /v1/users/import", s.h(s.importUsers))
 	s.mux.Handle("GET /v1/bindings", s.h(s.listBindings))
 	s.clusterRoutes()

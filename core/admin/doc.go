@@ -3,12 +3,13 @@
 //
 // Routes under /v1 need "Authorization: Bearer <token>":
 //
-//	POST   /v1/users                  create a user {"username","password","display"}
+//	POST   /v1/users                  create a user {"username","password","display","home"}
 //	GET    /v1/users?limit=&offset=   list users (X-Total-Count holds the total)
 //	GET    /v1/users/{name}           one user
 //	DELETE /v1/users/{name}           delete a user and its bindings
 //	PUT    /v1/users/{name}/password  {"password"}
 //	PUT    /v1/users/{name}/enabled   {"enabled"}
+//	PUT    /v1/users/{name}/home      {"home"}: node id overriding the assignment rule ("" clears)
 //	POST   /v1/users/import           text/csv: username,password[,display]
 //	GET    /v1/bindings[?user=NAME]   registered contacts
 //	GET    /v1/cluster                this node's view of the raft cluster

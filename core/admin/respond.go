@@ -60,7 +60,7 @@ func (s *server) classify(w http.ResponseWriter, r *http.Request, err error) *ap
 	case errors.Is(err, directory.ErrUnknownDomain):
 		ae = badRequest("invalid username: %s", strip(err))
 	case errors.Is(err, directory.ErrInvalidName), errors.Is(err, directory.ErrInvalidPassword),
-		errors.Is(err, directory.ErrInvalidDisplay):
+		errors.Is(err, directory.ErrInvalidDisplay), errors.Is(err, directory.ErrInvalidHome):
 		ae = badRequest("%s", strip(err))
 	case errors.Is(err, directory.ErrNotFound):
 		ae = &apiError{status: http.StatusNotFound, msg: "not found"}

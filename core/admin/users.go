@@ -18,13 +18,14 @@ type User struct {
 	AOR      string    `json:"aor"`
 	Display  string    `json:"display"`
 	Enabled  bool      `json:"enabled"`
+	Home     string    `json:"home,omitempty"` // assigned home node overriding the rule
 	Created  time.Time `json:"created"`
 	Updated  time.Time `json:"updated"`
 }
 
 func userOut(u state.User) User {
 	return User{
-		Username: u.Username, Domain: u.Domain, AOR: u.AOR(), Display: u.Display, Enabled: u.Enabled,
+		Username: u.Username, Domain: u.Domain, AOR: u.AOR(), Display: u.Display, Enabled: u.Enabled, Home: u.Home,
 		Created: time.Unix(0, u.Created).UTC(), Updated: time.Unix(0, u.Updated).UTC(),
 	}
 }
@@ -54,6 +55,7 @@ type createRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
 	Display  string `json:"display"`
+	Home     string `json:"home"`
 }
 
 func (s *server) createUser(w http.ResponseWriter, r *http.Request) error {
@@ -67,6 +69,12 @@ func (s *server) createUser(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.cfg.Directory.Add(r.Context(), req.Username, req.Password, req.Display)
 	if err != nil {
 		return s.userErr(req.Username, err)
+	}
+	if req.Home != "" {
+		if err := s.cfg.Directory.SetHome(r.Context(), u.AOR(), req.Home); err != nil {
+			return s.userErr(req.Username, err)
+		}
+		u.Home = req.Home
 	}
 	s.log.Info("user created", "user", u.AOR(), "remote", r.RemoteAddr)
 	w.Header().Set("Location", "/v1/users/"+url.PathEscape(u.AOR()))
@@ -161,6 +169,26 @@ func (s *server) setEnabled(w http.ResponseWriter, r *http.Request) error {
 		return s.userErr(name, err)
 	}
 	s.log.Info("user enabled changed", "user", name, "enabled", *req.Enabled, "remote", r.RemoteAddr)
+	u, _ := s.cfg.Directory.Get(name)
+	writeJSON(w, http.StatusOK, userOut(u))
+	return nil
+}
+
+func (s *server) setHome(w http.ResponseWriter, r *http.Request) error {
+	var req struct {
+		Home *string `json:"home"`
+	}
+	if err := decodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Home == nil {
+		return badRequest("home: required (a node id, or \"\" for the assignment rule)")
+	}
+	name := r.PathValue("name")
+	if err := s.cfg.Directory.SetHome(r.Context(), name, *req.Home); err != nil {
+		return s.userErr(name, err)
+	}
+	s.log.Info("user home changed", "user", name, "home", *req.Home, "remote", r.RemoteAddr)
 	u, _ := s.cfg.Directory.Get(name)
 	writeJSON(w, http.StatusOK, userOut(u))
 	return nil

@@ -30,6 +30,8 @@ func TestCreateUser(t *testing.T) {
 		{"unknown domain", `{"username":"a@evil.net","password":"pw"}`, nil, 400, "invalid username: unknown domain"},
 		{"missing password", `{"username":"alice"}`, nil, 400, "invalid password"},
 		{"bad display", `{"username":"alice","password":"pw","display":"a\u0000b"}`, nil, 400, "invalid display"},
+		{"with home", `{"username":"alice","password":"pw","home":"n2"}`, nil, 201, ""},
+		{"bad home", `{"username":"alice","password":"pw","home":"n 2"}`, nil, 400, "invalid home"},
 		{"too large", `{"username":"alice","password":"` + strings.Repeat("x", 1<<20) + `"}`, nil, 413, "larger than"},
 	}
 	for _, tt := range tests {
@@ -188,5 +190,35 @@ func TestImport(t *testing.T) {
 				errorOf(t, r)
 			}
 		})
+	}
+}
+
+// TestSetHome: PUT /v1/users/{name}/home sets and clears the node a user
+// is assigned to.
+func TestSetHome(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "alice")
+	for _, tc := range []struct {
+		name, body string
+		want       int
+		home       string
+	}{
+		{"set", `{"home":"n3"}`, 200, "n3"},
+		{"clear", `{"home":""}`, 200, ""},
+		{"missing", `{}`, 400, ""},
+		{"bad id", `{"home":"n/3"}`, 400, ""},
+	} {
+		r := e.do("PUT", "/v1/users/alice/home", tc.body)
+		if r.code != tc.want {
+			t.Fatalf("%s: status %d, want %d: %s", tc.name, r.code, tc.want, r.body)
+		}
+		if tc.want == 200 {
+			if u := decode[User](t, r); u.Home != tc.home {
+				t.Fatalf("%s: home %q, want %q", tc.name, u.Home, tc.home)
+			}
+		}
+	}
+	if r := e.do("PUT", "/v1/users/zed/home", `{"home":"n1"}`); r.code != 404 {
+		t.Fatalf("unknown user: %d", r.code)
 	}
 }

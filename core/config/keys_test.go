@@ -55,7 +55,8 @@ func TestEverySource(t *testing.T) {
 		"raft-listen":       {flag: "127.0.0.1:9001", yaml: "'127.0.0.1:9001'"},
 		"bootstrap":         {flag: "true"},
 		"join":              {flag: "http://127.0.0.1:8060"},
-		"role":              {flag: "HOME"}, // the only role; at least test normalisation
+		"role":              {flag: "HOME"}, // director needs cluster-sip: see load_test.go
+		"cluster-sip":       {flag: "127.0.0.1:9070", yaml: "'127.0.0.1:9070'"},
 		"log-format":        {flag: "json"},
 		"log-level":         {flag: "error"},
 		"min-expires":       {flag: "2m"},
@@ -80,6 +81,9 @@ func TestEverySource(t *testing.T) {
 	}
 	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key,
 		"snapshot-interval": "5m", "snapshot-threshold": "100"} {
+		samples[k] = struct{ flag, yaml string }{flag: v}
+	}
+	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key} {
 		samples[k] = struct{ flag, yaml string }{flag: v}
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
@@ -204,6 +208,7 @@ func TestKeys(t *testing.T) {
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192",
+		"cluster-sip": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

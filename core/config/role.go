@@ -11,6 +11,9 @@ import (
 const (
 	RoleHome = "home" // holds users and bindings (the default)
 	RoleEdge = "edge" // access proxy in front of the cluster
+	// RoleDirector holds no bindings: it redirects REGISTER to the user's
+	// home node and proxies other requests there.
+	RoleDirector = "director"
 )
 
 // validateRole checks role and the keys that belong to one role.
@@ -21,10 +24,9 @@ func (c Config) validateRole(bad func(key, format string, args ...any)) {
 		if len(c.EdgeInward) == 0 {
 			bad("edge-inward", "role edge needs at least one inward next hop (a director or home node)")
 		}
-	case "director":
-		bad("role", "%q is not supported yet (home and edge are)", c.Role)
+	case RoleDirector:
 	default:
-		bad("role", "unknown role %q (want home or edge)", c.Role)
+		bad("role", "unknown role %q (want home, director or edge)", c.Role)
 	}
 	if c.Role != RoleEdge {
 		if len(c.EdgeInward) > 0 {

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -123,6 +124,18 @@ func (d *Directory) SetPassword(ctx context.Context, name, password string) erro
 func (d *Directory) SetEnabled(ctx context.Context, name string, enabled bool) error {
 	return d.update(ctx, name, func(u *state.User) { u.Enabled = enabled })
 }
+
+// SetHome sets the node a user is assigned to, overriding the
+// assignment rule ("" goes back to the rule). It names a node id; the
+// node need not be a member yet.
+func (d *Directory) SetHome(ctx context.Context, name, home string) error {
+	if home != "" && !nodeIDRe.MatchString(home) {
+		return fmt.Errorf("%w %q: want a node id (1-64 of A-Z a-z 0-9 . _ -)", ErrInvalidHome, home)
+	}
+	return d.update(ctx, name, func(u *state.User) { u.Home = home })
+}
+
+var nodeIDRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // update rewrites one existing user. It reads the local copy, so two
 // concurrent updates of the same user may lose one of them; the last

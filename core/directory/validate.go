@@ -18,6 +18,7 @@ var (
 	ErrInvalidPassword = errors.New("directory: invalid password")
 	ErrInvalidDisplay  = errors.New("directory: invalid display name")
 	ErrInvalidImport   = errors.New("directory: invalid import")
+	ErrInvalidHome     = errors.New("directory: invalid home")
 	ErrNotFound        = state.ErrNotFound
 	ErrExists          = state.ErrExists
 )

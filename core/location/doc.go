@@ -8,4 +8,8 @@
 // replicates refreshes in one batch every interval; a lost refresh is
 // repaired by the next. The home node also sweeps its lapsed bindings
 // through the replicated log.
+//
+// Liveness (liveness.go) is this node's view of which members it can reach
+// over the intra-cluster SIP link; Best skips bindings homed on members
+// that are down, and Sweep also removes their lapsed bindings.
 package location

@@ -16,6 +16,7 @@ type Service struct {
 	node string
 	log  *slog.Logger
 	now  func() time.Time
+	live *Liveness // nil: every home is reachable (a single node)
 
 	mu      sync.Mutex
 	overlay map[string]state.Refresh // aor\x00key -> newest local refresh
@@ -77,13 +78,27 @@ func (s *Service) Current(aor string) []state.Binding {
 	return out
 }
 
-// Best returns the most active and available binding of aor.
+// SetLiveness makes Best skip bindings whose home node l reports down.
+// Call it before serving.
+func (s *Service) SetLiveness(l *Liveness) { s.live = l }
+
+// HomeDown reports whether node's link is down from here.
+func (s *Service) HomeDown(node string) bool { return s.live.Down(node) }
+
+// MarkHomeDown records that node's link could not be reached.
+func (s *Service) MarkHomeDown(node string) { s.live.MarkDown(node) }
+
+// Best returns the most active and available binding of aor, cluster
+// wide: the first of Current whose home node is reachable. Bindings homed
+// on a node that is down stay registered (their client may re-register
+// elsewhere, or the node may return) but are not chosen.
 func (s *Service) Best(aor string) (state.Binding, bool) {
-	cur := s.Current(aor)
-	if len(cur) == 0 {
-		return state.Binding{}, false
+	for _, b := range s.Current(aor) {
+		if !s.live.Down(b.Home) {
+			return b, true
+		}
 	}
-	return cur[0], true
+	return state.Binding{}, false
 }
 
 // Refresh records that the binding b (as registered by callID) was

@@ -97,13 +97,31 @@ func TestRefreshOverlayFlushAndSweep(t *testing.T) {
 	}
 }
 
-func TestSweepLeavesOtherNodesBindings(t *testing.T) {
+// TestSweepOtherNodesBindings: bindings homed on a live member are left
+// to it; those of a member that is down are swept once they lapsed more
+// than orphanGrace ago.
+func TestSweepOtherNodesBindings(t *testing.T) {
 	b := bind("sip:a@1", "1.1.1.1:1", 1000, base-10)
 	b.Home = "n2"
-	s, st, _, _ := setup(t, b)
+	s, st, w, clk := setup(t, b)
+	if _, err := w.Write(context.Background(), state.CmdMemberPut, state.MemberPut{Member: state.Member{ID: "n2"}}); err != nil {
+		t.Fatal(err)
+	}
 	s.Sweep(context.Background())
 	if st.BindingCount() != 1 {
-		t.Fatal("swept a binding homed on another node")
+		t.Fatal("swept a binding homed on a live node")
+	}
+	l := NewLiveness(st, "n1", time.Second)
+	s.SetLiveness(l)
+	l.MarkDown("n2")
+	s.Sweep(context.Background())
+	if st.BindingCount() != 1 {
+		t.Fatal("swept a down node's binding within the grace period")
+	}
+	clk.t = clk.t.Add((orphanGrace + 1) * time.Second)
+	s.Sweep(context.Background())
+	if st.BindingCount() != 0 {
+		t.Fatal("a down node's lapsed binding was not swept")
 	}
 }
 

@@ -67,11 +67,23 @@ func (s *Service) Flush(ctx context.Context) {
 	s.mu.Unlock()
 }
 
+// orphanGrace is how long a binding homed on a member that is down stays
+// after its expiry before another node sweeps it: its home would have
+// replicated a refresh by then if it were merely slow.
+const orphanGrace = 60
+
 // Sweep removes, through the log, bindings homed here whose expiry passed
 // (counting local refreshes: a binding whose refresh is not replicated yet
-// is kept).
+// is kept), and those of members this node sees down that lapsed more
+// than orphanGrace seconds ago (nobody else would remove them; several
+// nodes doing it is harmless, an expiry only removes what still matches).
 func (s *Service) Sweep(ctx context.Context) {
 	candidates := s.st.Lapsed(s.node, s.now().Unix())
+	for _, m := range s.st.Members() {
+		if m.ID != s.node && s.live.Down(m.ID) {
+			candidates = append(candidates, s.st.Lapsed(m.ID, s.now().Unix()-orphanGrace)...)
+		}
+	}
 	items := candidates[:0]
 	s.mu.Lock()
 	for _, ref := range candidates {

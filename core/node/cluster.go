@@ -27,7 +27,8 @@ func raftConfig(cfg config.Config, log *slog.Logger) (raftnode.Config, error) {
 		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Bind: cfg.RaftListen,
 		Bootstrap: cfg.Bootstrap || cfg.Join == "", Logger: log,
 		SnapshotInterval: cfg.SnapshotInterval, SnapshotThreshold: uint64(cfg.SnapshotEntries),
-		Self: state.Member{AdminURL: adminURL(cfg), SIPAddr: clusterSIPAddr(cfg), Role: cfg.Role},
+		// SIP addresses come from publishMember once the listeners are open.
+		Self: state.Member{AdminURL: adminURL(cfg), Role: cfg.Role},
 	}
 	if cfg.ClusterCA != "" {
 		t, err := raftnode.LoadTLS(cfg.ClusterCA, cfg.ClusterCert, cfg.ClusterKey)
@@ -56,47 +57,6 @@ func adminURL(cfg config.Config) string {
 func isUnspecified(h string) bool {
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsUnspecified()
-}
-
-// clusterSIPAddr is the SIP URI other nodes reach this one at: the first
-// ?trust=server listener (mutual TLS between members), else the first TCP
-// listener, else the first one; sip-advertise replaces the host.
-func clusterSIPAddr(cfg config.Config) string {
-	ls, err := cfg.Listeners()
-	if err != nil || len(ls) == 0 {
-		return ""
-	}
-	pick := ls[0]
-	for _, l := range ls {
-		if l.Trust == "server" {
-			pick = l
-			break
-		}
-	}
-	if pick.Trust != "server" {
-		for _, l := range ls {
-			if l.Scheme == "tcp" {
-				pick = l
-				break
-			}
-		}
-	}
-	host := pick.Host
-	if cfg.SIPAdvertise != "" {
-		host = cfg.SIPAdvertise
-	}
-	scheme, transport := "sip", pick.Scheme
-	switch pick.Scheme {
-	case "tls":
-		scheme, transport = "sips", "tcp"
-	case "wss":
-		scheme, transport = "sips", "ws"
-	}
-	hostport := host
-	if strings.Contains(host, ":") {
-		hostport = "[" + host + "]"
-	}
-	return fmt.Sprintf("%s:%s:%d;transport=%s", scheme, hostport, pick.Port, transport)
 }
 
 // joinAttempts bounds how long a new node keeps asking to be added (the

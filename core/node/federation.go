@@ -20,7 +20,7 @@ import (
 // configuration for connections it opens, the RFC 3263 resolver and an
 // edge's inward next hops.
 type federation struct {
-	dialTLS  *tls.Config
+	dial     transport.DialIdentity // completed with the cluster identity by startSIP
 	resolver *resolve.Resolver
 	inward   []sip.Uri
 }
@@ -45,14 +45,13 @@ func newFederation(cfg config.Config, peers transport.PeerCheck, log *slog.Logge
 		if err != nil {
 			return nil, fmt.Errorf("node: tls-cert/tls-key: %w", err)
 		}
-		base := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		f.dialTLS = base
+		f.dial.Certificates = []tls.Certificate{cert}
 		if cfg.TLSCA != "" {
 			roots, err := loadCA(cfg.TLSCA)
 			if err != nil {
 				return nil, err
 			}
-			f.dialTLS = transport.ClientTLS(base, roots, peers)
+			f.dial.PeerRoots, f.dial.Peers = roots, peers
 		}
 	}
 	r, err := resolve.New(resolve.Config{Server: cfg.DNSServer})

@@ -88,7 +88,16 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 	}
 
-	loc := location.New(st, rn, cfg.NodeID, log.With("component", "location"))
+	var w state.Writer = rn // a follower forwards writes to the leader
+	if onRaft != nil {
+		onRaft(cfg, rn)
+	}
+	loc := location.New(st, w, cfg.NodeID, log.With("component", "location"))
+	var live *location.Liveness
+	if cfg.ClusterSIP != "" {
+		live = location.NewLiveness(st, cfg.NodeID, time.Second)
+		loc.SetLiveness(live)
+	}
 	m := metrics.New(
 		func() float64 { return float64(st.UserCount()) },
 		func() float64 { return float64(st.BindingCount()) },
@@ -100,7 +109,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("node: archive: %w", err)
 	}
 	defer arch.Close()
-	sipNode, err := startSIP(ctx, cfg, log, st, rn, loc, m, dir, arch)
+	sipNode, err := startSIP(ctx, cfg, log, st, w, loc, m, dir, arch)
 	if err != nil {
 		return err
 	}
@@ -145,6 +154,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		loc.Run(ctx, cfg.RefreshInterval)
 	}()
 	go sipNode.presence.Run(ctx)
+	if live != nil {
+		go live.Run(ctx)
+	}
+	go publishMember(ctx, cfg, st, w, sipNode.ls, log.With("component", "members"))
 	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
@@ -180,7 +193,7 @@ func (s *sipNode) close() {
 	}
 }
 
-func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn *raftnode.Node, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
+func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	peers := peerCheck(cfg, st)
 	specs, err := listenerSpecs(cfg, peers)
@@ -191,16 +204,23 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err != nil {
 		return nil, err
 	}
+	link, linkCert, linkRoots, err := clusterLink(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if linkRoots != nil {
+		fed.dial.Certificates = append(fed.dial.Certificates, linkCert)
+		fed.dial.ClusterRoots = linkRoots
+	}
 	var pxRef atomic.Pointer[proxy.Proxy] // set once the pipeline exists
 	// Parse messages somewhat larger than the pipeline accepts, so that an
 	// oversized body gets 413 instead of a silent drop.
 	parser := sip.NewParser()
 	parser.MaxMessageLength = maxParsedMessage
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgent("Parley"),
 		sipgo.WithUserAgentParser(parser),
 		sipgo.WithUserAgentHostname(cfg.Domains[0]),
-		sipgo.WithUserAgenTLSConfig(fed.dialTLS),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet)),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(quiet),
@@ -210,7 +230,11 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 				}
 			}),
 		),
-	)
+	}
+	if dialTLS := transport.DialTLS(fed.dial); dialTLS != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(dialTLS))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("node: sip user agent: %w", err)
 	}
@@ -224,13 +248,13 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
-		Node: cfg.NodeID, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
+		Node: cfg.NodeID, Role: cfg.Role, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
 		Throttle: auth.NewThrottle(auth.ThrottleConfig{}), Lookup: dir.HA1, Routes: staticroute.New(st),
 		Flood:   flood.New(flood.Config{Rate: float64(cfg.FloodRate), Burst: cfg.FloodBurst, Ban: cfg.FloodBan}),
 		Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
-		Role: cfg.Role, EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
+		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
 	})
 	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
@@ -247,6 +271,14 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err
+	}
+	if link != nil {
+		// The link advertises its own address: members reach it there.
+		if err := ls.Open(ctx, srv, []transport.Spec{*link}, link.Host); err != nil {
+			ls.Close()
+			_ = ua.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

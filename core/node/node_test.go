@@ -56,6 +56,15 @@ func startNode(t *testing.T) *testNode {
 // the configuration first.
 func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 	t.Helper()
+	n := buildNode(t, tweak)
+	n.start(t)
+	return n
+}
+
+// buildNode configures a node on free loopback ports without starting it;
+// it is stopped when the test ends.
+func buildNode(t *testing.T, tweak func(*config.Config)) *testNode {
+	t.Helper()
 	cfg := config.Default()
 	sipPort := freePort(t)
 	cfg.DataDir = t.TempDir()
@@ -78,7 +87,6 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 		n.log, _ = logging.New(os.Stderr, "text", lv)
 	}
 	t.Cleanup(func() { n.stop(t) })
-	n.start(t)
 	return n
 }
 
@@ -155,6 +163,8 @@ type ua struct {
 	cancels  chan *sip.Request
 	notifies chan *sip.Request
 	redirect atomic.Pointer[string] // when set, MESSAGEs are answered 302 to it
+	answer   atomic.Bool            // when set, INVITEs are answered 200 at once
+	inDialog chan *sip.Request      // ACKs and BYEs received
 }
 
 func newUA(t *testing.T, name string) *ua {
@@ -169,7 +179,8 @@ func newUA(t *testing.T, name string) *ua {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ua{port: port, got: make(chan *sip.Request, 4), cancels: make(chan *sip.Request, 4), notifies: make(chan *sip.Request, 64)}
+	a := &ua{port: port, got: make(chan *sip.Request, 4), cancels: make(chan *sip.Request, 4), notifies: make(chan *sip.Request, 64),
+		inDialog: make(chan *sip.Request, 4)}
 	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
 		a.notifies <- req
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
@@ -177,12 +188,24 @@ func newUA(t *testing.T, name string) *ua {
 	// INVITEs ring until the caller gives up: sipgo answers the CANCEL
 	// with 200 and the INVITE with 487.
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
+		if a.answer.Load() {
+			res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+			res.To().Params.Add("tag", sip.GenerateTagN(8))
+			res.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: name, Host: "127.0.0.1", Port: port}})
+			_ = tx.Respond(res)
+			return
+		}
 		tx.OnCancel(func(c *sip.Request) { a.cancels <- c })
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 180, "Ringing", nil))
 		select {
 		case <-tx.Done():
 		case <-time.After(20 * time.Second):
 		}
+	})
+	srv.OnAck(func(req *sip.Request, _ sip.ServerTransaction) { a.inDialog <- req })
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		a.inDialog <- req
+		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	srv.OnMessage(func(req *sip.Request, tx sip.ServerTransaction) {
 		if to := a.redirect.Load(); to != nil {

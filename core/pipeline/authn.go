@@ -123,13 +123,15 @@ func (p *Pipeline) realmOf(u sip.Uri) string {
 }
 
 // isOwnURI accepts a digest uri naming this server (sipp puts our address
-// there) or one of our domains.
+// there), one of our domains, or another member of the cluster: the
+// cluster is one server to its clients, and a client a director
+// redirected here may keep the director's address (sipp does).
 func (p *Pipeline) isOwnURI(s string) bool {
 	var u sip.Uri
 	if err := sip.ParseUri(s, &u); err != nil {
 		return false
 	}
-	return p.isOurDomain(u.Host, u.Port)
+	return p.isOurDomain(u.Host, u.Port) || p.isMemberAddress(u.Host, u.Port)
 }
 
 func ipOf(hostport string) string {

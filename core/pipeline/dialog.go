@@ -25,6 +25,7 @@ func (p *Pipeline) consumeOwnRoutes(c *call) {
 		if proxy.ValidToken(secret, r.Address, string(*c.req.CallID())) {
 			c.ownRoute = true
 		}
+		p.noteHomeRoute(c, r.Address)
 		c.req.RemoveHeader("Route")
 	}
 }
@@ -34,12 +35,17 @@ func (p *Pipeline) consumeOwnRoutes(c *call) {
 // the registered flow when it is a contact of the To user.
 func (p *Pipeline) nextHop(c *call) proxy.Target {
 	if r := c.req.Route(); r != nil {
-		return proxy.Target{URI: c.req.Recipient, Dest: routeDest(r.Address), Transport: netOf(r.Address)}
+		t := proxy.Target{URI: c.req.Recipient, Dest: routeDest(r.Address), Transport: netOf(r.Address)}
+		p.clusterOut(&t)
+		return t
 	}
 	t := proxy.Target{URI: c.req.Recipient}
 	if to := c.req.To(); to != nil && p.isOurDomain(to.Address.Host, to.Address.Port) {
 		for _, b := range p.cfg.Location.Current(p.aorFor(to.Address)) {
-			if sameContact(b.Contact, c.req.Recipient) {
+			// Only this node holds its own flows; a contact homed elsewhere
+			// is reached by its URI (the dialog's route set, not ours,
+			// decides whether it passes its home node).
+			if b.Home == p.cfg.Node && sameContact(b.Contact, c.req.Recipient) {
 				t.Dest, t.Transport = b.Source, b.Transport
 				break
 			}

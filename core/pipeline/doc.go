@@ -4,7 +4,10 @@
 // entries (16.4), authenticate requests from client connections with
 // digest (401 for REGISTER, 407 otherwise), hand REGISTER to the
 // registrar, let the default router pick the most active and available
-// endpoint of a local user, and forward through the proxy core.
+// endpoint of a user cluster-wide, and forward through the proxy core:
+// down the endpoint's flow when it is homed here, otherwise to its home
+// node over the intra-cluster SIP link (home.go). A director (director.go)
+// redirects REGISTER to the user's home node instead of registering it.
 //
 // In-dialog requests that carry our Record-Route token follow the route
 // set without a new challenge: the dialog was authenticated when it began.

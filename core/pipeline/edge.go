@@ -10,12 +10,6 @@ import (
 	"github.com/parley-rtc/parley/core/resolve"
 )
 
-// Node roles the pipeline tells apart (config.RoleHome, config.RoleEdge).
-const (
-	RoleHome = "home"
-	RoleEdge = "edge"
-)
-
 // The edge role (docs/federation.md): an access proxy in front of the
 // cluster. It holds no users or bindings, so it runs no User Services and
 // no application chain. What a partner sends for our domains goes inward

@@ -57,7 +57,8 @@ type Config struct {
 	// Resolver finds partners' servers by RFC 3263; nil sends to the next
 	// hop's host as sipgo resolves it.
 	Resolver *resolve.Resolver
-	// Role is the node's role: RoleHome (default) or RoleEdge.
+	// Role is the node's role: state.RoleHome (default), state.RoleDirector
+	// or state.RoleEdge.
 	Role string
 	// EdgeInward are an edge's inward next hops, tried in order.
 	EdgeInward []sip.Uri
@@ -126,6 +127,12 @@ type call struct {
 	// partner is set when the request came from an allowed federation
 	// partner's mutual TLS connection.
 	partner *state.Partner
+	// viaHome is the member a request is being routed through (its
+	// binding's home node); homeMark and homeValid are the binding a
+	// member named in our Route, and whether its token was right.
+	viaHome   string
+	homeMark  string
+	homeValid bool
 }
 
 // Handle is the sipgo request handler for every method.
@@ -134,6 +141,15 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
+		return
+	}
+	// On a TLS link the handshake proved membership (a cluster-CA
+	// certificate); on a TCP link the source address has to.
+	if c.in.Trust == transport.Cluster && c.in.Scheme != "tls" && !p.fromMember(c.source) {
+		p.cfg.Metrics.Dropped.WithLabelValues("not_a_member").Inc()
+		if !req.IsAck() {
+			p.respond(c, 403, "Forbidden (not a cluster member)")
+		}
 		return
 	}
 	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
@@ -158,7 +174,7 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
 		return
 	}
-	if !p.validate(c) {
+	if !p.validate(c) || p.refuseForgedHome(c) {
 		return
 	}
 	if !p.admitPeer(c) {
@@ -183,11 +199,15 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.respond(c, 481, "Call/Transaction Does Not Exist")
 		return
 	}
+	if c.homeMark != "" { // a member routed it to a binding homed here
+		p.deliverHome(c)
+		return
+	}
 	if c.ownRoute && !siputil.IsInitial(req) {
 		p.forwardInDialog(c)
 		return
 	}
-	if p.cfg.Role == RoleEdge && req.Method == sip.REGISTER {
+	if p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER {
 		// Before any challenge: an edge has no users to register.
 		p.respond(c, 403, "Forbidden (this is an edge proxy: register with your home server)")
 		return

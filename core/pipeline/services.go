@@ -1,10 +1,12 @@
 package pipeline
 
 import (
+	"errors"
 	"strconv"
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
@@ -19,7 +21,7 @@ const allow = "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDAT
 func (p *Pipeline) userServices(c *call) {
 	req := c.req
 	switch p.cfg.Role {
-	case RoleEdge:
+	case state.RoleEdge:
 		p.edgeServices(c)
 		return
 	}
@@ -58,6 +60,10 @@ func (p *Pipeline) register(c *call) {
 	to := req.To().Address
 	if !p.isOurDomain(to.Host, to.Port) || to.User == "" {
 		p.respond(c, 403, "Forbidden (To is not a user of this server)")
+		return
+	}
+	if p.cfg.Role == state.RoleDirector {
+		p.redirectRegister(c, p.aorFor(to))
 		return
 	}
 	res := p.cfg.Registrar.Handle(p.ctx, registrar.Request{
@@ -101,9 +107,10 @@ func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
 		p.respond(c, 500, "Server Internal Error (bad contact)")
 		return t, false
 	}
-	if b.Home == p.cfg.Node {
-		t.Dest, t.Transport = b.Source, b.Transport
+	if b.Home != p.cfg.Node {
+		return p.homeTarget(c, aor, b, t.URI)
 	}
+	t.Dest, t.Transport = b.Source, b.Transport
 	return t, true
 }
 
@@ -124,6 +131,12 @@ func (p *Pipeline) forward(c *call, t proxy.Target) error {
 	p.hide(c, &t)
 	err := p.cfg.Proxy.Forward(p.ctx, req, c.tx, t, rr, c.in)
 	p.countForward(req, err)
+	if c.viaHome != "" && errors.Is(err, proxy.ErrUnreachable) {
+		// Its link refused us: stop choosing its bindings until a probe
+		// reaches it again.
+		p.cfg.Location.MarkHomeDown(c.viaHome)
+	}
+	c.viaHome = ""
 	if next != nil {
 		c.redirects++
 		req.Recipient = *next

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
 )
 
@@ -34,7 +35,7 @@ type mask struct {
 	Routes  []string `json:"r,omitempty"`
 }
 
-func (p *Pipeline) hiding() bool { return p.cfg.Role == RoleEdge && p.cfg.TopologyHiding }
+func (p *Pipeline) hiding() bool { return p.cfg.Role == state.RoleEdge && p.cfg.TopologyHiding }
 
 // hide sets up topology hiding on a forward from the edge.
 func (p *Pipeline) hide(c *call, t *proxy.Target) {

@@ -49,6 +49,12 @@ type Target struct {
 	// Server marks a hop that is a server (a static route, a gateway, a
 	// Route we were given): silence from it is 504, not 408.
 	Server bool
+	// Out, when set, is the listener the copy leaves through (its Via and
+	// Record-Route); otherwise the first listener of the transport.
+	Out *transport.Listener
+	// Route, when set, is pushed as the top Route of the copy (a loose
+	// route naming the next hop, e.g. a binding's home node).
+	Route *sip.Uri
 	// OnRedirect, when set, sees a final 3xx before it is relayed; if it
 	// returns true the 3xx is not relayed and the server transaction is
 	// left without a final response for the caller to route again.
@@ -85,9 +91,15 @@ func (p *Proxy) prepare(req *sip.Request, t Target, recordRoute bool, in *transp
 	if network == "" {
 		network = uriNetwork(t.URI)
 	}
-	out, err := p.ls.For(network)
-	if err != nil {
-		return nil, nil, fmt.Errorf("proxy: no %s listener to reach %s: %w", network, t.URI.String(), err)
+	out := t.Out
+	if out == nil {
+		var err error
+		if out, err = p.ls.For(network); err != nil {
+			return nil, nil, fmt.Errorf("proxy: no %s listener to reach %s: %w", network, t.URI.String(), err)
+		}
+	}
+	if t.Route != nil {
+		fwd.PrependHeader(&sip.RouteHeader{Address: *t.Route.Clone()})
 	}
 	if mf := fwd.MaxForwards(); mf != nil {
 		mf.Dec()

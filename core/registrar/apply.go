@@ -2,12 +2,15 @@ package registrar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/raftnode"
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/siputil"
 )
@@ -38,6 +41,25 @@ func (r *Registrar) apply(ctx context.Context, aor string, p plan) error {
 		r.loc.Forget(aor, k)
 	}
 	return nil
+}
+
+// writeTimeout bounds how long a REGISTER waits for its write to commit;
+// well inside the client's transaction timeout, so it hears why.
+const writeTimeout = 5 * time.Second
+
+// writeFailed maps a write that did not commit to the answer, in one
+// place. No leader, no quorum (this node is in a minority partition, or
+// an election is running), a closing node or a timeout are temporary:
+// 503 with Retry-After, so the client retries (perhaps at another node).
+// A write the state refused is a bug or bad input: 500.
+func writeFailed(req *sip.Request, err error) *sip.Response {
+	switch {
+	case errors.Is(err, raftnode.ErrNotLeader), errors.Is(err, raftnode.ErrNoQuorum),
+		errors.Is(err, raftnode.ErrNotReady), errors.Is(err, raftnode.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return siputil.Response(req, 503, "Service Unavailable (registration store unavailable)", retryAfter(5))
+	}
+	return siputil.Response(req, 500, "Server Internal Error (registration not stored)")
 }
 
 // ok answers 200 with every current binding and its remaining time.

@@ -93,9 +93,12 @@ func (r *Registrar) Handle(ctx context.Context, in Request) *sip.Response {
 	if res != nil {
 		return res
 	}
-	if err := r.apply(ctx, in.AOR, plan); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	err := r.apply(wctx, in.AOR, plan)
+	cancel()
+	if err != nil {
 		r.log.Warn("registration not committed", "aor", in.AOR, "error", err)
-		return siputil.Response(req, 503, "Service Unavailable", retryAfter(5))
+		return writeFailed(req, err)
 	}
 	return r.ok(req, in.AOR)
 }

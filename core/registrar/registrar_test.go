@@ -2,7 +2,6 @@ package registrar
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/raftnode"
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/cluster/state/statetest"
 	"github.com/parley-rtc/parley/core/location"
@@ -155,11 +155,26 @@ func TestRegisterWildcardAndIdentity(t *testing.T) {
 	}
 }
 
-func TestRegisterWriteFailureIs503(t *testing.T) {
-	f := newFixture(t)
-	f.w.Fail(errors.New("no leader"))
-	res := f.do(register(t, "c1", 1, "Contact: <sip:a@h>"), "alice@localhost")
-	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
-		t.Fatalf("got %d", res.StatusCode)
+// TestRegisterWriteFailure: a write that found no leader or quorum (a
+// minority partition), or timed out, is 503 with Retry-After; one the
+// state refused is 500.
+func TestRegisterWriteFailure(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		code  int
+		retry bool
+	}{
+		{fmt.Errorf("raftnode: write binding.update: %w", raftnode.ErrNotLeader), 503, true},
+		{fmt.Errorf("forward: %w", raftnode.ErrNoQuorum), 503, true},
+		{raftnode.ErrNotReady, 503, true},
+		{fmt.Errorf("raftnode: write: %w", context.DeadlineExceeded), 503, true},
+		{fmt.Errorf("%w: bad body", state.ErrInvalid), 500, false},
+	} {
+		f := newFixture(t)
+		f.w.Fail(tc.err)
+		res := f.do(register(t, "c1", 1, "Contact: <sip:a@h>"), "alice@localhost")
+		if res.StatusCode != tc.code || (res.GetHeader("Retry-After") != nil) != tc.retry {
+			t.Errorf("%v: got %d (Retry-After %v), want %d", tc.err, res.StatusCode, res.GetHeader("Retry-After"), tc.code)
+		}
 	}
 }

@@ -22,6 +22,10 @@ const (
 	Client  Trust = iota // untrusted end users: authenticated, throttled
 	Server               // mutual TLS peers that are servers
 	Trusted              // operator-vouched addresses (gateways without MTLS)
+	// Cluster is the intra-cluster SIP link (config cluster-sip): only
+	// members may use it; the pipeline checks each request's source.
+	// It is not a value of ?trust=.
+	Cluster
 )
 
 func (t Trust) String() string {
@@ -30,6 +34,8 @@ func (t Trust) String() string {
 		return "server"
 	case Trusted:
 		return "trusted"
+	case Cluster:
+		return "cluster"
 	}
 	return "client"
 }
