@@ -17,12 +17,14 @@ type snapshot struct {
 	Bindings  map[string][]Binding `json:"bindings"`
 	Dedup     []string             `json:"dedup"`
 
-	Publications  map[string][]Publication   `json:"publications,omitempty"`
-	Calendar      map[string][]CalendarEntry `json:"calendar,omitempty"`
-	Subscriptions []Subscription             `json:"subscriptions,omitempty"`
-	Xcap          []xcapEntry                `json:"xcap,omitempty"`
-	Routes        []Route                    `json:"routes,omitempty"`
-	Apps          []App                      `json:"apps,omitempty"`
+	Publications  map[string][]Publication     `json:"publications,omitempty"`
+	Calendar      map[string][]CalendarEntry   `json:"calendar,omitempty"`
+	Subscriptions []Subscription               `json:"subscriptions,omitempty"`
+	Xcap          []xcapEntry                  `json:"xcap,omitempty"`
+	Routes        []Route                      `json:"routes,omitempty"`
+	Apps          []App                        `json:"apps,omitempty"`
+	PluginKV      map[string]map[string][]byte `json:"plugin_kv,omitempty"`
+	Leases        []Lease                      `json:"leases,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -53,6 +55,7 @@ func (s *State) Snapshot() *Image {
 		img.Bindings[aor] = copyBindings(list)
 	}
 	s.snapshotPresence(img)
+	s.snapshotPlugins(img)
 	return &Image{snap: img}
 }
 
@@ -102,6 +105,7 @@ func (s *State) Restore(r io.Reader) error {
 	s.users, s.bindings, s.nBindings = users, bindings, n
 	s.meta, s.dedup, s.lastIndex = img.Meta, dedup, img.LastIndex
 	s.restorePresence(&img)
+	s.restorePlugins(&img)
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},

@@ -51,6 +51,8 @@ type State struct {
 	rules        map[string]PresRules                // owner AOR -> rules
 	routes       map[string]*Route                   // static routes by ID
 	apps         map[string]*App                     // application chain by name
+	pluginKV     map[string]map[string][]byte        // plugin -> key -> value
+	leases       map[string]Lease                    // singleton plugin -> lease
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -88,6 +90,8 @@ func (s *State) reset() {
 	s.rules = make(map[string]PresRules)
 	s.routes = make(map[string]*Route)
 	s.apps = make(map[string]*App)
+	s.pluginKV = make(map[string]map[string][]byte)
+	s.leases = make(map[string]Lease)
 }
 
 // Observe registers f to be called after each applied batch with what it

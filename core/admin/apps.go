@@ -64,9 +64,16 @@ func validApp(a *state.App) error {
 			return badRequest("rules: %v", err)
 		}
 	case state.AppPlugin:
-		return badRequest("plugin apps need the plugin host, which this version does not have yet")
+		if !state.ValidPluginCommand(a.Command) {
+			return badRequest("command %q: the plugin binary's file name under plugin-dir (no path)", a.Command)
+		}
+		for _, c := range a.Claims {
+			if c == "" || strings.ContainsAny(c, " \t<>,;") {
+				return badRequest("claim %q: a pattern like *@xmpp.example.net, tel:+1* or sip:+1*@*", c)
+			}
+		}
 	default:
-		return badRequest("kind %q: want builtin or rules", a.Kind)
+		return badRequest("kind %q: want builtin, rules or plugin", a.Kind)
 	}
 	return nil
 }

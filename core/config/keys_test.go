@@ -74,6 +74,7 @@ func TestEverySource(t *testing.T) {
 		"flood-burst":       {flag: "80"},
 		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
+		"plugin-dir":        {flag: "/opt/parley/plugins"},
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
 	// needs the other.
@@ -180,6 +181,7 @@ func TestKeys(t *testing.T) {
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
+		"plugin-dir": "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))
