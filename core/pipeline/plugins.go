@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/staticroute"
 )
 
@@ -150,3 +151,7 @@ func glob(pattern, s string) bool {
 	}
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
+
+// HopTarget is where a request for ruri goes when sent to next hop hop
+// (a plugin's proxy target or a request a plugin originates).
+func HopTarget(ruri, hop sip.Uri) proxy.Target { return hopTarget(ruri, hop) }
