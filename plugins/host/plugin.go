@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/plugins/sdk"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
 // plugin supervises one plugin entry of the chain.

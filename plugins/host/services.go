@@ -16,8 +16,8 @@ import (
 	"github.com/parley-rtc/parley/core/presdoc"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/siputil"
-	"github.com/parley-rtc/parley/plugins/sdk"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
 // Services are the node's parts behind the host services.
