@@ -24,6 +24,9 @@ type PluginHost interface {
 	// Response gives the plugin the final response to a request whose
 	// verdict asked for it (PluginVerdict.WantResponse).
 	Response(app string, ticket uint64, res *sip.Response)
+	// Claims returns the address patterns the running plugin claimed
+	// (Describe), besides those of its chain entry.
+	Claims(app string) []string
 }
 
 // Errors a PluginHost reports; the chain answers or skips by them.
