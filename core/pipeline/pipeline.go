@@ -44,8 +44,8 @@ type Config struct {
 	Archive          *archive.Archive // where the archive application writes; nil: not archived
 	// Plugins runs the chain's plugin entries; nil: they count as down.
 	Plugins PluginHost
-	Metrics          *metrics.Metrics
-	Logger           *slog.Logger
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
 	// dropped request's transaction is kept silent.
 	TxLifetime time.Duration

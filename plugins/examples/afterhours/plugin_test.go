@@ -16,9 +16,9 @@ func TestAfterHours(t *testing.T) {
 		req      string
 		want     pipeline.PluginAction
 	}{
-		{"office open", map[string]string{"now": "2026-11-18T10:00:00Z"}, invite, pipeline.PluginContinue},            // Wednesday
-		{"evening", map[string]string{"now": "2026-11-18T18:30:00Z"}, invite, pipeline.PluginRedirect},                // Wednesday
-		{"weekend", map[string]string{"now": "2026-11-21T10:00:00Z"}, invite, pipeline.PluginRedirect},                // Saturday
+		{"office open", map[string]string{"now": "2026-11-18T10:00:00Z"}, invite, pipeline.PluginContinue}, // Wednesday
+		{"evening", map[string]string{"now": "2026-11-18T18:30:00Z"}, invite, pipeline.PluginRedirect},     // Wednesday
+		{"weekend", map[string]string{"now": "2026-11-21T10:00:00Z"}, invite, pipeline.PluginRedirect},     // Saturday
 		{"message at night", map[string]string{"now": "2026-11-18T02:00:00Z"}, sdktest.Message("alice", "sip:bob@example.com", "hi"), pipeline.PluginRedirect},
 		{"time zone", map[string]string{"now": "2026-11-18T18:30:00Z", "tz": "America/New_York"}, invite, pipeline.PluginContinue}, // 13:30 there
 		{"voicemail itself", map[string]string{"now": "2026-11-18T18:30:00Z"}, sdktest.Request("INVITE", "alice", "sip:voicemail@example.com", "application/sdp", "v=0\r\n"), pipeline.PluginContinue},
