@@ -16,6 +16,18 @@ type goBench struct {
 var goBenches = []goBench{
 	{"./cluster/state", "BenchmarkBindingMemory", "bytes/binding",
 		"heap per binding in the replicated state, 100k fresh users with one binding each (budget: 1024)"},
+	{"./plugins/host", "BenchmarkPluginHop", "p50-us",
+		"one out-of-process plugin hop (MESSAGE to the contentfilter binary over go-plugin and its verdict back), median (target: 100)"},
+	{"./plugins/host", "BenchmarkPluginHop", "p99-us", "the same, 99th percentile"},
+	{"./plugins/host", "BenchmarkPluginHopInProcess", "p50-us", "the same App in process (protocol and codec, no process boundary), median"},
+}
+
+// times is -benchtime: latency benchmarks need many samples.
+func (g goBench) times() string {
+	if strings.HasSuffix(g.metric, "-us") {
+		return "5000x"
+	}
+	return "1x"
 }
 
 // runGoBenches runs each benchmark once and returns a markdown table.
@@ -24,7 +36,7 @@ func runGoBenches() string {
 	sb.WriteString("| measure | value | what |\n|---|---:|---|\n")
 	for _, g := range goBenches {
 		val := "error"
-		out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^"+g.name+"$", "-benchtime", "1x", g.pkg).CombinedOutput()
+		out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^"+g.name+"$", "-benchtime", g.times(), g.pkg).CombinedOutput()
 		if err != nil {
 			log.Printf("go benchmark %s: %v\n%s", g.name, err, out)
 		} else if m := regexp.MustCompile(`([0-9.]+) ` + regexp.QuoteMeta(g.metric)).FindSubmatch(out); m != nil {
