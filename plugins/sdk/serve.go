@@ -49,20 +49,23 @@ func watchParent(ppid int, every time.Duration, gone func()) {
 // carry hclog's field names, so the host logs them at their level under
 // the plugin's name.
 func Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		if len(groups) > 0 {
-			return a
-		}
-		switch a.Key {
-		case slog.LevelKey:
-			return slog.String("@level", hclogLevel(a.Value.Any()))
-		case slog.MessageKey:
-			a.Key = "@message"
-		case slog.TimeKey:
-			a.Key = "@timestamp"
-		}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: hclogAttrs}))
+}
+
+// hclogAttrs renames slog's record keys to hclog's.
+func hclogAttrs(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) > 0 {
 		return a
-	}}))
+	}
+	switch a.Key {
+	case slog.LevelKey:
+		return slog.String("@level", hclogLevel(a.Value.Any()))
+	case slog.MessageKey:
+		a.Key = "@message"
+	case slog.TimeKey:
+		return slog.Attr{} // the node stamps the line (go-plugin wants its own time layout)
+	}
+	return a
 }
 
 func hclogLevel(v any) string {
