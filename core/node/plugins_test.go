@@ -39,14 +39,22 @@ func untilStatus(t *testing.T, want int, send func() *sip.Response) {
 	t.Fatalf("status %d, want %d", got, want)
 }
 
-func TestNodePluginChain(t *testing.T) {
+// startPluginNode starts a node whose plugin-dir holds the example and
+// test plugins, with users alice and bob, bob registered.
+func startPluginNode(t *testing.T) (n *testNode, alice, bob *ua) {
+	t.Helper()
 	dir := buildPlugins(t)
-	n := startNodeWith(t, func(c *config.Config) { c.PluginDir = dir })
+	n = startNodeWith(t, func(c *config.Config) { c.PluginDir = dir })
 	for _, u := range []string{"alice", "bob"} {
 		n.addUser(t, u, "pw-"+u)
 	}
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
+	alice, bob = newUA(t, "alice"), newUA(t, "bob")
 	bob.register(t, n, "bob", "pw-bob")
+	return n, alice, bob
+}
+
+func TestNodePluginChain(t *testing.T) {
+	n, alice, bob := startPluginNode(t)
 	n.adminCall(t, "POST", "/v1/apps", map[string]any{"name": "filter", "kind": "plugin", "command": "contentfilter", "position": 50,
 		"enabled": true, "settings": map[string]string{"words": "secret"}, "claims": []string{"*@xmpp.example.net"}}, 201)
 
@@ -102,13 +110,7 @@ func header(res *sip.Response, name string) string {
 // verbs test plugin) through proxy and fork verdicts, its Describe
 // claims, and every host service over the go-plugin broker.
 func TestNodePluginVerdictsAndServices(t *testing.T) {
-	dir := buildPlugins(t)
-	n := startNodeWith(t, func(c *config.Config) { c.PluginDir = dir })
-	for _, u := range []string{"alice", "bob"} {
-		n.addUser(t, u, "pw-"+u)
-	}
-	alice, bob := newUA(t, "alice"), newUA(t, "bob")
-	bob.register(t, n, "bob", "pw-bob")
+	n, alice, bob := startPluginNode(t)
 	n.adminCall(t, "POST", "/v1/apps", map[string]any{"name": "verbs", "kind": "plugin", "command": "verbs", "position": 50, "enabled": true}, 201)
 
 	// Claimed through the plugin's own Describe.

@@ -17,22 +17,14 @@ import (
 	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/plugins/codec"
 	"github.com/parley-rtc/parley/plugins/sdk"
+	"github.com/parley-rtc/parley/plugins/sdk/sdktest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-const rawMessage = "MESSAGE sip:bob@example.com SIP/2.0\r\n" +
-	"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n" +
-	"From: <sip:alice@example.com>;tag=a1\r\n" +
-	"To: <sip:bob@example.com>\r\n" +
-	"Call-ID: c1@127.0.0.1\r\n" +
-	"CSeq: 1 MESSAGE\r\n" +
-	"Content-Type: text/plain\r\n" +
-	"Content-Length: 5\r\n\r\nhello"
-
 func request(t testing.TB) *pipeline.PluginRequest {
 	t.Helper()
-	req, err := codec.ParseRequest([]byte(rawMessage))
+	req, err := codec.ParseRequest([]byte(sdktest.Message("alice", "sip:bob@example.com", "hello")))
 	if err != nil {
 		t.Fatal(err)
 	}
