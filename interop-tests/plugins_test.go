@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,6 +36,17 @@ func pluginDir(t *testing.T) string {
 		}
 	}
 	return dir
+}
+
+// buildVerbs builds the verbs test plugin (plugins/host/testdata/verbs)
+// into dir.
+func buildVerbs(t *testing.T, dir string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "verbs"), "./plugins/host/testdata/verbs")
+	cmd.Dir = repoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build verbs: %v\n%s", err, out)
+	}
 }
 
 // sendMessage runs sipp as alice: a MESSAGE with body to ruri; it returns
@@ -225,4 +237,47 @@ func TestPluginExitsWithHost(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("plugin %d still running 5 s after parleyd was killed", pid)
+}
+
+// TestPluginHoldTryingTimeout (--sip-timeout 4s): a plugin that holds a
+// MESSAGE gets it kept alive with 100 Trying, then cancelled and answered
+// 504 at the transaction lifetime; the sender is never left without an
+// answer.
+func TestPluginHoldTryingTimeout(t *testing.T) {
+	dir := pluginDir(t)
+	buildVerbs(t, dir)
+	p := startParleyd(t, "--plugin-dir", dir, "--sip-timeout", "4s")
+	p.addUser("alice", "secret")
+	p.addUser("bob", "secret")
+	if _, err := p.ctl("app", "add", "verbs", "--kind", "plugin", "--command", "verbs", "--position", "50"); err != nil {
+		t.Fatal(err)
+	}
+	untilCode(t, p, "up", "sip:x@gw.example", "hi", 202, 20) // the plugin's claim answers 202 once it runs
+	start := time.Now()
+	run, err := runSipp(t, p.sipAddr(), sipp{Name: "held", Scenario: "plugin_uac_message.xml", User: "alice", Password: "secret",
+		Keys: map[string]string{"ruri": "sip:bob@localhost", "body": "sleep 60s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if code, _ := finalFor(run); code != 504 {
+		t.Fatalf("held request: final %d, want 504", code)
+	}
+	if countReceivedCode(sippLog(run.msgLog), 100) == 0 {
+		t.Fatalf("no 100 Trying during the hold:\n%s", tailFile(run.msgLog, 8<<10))
+	}
+	if took < 3*time.Second {
+		t.Fatalf("answered 504 after %v, before the transaction lifetime", took)
+	}
+}
+
+// countReceivedCode counts the responses with code sipp received.
+func countReceivedCode(log []sippLogged, code int) int {
+	n := 0
+	for _, m := range log {
+		if !m.sent && m.msg.code == code {
+			n++
+		}
+	}
+	return n
 }

@@ -43,13 +43,26 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	r.pending[id] = ch
 	p.mu.Unlock()
 
-	msg := &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}
-	if err := r.send(msg); err != nil {
-		p.forget(r, id)
-		return none, pipeline.ErrPluginDown
-	}
 	t := time.NewTimer(p.h.cfg.TxLifetime)
 	defer t.Stop()
+	// The send runs apart: a plugin that stopped reading (stopped, not
+	// dead) blocks it, and the deadline must still hold.
+	sent := make(chan error, 1)
+	go func() { sent <- r.send(&pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}) }()
+	select {
+	case err := <-sent:
+		if err != nil {
+			p.forget(r, id)
+			return none, pipeline.ErrPluginDown
+		}
+	case <-t.C:
+		p.forget(r, id)
+		p.stuck(r)
+		return none, pipeline.ErrPluginTimeout
+	case <-ctx.Done():
+		p.forget(r, id)
+		return none, ctx.Err()
+	}
 	select {
 	case v, ok := <-ch:
 		if !ok {
@@ -68,6 +81,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	case <-t.C:
 		p.giveUp(r, id)
 		p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
+		p.stuck(r)
 		return none, pipeline.ErrPluginTimeout
 	case <-ctx.Done():
 		p.giveUp(r, id)
@@ -75,10 +89,24 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	}
 }
 
+// stuck counts a request given up on; after maxStuck in a row with no
+// verdict between, the plugin is taken for hung: its run ends (the
+// process is killed) and the supervisor starts it again.
+func (p *plugin) stuck(r *running) {
+	p.mu.Lock()
+	r.stuck++
+	hung := r.stuck >= maxStuck
+	p.mu.Unlock()
+	if hung {
+		p.log.Error("plugin hung: restarting it", "requests_given_up", maxStuck)
+		r.end()
+	}
+}
+
 // giveUp forgets request id and tells the plugin to stop working on it.
 func (p *plugin) giveUp(r *running, id uint64) {
 	p.forget(r, id)
-	_ = r.send(&pb.HostMessage{Kind: &pb.HostMessage_Cancel{Cancel: &pb.Cancel{Id: id}}})
+	go func() { _ = r.send(&pb.HostMessage{Kind: &pb.HostMessage_Cancel{Cancel: &pb.Cancel{Id: id}}}) }()
 }
 
 func (p *plugin) forget(r *running, id uint64) {
@@ -97,9 +125,12 @@ func (p *plugin) response(id uint64, res *sip.Response) {
 	if r == nil || !r.desc.GetWantsResponses() {
 		return
 	}
-	if err := r.send(&pb.HostMessage{Kind: &pb.HostMessage_Response{Response: codec.EncodeResponse(id, res)}}); err != nil {
-		p.log.Debug("response not handed to plugin", "error", err)
-	}
+	m := &pb.HostMessage{Kind: &pb.HostMessage_Response{Response: codec.EncodeResponse(id, res)}}
+	go func() { // never hold up the transaction for a slow plugin
+		if err := r.send(m); err != nil {
+			p.log.Debug("response not handed to plugin", "error", err)
+		}
+	}()
 }
 
 func (r *running) send(m *pb.HostMessage) error {

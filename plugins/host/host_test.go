@@ -302,3 +302,23 @@ func TestSingletonWaitsForLease(t *testing.T) {
 }
 
 var _ = sip.MESSAGE
+
+func TestHungPluginRestarted(t *testing.T) {
+	apps := map[string]sdk.App{"stuck": {Name: "stuck", Handle: func(ctx context.Context, _ *sdk.Request) sdk.Verdict {
+		<-ctx.Done() // never answers in time
+		return sdk.Continue()
+	}}}
+	f := start(t, Config{TxLifetime: 50 * time.Millisecond}, apps, plug("stuck"))
+	f.waitUp(t, "stuck")
+	for i := 0; i < maxStuck; i++ {
+		if _, err := f.h.Handle(context.Background(), "stuck", request(t)); !errors.Is(err, pipeline.ErrPluginTimeout) {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	for i := 0; i < 300 && f.l.launches.Load() < 2; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := f.l.launches.Load(); n < 2 {
+		t.Fatalf("a hung plugin was not restarted (%d launches)", n)
+	}
+}

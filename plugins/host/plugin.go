@@ -35,7 +35,15 @@ type running struct {
 	pid     int
 	sendMu  sync.Mutex
 	pending map[uint64]chan *pb.Verdict // guarded by plugin.mu
+	// stuck counts requests given up on in a row with no verdict between
+	// (guarded by plugin.mu); at maxStuck the run is ended and restarted.
+	stuck int
+	end   context.CancelFunc
 }
+
+// maxStuck is how many requests in a row a plugin may hold past their
+// deadline before it is taken for hung and restarted.
+const maxStuck = 3
 
 func newPlugin(h *Host, a state.App) *plugin {
 	return &plugin{h: h, app: a, log: h.log.With("plugin", a.Name), queue: make(chan struct{}, h.cfg.QueueSize)}
@@ -110,7 +118,7 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict)}
+	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel}
 	p.mu.Lock()
 	p.run = r
 	p.mu.Unlock()
@@ -129,6 +137,7 @@ func (p *plugin) runOnce(ctx context.Context) error {
 		p.mu.Lock()
 		ch := r.pending[v.GetId()]
 		delete(r.pending, v.GetId())
+		r.stuck = 0
 		p.mu.Unlock()
 		if ch == nil {
 			p.log.Debug("verdict for no pending request", "id", v.GetId())

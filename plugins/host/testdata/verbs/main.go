@@ -7,6 +7,7 @@
 //	send AOR            SendRequest a MESSAGE to AOR, answer 200 with X-Sent: <status>
 //	kv VALUE            KVPut then KVGet, answer 200 with X-KV: <value>
 //	publish AOR         PublishPresence for AOR, answer 200 or 403 with X-Error
+//	sleep DURATION      hold the request that long (or until the node gives up)
 //	last                answer 200 with X-Last: the status of the last final
 //	                    response it was shown (WantsResponses), kept in its store
 //	(anything else)     Continue
@@ -73,6 +74,13 @@ func main() {
 					return sdk.Respond(500, "", "X-Error", err.Error())
 				}
 				return sdk.Respond(200, "", "X-KV", string(v))
+			case "sleep":
+				d, _ := time.ParseDuration(words[1])
+				select {
+				case <-time.After(d):
+				case <-ctx.Done():
+				}
+				return sdk.Continue()
 			case "last":
 				v, ok, err := h.KVGet(ctx, "last-response")
 				if err != nil {
