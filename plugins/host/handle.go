@@ -47,10 +47,9 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	defer t.Stop()
 	// The send runs apart: a plugin that stopped reading (stopped, not
 	// dead) blocks it, and the deadline must still hold.
+	msg := &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}
 	sent := make(chan error, 1)
-	go func() {
-		sent <- r.send(&pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}})
-	}()
+	go func() { sent <- r.send(msg) }()
 	select {
 	case err := <-sent:
 		if err != nil {
