@@ -31,9 +31,13 @@ type Config struct {
 	// LeaseTTL is how long a singleton's lease lasts (default 15 s); it is
 	// renewed every third of that.
 	LeaseTTL time.Duration
-	State    *state.State
-	Writer   state.Writer
-	Services Services
+	// HealthEvery is how often a running plugin's Health is asked
+	// (default 10 s); one that does not answer within half of it is
+	// restarted.
+	HealthEvery time.Duration
+	State       *state.State
+	Writer      state.Writer
+	Services    Services
 	// Launch starts a plugin; nil runs binaries from Dir over go-plugin.
 	Launch Launcher
 	Logger *slog.Logger
@@ -64,6 +68,9 @@ func New(cfg Config) *Host {
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 15 * time.Second
+	}
+	if cfg.HealthEvery <= 0 {
+		cfg.HealthEvery = 10 * time.Second
 	}
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second

@@ -322,3 +322,27 @@ func TestHungPluginRestarted(t *testing.T) {
 		t.Fatalf("a hung plugin was not restarted (%d launches)", n)
 	}
 }
+
+func TestHealth(t *testing.T) {
+	var calls atomic.Int32
+	apps := map[string]sdk.App{
+		"mute": {Name: "mute", Handle: func(context.Context, *sdk.Request) sdk.Verdict { return sdk.Continue() },
+			Health: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }},
+		"sick": {Name: "sick", Handle: func(context.Context, *sdk.Request) sdk.Verdict { return sdk.Continue() },
+			Health: func(context.Context) error { calls.Add(1); return errors.New("xmpp link down") }},
+	}
+	f := start(t, Config{HealthEvery: 40 * time.Millisecond}, apps, plug("mute"), plug("sick"))
+	f.waitUp(t, "mute")
+	for i := 0; i < 300; i++ {
+		if s, _ := f.h.Status("mute"); s.Restarts > 0 && calls.Load() >= 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s, _ := f.h.Status("mute"); s.Restarts == 0 {
+		t.Fatal("a plugin that does not answer Health was not restarted")
+	}
+	if s, _ := f.h.Status("sick"); s.Restarts != 0 || !s.Up || calls.Load() < 2 {
+		t.Fatalf("a plugin reporting trouble: %+v after %d health calls", s, calls.Load())
+	}
+}

@@ -147,10 +147,16 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	}
 }
 
-// watch ends a run when the process exits or a singleton loses its lease.
+// watch ends a run when the process exits or a singleton loses its lease,
+// and asks the plugin's Health now and then: trouble is logged (a plugin
+// with a broken outside connection still answers requests); a plugin
+// that cannot answer Health at all is taken for hung and restarted.
 func (p *plugin) watch(ctx context.Context, cancel context.CancelFunc, proc Process) {
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
+	every := p.h.cfg.HealthEvery
+	health := time.NewTicker(every)
+	defer health.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -163,6 +169,19 @@ func (p *plugin) watch(ctx context.Context, cancel context.CancelFunc, proc Proc
 				p.log.Info("singleton lease lost; stopping plugin")
 				cancel()
 				return
+			}
+		case <-health.C:
+			hctx, hcancel := context.WithTimeout(ctx, every/2)
+			err := proc.Instance.Health(hctx)
+			hung := hctx.Err() == context.DeadlineExceeded
+			hcancel()
+			switch {
+			case hung:
+				p.log.Error("plugin does not answer Health; restarting it")
+				cancel()
+				return
+			case err != nil:
+				p.log.Warn("plugin reports trouble", "error", err)
 			}
 		}
 	}
