@@ -107,11 +107,12 @@ func (h *Host) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			h.mu.Lock()
-			for name, p := range h.plugins {
-				p.stop()
-				delete(h.plugins, name)
-			}
+			all := h.plugins
+			h.plugins = make(map[string]*plugin)
 			h.mu.Unlock()
+			for _, p := range all {
+				p.stop()
+			}
 			wg.Wait()
 			return
 		case <-h.changed:
@@ -129,14 +130,22 @@ func (h *Host) reconcile(ctx context.Context) {
 			want[a.Name] = a
 		}
 	}
+	// Stopped plugins leave the table first and are waited for outside
+	// the lock: requests for the other plugins go on meanwhile.
+	var gone []*plugin
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	for name, p := range h.plugins {
 		if a, ok := want[name]; !ok || !sameLaunch(a, p.app) {
-			p.stop()
+			gone = append(gone, p)
 			delete(h.plugins, name)
 		}
 	}
+	h.mu.Unlock()
+	for _, p := range gone {
+		p.stop()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	for name, a := range want {
 		if _, ok := h.plugins[name]; !ok {
 			p := newPlugin(h, a)

@@ -346,3 +346,41 @@ func TestHealth(t *testing.T) {
 		t.Fatalf("a plugin reporting trouble: %+v after %d health calls", s, calls.Load())
 	}
 }
+
+func TestReconcile(t *testing.T) {
+	apps := map[string]sdk.App{"p": {Name: "p", Handle: func(context.Context, *sdk.Request) sdk.Verdict { return sdk.Continue() }}}
+	a := plug("p")
+	f := start(t, Config{}, apps, a)
+	f.waitUp(t, "p")
+	put := func(a state.App) {
+		t.Helper()
+		if _, err := f.w.Write(context.Background(), state.CmdAppPut, state.AppPut{App: a}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait := func(cond func() bool, what string) {
+		t.Helper()
+		for i := 0; i < 300 && !cond(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !cond() {
+			t.Fatal(what)
+		}
+	}
+	a.Position, a.Critical = 70, true // no restart for these
+	put(a)
+	time.Sleep(100 * time.Millisecond)
+	if n := f.l.launches.Load(); n != 1 {
+		t.Fatalf("moving the entry restarted the plugin (%d launches)", n)
+	}
+	a.Settings = map[string]string{"k": "v"}
+	put(a)
+	wait(func() bool { return f.l.launches.Load() == 2 }, "a new setting did not restart the plugin")
+	f.waitUp(t, "p")
+	a.Enabled = false
+	put(a)
+	wait(func() bool { _, ok := f.h.Status("p"); return !ok }, "a disabled plugin still runs")
+	if _, err := f.h.Handle(context.Background(), "p", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+		t.Fatalf("disabled plugin: %v", err)
+	}
+}
