@@ -43,14 +43,7 @@ func TestPluginKV(t *testing.T) {
 		t.Fatalf("keys %v", keys)
 	}
 	// The snapshot carries the stores.
-	var buf bytes.Buffer
-	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	r := New()
-	if err := r.Restore(&buf); err != nil {
-		t.Fatal(err)
-	}
+	r := restored(t, s)
 	if v, ok := r.PluginKV("xmpp", "map/alice"); !ok || string(v) != "a@x" {
 		t.Fatalf("restored %q %v", v, ok)
 	}
@@ -87,14 +80,7 @@ func TestPluginLease(t *testing.T) {
 	if err, _ := s.Apply(99, mustEncode(t, CmdPluginLease, "", 1, PluginLease{Plugin: "xmpp", Node: "n1"})).(error); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("lease without ttl: %v", err)
 	}
-	var buf bytes.Buffer
-	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
-		t.Fatal(err)
-	}
-	r := New()
-	if err := r.Restore(&buf); err != nil {
-		t.Fatal(err)
-	}
+	r := restored(t, s)
 	if l, ok := r.PluginLeaseOf("xmpp"); !ok || l.Node != "n1" || l.Until != 131 {
 		t.Fatalf("restored lease %+v", l)
 	}
@@ -107,4 +93,18 @@ func TestPluginAppCommand(t *testing.T) {
 			t.Errorf("command %q: %v", cmd, res)
 		}
 	}
+}
+
+// restored is s written to a snapshot and read back into a new state.
+func restored(t *testing.T, s *State) *State {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := s.Snapshot().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	r := New()
+	if err := r.Restore(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
