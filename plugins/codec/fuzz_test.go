@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"errors"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -40,22 +41,33 @@ func FuzzDecodeVerdict(f *testing.F) {
 	})
 }
 
-// FuzzDecodeRequest feeds arbitrary bytes as a raw request: no panic, and
-// a request that decodes encodes back to one that decodes the same way.
+// FuzzDecodeRequest feeds arbitrary bytes as a raw request: no panic,
+// every failure is ErrBadMessage, and a request that decodes encodes back
+// to one that decodes to the same method and Call-ID, or fails cleanly:
+// sipgo does not always print what it parsed in a form it parses again
+// (seed contact_not_round_trip: "Contact: ::A" prints as <sip::A>). On
+// the host such a request reaches the plugin as a parse failure, which
+// counts as a plugin failure: skipped, or 503 for a critical entry.
 func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(rawMessage))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		req, err := DecodeRequest(&pb.SipRequest{Raw: raw})
+		if err != nil && !errors.Is(err, ErrBadMessage) {
+			t.Fatalf("error %v does not wrap ErrBadMessage", err)
+		}
 		if err != nil || req.From() == nil || req.To() == nil || req.CallID() == nil {
 			return
 		}
 		m := EncodeRequest(1, &pipeline.PluginRequest{Req: req})
 		back, err := DecodeRequest(m)
 		if err != nil {
-			t.Fatalf("re-encoded request does not parse: %v\n%q", err, m.Raw)
+			if !errors.Is(err, ErrBadMessage) {
+				t.Fatalf("error %v does not wrap ErrBadMessage", err)
+			}
+			return
 		}
-		if back.Method != req.Method {
-			t.Fatalf("method %s became %s", req.Method, back.Method)
+		if back.Method != req.Method || back.CallID().Value() != req.CallID().Value() {
+			t.Fatalf("%s %s became %s %s", req.Method, req.CallID().Value(), back.Method, back.CallID().Value())
 		}
 	})
 }
