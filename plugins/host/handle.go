@@ -43,27 +43,22 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	r.pending[id] = ch
 	p.mu.Unlock()
 
+	// A plugin that stopped reading (stopped, not dead) blocks the send;
+	// if it blocks for a whole transaction lifetime the run is ended,
+	// which fails the send and restarts the plugin.
+	msg := &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}
+	watchdog := time.AfterFunc(p.h.cfg.TxLifetime, func() {
+		p.log.Error("plugin stopped reading its stream: restarting it")
+		r.end()
+	})
+	err := r.send(msg)
+	watchdog.Stop()
+	if err != nil {
+		p.forget(r, id)
+		return none, pipeline.ErrPluginDown
+	}
 	t := time.NewTimer(p.h.cfg.TxLifetime)
 	defer t.Stop()
-	// The send runs apart: a plugin that stopped reading (stopped, not
-	// dead) blocks it, and the deadline must still hold.
-	msg := &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}
-	sent := make(chan error, 1)
-	go func() { sent <- r.send(msg) }()
-	select {
-	case err := <-sent:
-		if err != nil {
-			p.forget(r, id)
-			return none, pipeline.ErrPluginDown
-		}
-	case <-t.C:
-		p.forget(r, id)
-		p.stuck(r)
-		return none, pipeline.ErrPluginTimeout
-	case <-ctx.Done():
-		p.forget(r, id)
-		return none, ctx.Err()
-	}
 	select {
 	case v, ok := <-ch:
 		if !ok {
