@@ -184,7 +184,8 @@ func (h *Host) Response(app string, ticket uint64, res *sip.Response) {
 	}
 }
 
-// Claims returns the address patterns plugin app claimed when it started.
+// Claims returns the address patterns plugin app claimed when it last
+// started (also while it is down).
 func (h *Host) Claims(app string) []string {
 	if p := h.plugin(app); p != nil {
 		return p.claims()

@@ -134,6 +134,10 @@ func TestVerdicts(t *testing.T) {
 	if c := f.h.Claims("tag"); len(c) != 1 || c[0] != "*@xmpp.example.net" {
 		t.Fatalf("claims %v", c)
 	}
+	f.l.crash("tag") // the claims outlive the process
+	if c := f.h.Claims("tag"); len(c) != 1 {
+		t.Fatalf("claims while down %v", c)
+	}
 	if _, err := f.h.Handle(context.Background(), "nope", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
 		t.Fatalf("unknown plugin: %v", err)
 	}

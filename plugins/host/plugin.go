@@ -26,6 +26,9 @@ type plugin struct {
 	run      *running // nil while down
 	restarts int
 	nextID   uint64
+	// described are the claims of the last start: they stay while the
+	// plugin is down, so its addresses get 480 or 503, not another route.
+	described []string
 }
 
 // running is one live start of the plugin.
@@ -120,7 +123,7 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	}
 	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel}
 	p.mu.Lock()
-	p.run = r
+	p.run, p.described = r, desc.GetClaims()
 	p.mu.Unlock()
 	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", desc.GetClaims())
 	defer p.down(r)
@@ -204,10 +207,7 @@ func (p *plugin) down(r *running) {
 func (p *plugin) claims() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.run == nil {
-		return nil
-	}
-	return p.run.desc.GetClaims()
+	return p.described
 }
 
 func (p *plugin) status() Status {
