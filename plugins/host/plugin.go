@@ -126,6 +126,9 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	p.run, p.described = r, desc.GetClaims()
 	p.mu.Unlock()
 	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", desc.GetClaims())
+	if desc.GetSingleton() && !p.app.Singleton {
+		p.log.Warn("plugin says it is a singleton but its chain entry is not: every node runs it (parleyctl app add --singleton)")
+	}
 	defer p.down(r)
 	go p.watch(ctx, cancel, proc)
 	for {
