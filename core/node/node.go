@@ -243,7 +243,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	s.plugins = host.New(host.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn,
 		Services: host.Services{Bindings: loc.Current, Best: loc.Best, Presence: s.presence.LevelOf, Originate: px.Originate},
-		Logger:   log.With("component", "plugins"),
+		Logger:   log,
 	})
 	s.pipe.SetPlugins(s.plugins)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,

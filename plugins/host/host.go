@@ -40,6 +40,8 @@ type Config struct {
 	Services    Services
 	// Launch starts a plugin; nil runs binaries from Dir over go-plugin.
 	Launch Launcher
+	// Logger is the node's logger; the host logs as component=plugins,
+	// a plugin's own lines as component=plugin plugin=<name>.
 	Logger *slog.Logger
 }
 
@@ -75,7 +77,7 @@ func New(cfg Config) *Host {
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, changed: make(chan struct{}, 1), plugins: make(map[string]*plugin)}
+	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin)}
 	if h.cfg.Launch == nil {
 		h.cfg.Launch = h.execLaunch
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -54,7 +55,7 @@ func (h *Host) execLaunch(ctx context.Context, a state.App) (Process, error) {
 		Plugins:          goplugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{}},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
-		Logger:           logging.HCLog(h.log.With("component", "plugin", "plugin", a.Name), a.Name, slog.LevelInfo),
+		Logger:           logging.HCLog(h.cfg.Logger.With("plugin", a.Name), "plugin", slog.LevelInfo),
 		StartTimeout:     10 * time.Second,
 	})
 	rpc, err := client.Client()
@@ -72,6 +73,10 @@ func (h *Host) execLaunch(ctx context.Context, a state.App) (Process, error) {
 		client.Kill()
 		return Process{}, fmt.Errorf("host: %s is not a Parley plugin", path)
 	}
+	// One Kill, however many callers: concurrent go-plugin Kills spoil the
+	// graceful shutdown of each other.
+	var once sync.Once
+	kill := func() { once.Do(client.Kill) }
 	exited := make(chan struct{})
 	go func() { // go-plugin offers only a poll
 		defer close(exited)
@@ -80,12 +85,12 @@ func (h *Host) execLaunch(ctx context.Context, a state.App) (Process, error) {
 		for !client.Exited() {
 			select {
 			case <-ctx.Done():
-				client.Kill()
+				kill()
 				return
 			case <-t.C:
 			}
 		}
 	}()
 	pid, _ := strconv.Atoi(client.ID())
-	return Process{Instance: inst, Exited: exited, Kill: client.Kill, PID: pid}, nil
+	return Process{Instance: inst, Exited: exited, Kill: kill, PID: pid}, nil
 }

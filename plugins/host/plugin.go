@@ -106,7 +106,10 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("host: launch %s: %w", p.app.Name, err)
 	}
-	defer proc.Kill()
+	defer func() {
+		cancel() // the stream ends first, so the plugin can stop gracefully
+		proc.Kill()
+	}()
 	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
 	defer ccancel()
 	desc, err := proc.Instance.Describe(cctx)
