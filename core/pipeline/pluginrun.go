@@ -43,18 +43,29 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
 	if p.cfg.Plugins == nil {
 		return p.pluginFailed(c, app, ErrPluginDown)
 	}
-	var trying *time.Timer
+	// The 100 Trying of a long hold is sent under mu, and never once the
+	// verdict is in: it must not follow a final response.
+	var (
+		mu       sync.Mutex
+		answered bool
+	)
 	if c.req.Method != sip.INVITE {
-		trying = time.AfterFunc(pluginTrying, func() {
-			_ = c.tx.Respond(siputil.Response(c.req, 100, "Trying"))
+		tx, req := c.tx, c.req // the request changes only once answered is set
+		trying := time.AfterFunc(pluginTrying, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !answered {
+				_ = tx.Respond(siputil.Response(req, 100, "Trying"))
+			}
 		})
+		defer trying.Stop()
 	}
 	v, err := p.cfg.Plugins.Handle(p.ctx, app.Name, &PluginRequest{
 		Req: c.req, Source: c.source, Transport: c.in.Network, Identity: c.identity, Trusted: c.trusted, StrictRouted: strict,
 	})
-	if trying != nil {
-		trying.Stop()
-	}
+	mu.Lock()
+	answered = true
+	mu.Unlock()
 	if err != nil {
 		return p.pluginFailed(c, app, err)
 	}
