@@ -203,6 +203,9 @@ func TestPluginKillRestartCritical(t *testing.T) {
 	if second == 0 || second == first {
 		t.Fatalf("plugin process %d after restart (first %d)", second, first)
 	}
+	if out, err := p.ctl("app", "list"); err != nil || !strings.Contains(out, fmt.Sprintf("up pid %d", second)) {
+		t.Fatalf("app list does not show the new process %d: %v\n%s", second, err, out)
+	}
 
 	if _, err := p.ctl("app", "set", "filter", "--critical", "true"); err != nil {
 		t.Fatal(err)

@@ -37,6 +37,22 @@ type app struct {
 	Args         []string          `json:"args,omitempty"`
 	Settings     map[string]string `json:"settings,omitempty"`
 	Singleton    bool              `json:"singleton,omitempty"`
+	Process      *struct {
+		Up       bool `json:"up"`
+		PID      int  `json:"pid"`
+		Restarts int  `json:"restarts"`
+	} `json:"process,omitempty"`
+}
+
+// status is a plugin's process on the node asked ("" for other kinds).
+func (a app) status() string {
+	switch {
+	case a.Process == nil:
+		return ""
+	case a.Process.Up:
+		return fmt.Sprintf("up pid %d, %d restarts", a.Process.PID, a.Process.Restarts)
+	}
+	return fmt.Sprintf("down, %d restarts", a.Process.Restarts)
 }
 
 func splitList(s string) []string {
@@ -111,10 +127,10 @@ func (c *cli) appList(args []string) error {
 		return err
 	}
 	return c.print(raw, func(w io.Writer) {
-		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS", "COMMAND", "CLAIMS")
+		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS", "COMMAND", "CLAIMS", "PROCESS")
 		for _, a := range list {
 			t.row(strconv.Itoa(a.Position), a.Name, a.Kind, strconv.FormatBool(a.Enabled), strconv.FormatBool(a.StrictRoute),
-				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","), a.Command, strings.Join(a.Claims, ","))
+				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","), a.Command, strings.Join(a.Claims, ","), a.status())
 		}
 		_ = t.flush()
 	})

@@ -36,11 +36,14 @@ type Config struct {
 	// Registry is served at /metrics; the API adds its own request
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
-	Presence Presence         // presence agent; nil leaves out the presence routes
-	Writer   state.Writer     // replicated writes (routes, apps); nil leaves out /v1/routes and /v1/apps
-	Archive  Archive          // archive search; nil leaves out /v1/archive
-	Logger   *slog.Logger     // scoped by the caller (component=admin)
-	Now      func() time.Time // clock for expires_in; nil means time.Now
+	Presence Presence     // presence agent; nil leaves out the presence routes
+	Writer   state.Writer // replicated writes (routes, apps); nil leaves out /v1/routes and /v1/apps
+	Archive  Archive      // archive search; nil leaves out /v1/archive
+	// Plugins reports this node's plugin processes in /v1/apps; nil
+	// leaves the status out.
+	Plugins PluginStatus
+	Logger  *slog.Logger     // scoped by the caller (component=admin)
+	Now     func() time.Time // clock for expires_in; nil means time.Now
 }
 
 // ErrNoToken is returned by Validate for a configuration without a token.

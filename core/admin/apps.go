@@ -41,8 +41,36 @@ func (s *server) chain() []state.App {
 	return state.DefaultChain
 }
 
+// PluginStatus reports the process behind plugin app on this node.
+type PluginStatus func(app string) (PluginState, bool)
+
+// PluginState is a plugin app's process on the node answering.
+type PluginState struct {
+	Up       bool `json:"up"`
+	PID      int  `json:"pid,omitempty"`
+	Restarts int  `json:"restarts"`
+}
+
+// appView is an app with, for a plugin, its process on this node.
+type appView struct {
+	state.App
+	Process *PluginState `json:"process,omitempty"`
+}
+
 func (s *server) listApps(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.chain())
+	chain := s.chain()
+	out := make([]appView, len(chain))
+	for i, a := range chain {
+		out[i].App = a
+		if a.Kind == state.AppPlugin && a.Enabled && s.cfg.Plugins != nil {
+			st, ok := s.cfg.Plugins(a.Name)
+			if !ok {
+				st = PluginState{}
+			}
+			out[i].Process = &st
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

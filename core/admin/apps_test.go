@@ -14,7 +14,10 @@ import (
 func TestPutPluginApp(t *testing.T) {
 	e := newEnv(t)
 	e.h = NewHandler(Config{Token: testToken, Directory: e.dir, State: e.st, Cluster: e.cluster, Writer: e.w,
-		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Registry: prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Plugins: func(app string) (PluginState, bool) {
+			return PluginState{Up: true, PID: 42, Restarts: 1}, app == "xmpp"
+		}})
 	tests := []struct {
 		name, body string
 		want       int
@@ -36,6 +39,15 @@ func TestPutPluginApp(t *testing.T) {
 	for _, a := range e.st.Apps() {
 		if a.Name == "xmpp" {
 			got = &a
+		}
+	}
+	list := decode[[]appView](t, e.do("GET", "/v1/apps", ""))
+	for _, a := range list {
+		switch {
+		case a.Name == "xmpp" && (a.Process == nil || !a.Process.Up || a.Process.PID != 42):
+			t.Fatalf("plugin process in the list: %+v", a.Process)
+		case a.Kind != state.AppPlugin && a.Process != nil:
+			t.Fatalf("%s is not a plugin but shows a process", a.Name)
 		}
 	}
 	if got == nil || got.Command != "xmppgw" || !got.Singleton || got.Settings["k"] != "v" || len(got.Args) != 1 || got.Claims[0] != "*@xmpp.example.net" {

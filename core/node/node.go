@@ -105,6 +105,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
+		Plugins: func(app string) (admin.PluginState, bool) {
+			st, ok := sipNode.plugins.Status(app)
+			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
+		},
 		Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
