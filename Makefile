@@ -1,10 +1,11 @@
 # Parley build, test and benchmark entry points.
-#   make build   bin/parleyd and bin/parleyctl
+#   make build   bin/parleyd, bin/parleyctl and the example plugins
 #   make run     single node with defaults (data in ./data)
 #   make test    deps, gofmt, vet, unit tests (-race for core/ and cluster/),
 #                then the interop tests against real SIP peers
 #   make bench   parleyd against Kamailio on loopback -> docs/benchmarks.md
 #   make fuzz    every Fuzz* target for FUZZTIME (default 30s) each
+#   make proto   regenerate plugins/proto (needs protoc and the pinned generators)
 #   make clean   remove build output (keeps ./data)
 
 GO       ?= go
@@ -15,12 +16,12 @@ SHELL    := /bin/bash
 # Packages whose unit tests run with the race detector.
 RACE_RE := /(core|cluster)(/|$$)
 
-.PHONY: all build run deps test fmt-check vet unit interop bench fuzz clean
+.PHONY: all build run deps test fmt-check vet unit interop bench fuzz proto clean
 
 all: build
 
 build:
-	$(GO) build -o bin/ ./cmd/...
+	$(GO) build -o bin/ ./cmd/... ./plugins/examples/...
 
 run: build
 	./bin/parleyd
@@ -55,6 +56,10 @@ bench: build
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# The generated .pb.go files are committed: builds never need protoc.
+proto:
+	plugins/proto/gen.sh
 
 clean:
 	rm -rf bin/

@@ -15,6 +15,7 @@ var (
 	repoRoot     string // directory holding go.mod
 	parleydBin   string
 	parleyctlBin string
+	pluginBinDir string // the example plugin binaries
 	sippDir      string // testdata/sipp, absolute
 )
 
@@ -50,14 +51,15 @@ func setup(m *testing.M) (int, error) {
 	if binDir == "" {
 		binDir = filepath.Join(repoRoot, "bin")
 	}
-	if !exists(filepath.Join(binDir, "parleyd")) || !exists(filepath.Join(binDir, "parleyctl")) {
+	if !exists(filepath.Join(binDir, "parleyd")) || !exists(filepath.Join(binDir, "parleyctl")) ||
+		!exists(filepath.Join(binDir, "contentfilter")) || !exists(filepath.Join(binDir, "afterhours")) {
 		tmp, err := os.MkdirTemp("", "parley-interop-bin-")
 		if err != nil {
 			return 1, err
 		}
 		defer os.RemoveAll(tmp)
-		fmt.Fprintf(os.Stderr, "interop: %s has no parleyd/parleyctl; building ./cmd/... into %s\n", binDir, tmp)
-		cmd := exec.Command("go", "build", "-o", tmp+string(os.PathSeparator), "./cmd/...")
+		fmt.Fprintf(os.Stderr, "interop: %s lacks parleyd, parleyctl or the example plugins; building them into %s\n", binDir, tmp)
+		cmd := exec.Command("go", "build", "-o", tmp+string(os.PathSeparator), "./cmd/...", "./plugins/examples/...")
 		cmd.Dir = repoRoot
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -68,6 +70,7 @@ func setup(m *testing.M) (int, error) {
 	}
 	parleydBin = filepath.Join(binDir, "parleyd")
 	parleyctlBin = filepath.Join(binDir, "parleyctl")
+	pluginBinDir = binDir
 	return m.Run(), nil
 }
 

@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh --bench
-if [[ ! -x bin/parleyd || ! -x bin/parleyctl ]]; then
-	go build -o bin/ ./cmd/...
+if [[ ! -x bin/parleyd || ! -x bin/parleyctl || ! -x bin/contentfilter ]]; then
+	go build -o bin/ ./cmd/... ./plugins/examples/...
 fi
 go build -o bin/sipbench ./bench/cmd/sipbench
 timeout 900 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$@"

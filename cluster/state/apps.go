@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Application chain command types.
@@ -41,6 +42,14 @@ type App struct {
 	ContentTypes []string `json:"content_types,omitempty"` // empty: any
 	Claims       []string `json:"claims,omitempty"`        // address patterns a plugin claims
 	Rules        string   `json:"rules,omitempty"`         // source of a rules app
+	// A plugin app: the binary (a name resolved under the node's
+	// plugin-dir; never a path), its arguments, settings handed to the
+	// plugin's Configure, and whether it runs on one node of the cluster
+	// at a time (it holds one outside connection).
+	Command   string            `json:"command,omitempty"`
+	Args      []string          `json:"args,omitempty"`
+	Settings  map[string]string `json:"settings,omitempty"`
+	Singleton bool              `json:"singleton,omitempty"`
 }
 
 // AppPut adds or replaces an app by name.
@@ -67,6 +76,9 @@ func applyAppPut(s *State, c *Command) any {
 	default:
 		return fmt.Errorf("%w: app kind %q", ErrInvalid, a.Kind)
 	}
+	if a.Kind == AppPlugin && !ValidPluginCommand(a.Command) {
+		return fmt.Errorf("%w: plugin command %q (a file name under plugin-dir)", ErrInvalid, a.Command)
+	}
 	s.apps[a.Name] = &a
 	s.changed(AppsChanged, "")
 	return nil
@@ -83,6 +95,12 @@ func applyAppDelete(s *State, c *Command) any {
 	delete(s.apps, body.Name)
 	s.changed(AppsChanged, "")
 	return nil
+}
+
+// ValidPluginCommand: a plain file name, so an admin API call can only
+// start binaries the operator placed in plugin-dir.
+func ValidPluginCommand(c string) bool {
+	return c != "" && c != "." && c != ".." && !strings.ContainsAny(c, "/\\\x00")
 }
 
 // Apps returns the chain sorted by position, then name.

@@ -17,14 +17,16 @@ type snapshot struct {
 	Bindings  map[string][]Binding `json:"bindings"`
 	Dedup     []string             `json:"dedup"`
 
-	Publications  map[string][]Publication   `json:"publications,omitempty"`
-	Calendar      map[string][]CalendarEntry `json:"calendar,omitempty"`
-	Subscriptions []Subscription             `json:"subscriptions,omitempty"`
-	Xcap          []xcapEntry                `json:"xcap,omitempty"`
-	Routes        []Route                    `json:"routes,omitempty"`
-	Apps          []App                      `json:"apps,omitempty"`
-	Partners      []Partner                  `json:"partners,omitempty"`
-	Members       []Member                   `json:"members,omitempty"`
+	Publications  map[string][]Publication     `json:"publications,omitempty"`
+	Calendar      map[string][]CalendarEntry   `json:"calendar,omitempty"`
+	Subscriptions []Subscription               `json:"subscriptions,omitempty"`
+	Xcap          []xcapEntry                  `json:"xcap,omitempty"`
+	Routes        []Route                      `json:"routes,omitempty"`
+	Apps          []App                        `json:"apps,omitempty"`
+	PluginKV      map[string]map[string][]byte `json:"plugin_kv,omitempty"`
+	Leases        []Lease                      `json:"leases,omitempty"`
+	Partners      []Partner                    `json:"partners,omitempty"`
+	Members       []Member                     `json:"members,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -59,6 +61,7 @@ func (s *State) Snapshot() *Image {
 	for _, m := range s.members {
 		img.Members = append(img.Members, m)
 	}
+	s.snapshotPlugins(img)
 	return &Image{snap: img}
 }
 
@@ -112,6 +115,7 @@ func (s *State) Restore(r io.Reader) error {
 	for _, m := range img.Members {
 		s.members[m.ID] = m
 	}
+	s.restorePlugins(&img)
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},

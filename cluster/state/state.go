@@ -55,6 +55,8 @@ type State struct {
 	apps         map[string]*App                     // application chain by name
 	partners     map[string]*Partner                 // federation partners by domain
 	members      map[string]Member                   // cluster members by node id
+	pluginKV     map[string]map[string][]byte        // plugin -> key -> value
+	leases       map[string]Lease                    // singleton plugin -> lease
 	lastIndex    uint64
 	nBindings    int
 	pending      []Change // changes of the command being applied
@@ -94,6 +96,8 @@ func (s *State) reset() {
 	s.apps = make(map[string]*App)
 	s.partners = make(map[string]*Partner)
 	s.members = make(map[string]Member)
+	s.pluginKV = make(map[string]map[string][]byte)
+	s.leases = make(map[string]Lease)
 }
 
 // Observe registers f to be called after each applied batch with what it

@@ -13,7 +13,7 @@ import (
 
 func init() {
 	commands = append(commands,
-		&command{"app add", "NAME --kind builtin|rules [--position N] [--rules-file F] [--strict-route] [--critical] [--methods M,...] [--content-types T,...]", "add or replace an application of the chain", (*cli).appAdd},
+		&command{"app add", "NAME --kind builtin|rules|plugin [--position N] [--rules-file F] [--command BIN] [--args A,...] [--setting K=V]... [--claims P,...] [--singleton] [--strict-route] [--critical] [--methods M,...] [--content-types T,...]", "add or replace an application of the chain", (*cli).appAdd},
 		&command{"app list", "", "show the application chain in order", (*cli).appList},
 		&command{"app move", "NAME POSITION", "move an application in the chain", (*cli).appMove},
 		&command{"app set", "NAME [--enabled B] [--strict-route B] [--critical B]", "change an application's flags", (*cli).appSet},
@@ -23,15 +23,36 @@ func init() {
 }
 
 type app struct {
-	Name         string   `json:"name"`
-	Position     int      `json:"position"`
-	Kind         string   `json:"kind"`
-	StrictRoute  bool     `json:"strict_route,omitempty"`
-	Critical     bool     `json:"critical,omitempty"`
-	Enabled      bool     `json:"enabled"`
-	Methods      []string `json:"methods,omitempty"`
-	ContentTypes []string `json:"content_types,omitempty"`
-	Rules        string   `json:"rules,omitempty"`
+	Name         string            `json:"name"`
+	Position     int               `json:"position"`
+	Kind         string            `json:"kind"`
+	StrictRoute  bool              `json:"strict_route,omitempty"`
+	Critical     bool              `json:"critical,omitempty"`
+	Enabled      bool              `json:"enabled"`
+	Methods      []string          `json:"methods,omitempty"`
+	ContentTypes []string          `json:"content_types,omitempty"`
+	Rules        string            `json:"rules,omitempty"`
+	Claims       []string          `json:"claims,omitempty"`
+	Command      string            `json:"command,omitempty"`
+	Args         []string          `json:"args,omitempty"`
+	Settings     map[string]string `json:"settings,omitempty"`
+	Singleton    bool              `json:"singleton,omitempty"`
+	Process      *struct {
+		Up       bool `json:"up"`
+		PID      int  `json:"pid"`
+		Restarts int  `json:"restarts"`
+	} `json:"process,omitempty"`
+}
+
+// status is a plugin's process on the node asked ("" for other kinds).
+func (a app) status() string {
+	switch {
+	case a.Process == nil:
+		return ""
+	case a.Process.Up:
+		return fmt.Sprintf("up pid %d, %d restarts", a.Process.PID, a.Process.Restarts)
+	}
+	return fmt.Sprintf("down, %d restarts", a.Process.Restarts)
 }
 
 func splitList(s string) []string {
@@ -47,19 +68,36 @@ func splitList(s string) []string {
 func (c *cli) appAdd(args []string) error {
 	cmd, _ := findCommand([]string{"app", "add"})
 	fs := c.flagSet(cmd.name)
-	kind := fs.String("kind", "", "builtin (router, archive) or rules")
+	kind := fs.String("kind", "", "builtin (router, archive), rules or plugin")
 	pos := fs.Int("position", 50, "place in the chain (the router is at 100 by default)")
 	rulesFile := fs.String("rules-file", "", "YAML rules for a rules app (docs/rules.md)")
 	strict := fs.Bool("strict-route", false, "also see strict-routed requests")
 	critical := fs.Bool("critical", false, "answer 503 when the application fails instead of skipping it")
 	methods := fs.String("methods", "", "only these methods (comma-separated)")
 	ctypes := fs.String("content-types", "", "only these content types (comma-separated)")
+	command := fs.String("command", "", "plugin: the binary's file name under the node's plugin-dir")
+	pargs := fs.String("args", "", "plugin: arguments (comma-separated)")
+	claims := fs.String("claims", "", "plugin: address patterns it claims (comma-separated: *@xmpp.example.net, tel:+1*)")
+	singleton := fs.Bool("singleton", false, "plugin: run on one node of the cluster at a time")
+	settings := map[string]string{}
+	fs.Func("setting", "plugin: KEY=VALUE handed to the plugin (repeatable)", func(v string) error {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("want KEY=VALUE, got %q", v)
+		}
+		settings[k] = val
+		return nil
+	})
 	args0, err := c.parse(fs, cmd, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	a := app{Name: args0[0], Kind: *kind, Position: *pos, StrictRoute: *strict, Critical: *critical, Enabled: true,
-		Methods: splitList(*methods), ContentTypes: splitList(*ctypes)}
+		Methods: splitList(*methods), ContentTypes: splitList(*ctypes),
+		Command: *command, Args: splitList(*pargs), Claims: splitList(*claims), Singleton: *singleton}
+	if len(settings) > 0 {
+		a.Settings = settings
+	}
 	if *rulesFile != "" {
 		data, err := os.ReadFile(*rulesFile)
 		if err != nil {
@@ -89,10 +127,10 @@ func (c *cli) appList(args []string) error {
 		return err
 	}
 	return c.print(raw, func(w io.Writer) {
-		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS")
+		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS", "COMMAND", "CLAIMS", "PROCESS")
 		for _, a := range list {
 			t.row(strconv.Itoa(a.Position), a.Name, a.Kind, strconv.FormatBool(a.Enabled), strconv.FormatBool(a.StrictRoute),
-				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","))
+				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","), a.Command, strings.Join(a.Claims, ","), a.status())
 		}
 		_ = t.flush()
 	})

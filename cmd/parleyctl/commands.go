@@ -18,8 +18,10 @@ type command struct {
 
 var commands []*command
 
+// Every file's init appends its commands; init functions run in file
+// name order, so this one must not replace what apps.go added before it.
 func init() {
-	commands = []*command{
+	commands = append(commands, []*command{
 		{"user add", "NAME [--password PW] [--display TEXT] [--home NODE]", "create a user (no --password: read one line from stdin)", (*cli).userAdd},
 		{"user set", "NAME --home NODE", "assign a user to a home node (--home \"\" returns it to the assignment rule)", (*cli).userSet},
 		{"user import", "FILE.csv", "create or update users from CSV (username,password[,display]; - reads stdin)", (*cli).userImport},
@@ -31,7 +33,7 @@ func init() {
 		{"user disable", "NAME", "stop a user from registering; drops its registrations", (*cli).userDisable},
 		{"binding list", "[USER]", "list registered contacts, of all users or of one", (*cli).bindingList},
 		{"cluster status", "", "show this node's view of the raft cluster", (*cli).clusterStatus},
-	}
+	}...)
 }
 
 // findCommand matches the first two words of args.

@@ -132,6 +132,7 @@ func TestCommands(t *testing.T) {
 		{name: "group without verb", args: "user", code: 2, stderrHas: "missing subcommand (add, set, import, list, show, del, passwd, enable, disable)"},
 		{name: "help", args: "help", stdoutHas: "binding list [USER]"},
 		{name: "dash h", args: "-h", stdoutHas: "cluster status"},
+		{name: "app commands registered", args: "help", stdoutHas: "app add NAME --kind builtin|rules|plugin"},
 		{name: "command help", args: "user passwd -h", stdoutHas: "Usage: parleyctl user passwd NAME [--password PW]"},
 	}
 	for _, tt := range tests {

@@ -36,12 +36,15 @@ type Config struct {
 	// Registry is served at /metrics; the API adds its own request
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
-	Presence Presence         // presence agent; nil leaves out the presence routes
-	Writer   state.Writer     // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
-	Archive  Archive          // archive search; nil leaves out /v1/archive
-	Members  Membership       // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
-	Logger   *slog.Logger     // scoped by the caller (component=admin)
-	Now      func() time.Time // clock for expires_in; nil means time.Now
+	Presence Presence     // presence agent; nil leaves out the presence routes
+	Writer   state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
+	Archive  Archive      // archive search; nil leaves out /v1/archive
+	Members  Membership   // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
+	// Plugins reports this node's plugin processes in /v1/apps; nil
+	// leaves the status out.
+	Plugins PluginStatus
+	Logger  *slog.Logger     // scoped by the caller (component=admin)
+	Now     func() time.Time // clock for expires_in; nil means time.Now
 }
 
 // ErrNoToken is returned by Validate for a configuration without a token.

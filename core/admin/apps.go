@@ -41,8 +41,36 @@ func (s *server) chain() []state.App {
 	return state.DefaultChain
 }
 
+// PluginStatus reports the process behind plugin app on this node.
+type PluginStatus func(app string) (PluginState, bool)
+
+// PluginState is a plugin app's process on the node answering.
+type PluginState struct {
+	Up       bool `json:"up"`
+	PID      int  `json:"pid,omitempty"`
+	Restarts int  `json:"restarts"`
+}
+
+// appView is an app with, for a plugin, its process on this node.
+type appView struct {
+	state.App
+	Process *PluginState `json:"process,omitempty"`
+}
+
 func (s *server) listApps(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.chain())
+	chain := s.chain()
+	out := make([]appView, len(chain))
+	for i, a := range chain {
+		out[i].App = a
+		if a.Kind == state.AppPlugin && a.Enabled && s.cfg.Plugins != nil {
+			st, ok := s.cfg.Plugins(a.Name)
+			if !ok {
+				st = PluginState{}
+			}
+			out[i].Process = &st
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -64,9 +92,16 @@ func validApp(a *state.App) error {
 			return badRequest("rules: %v", err)
 		}
 	case state.AppPlugin:
-		return badRequest("plugin apps need the plugin host, which this version does not have yet")
+		if !state.ValidPluginCommand(a.Command) {
+			return badRequest("command %q: the plugin binary's file name under plugin-dir (no path)", a.Command)
+		}
+		for _, c := range a.Claims {
+			if c == "" || strings.ContainsAny(c, " \t<>,;") {
+				return badRequest("claim %q: a pattern like *@xmpp.example.net, tel:+1* or sip:+1*@*", c)
+			}
+		}
 	default:
-		return badRequest("kind %q: want builtin or rules", a.Kind)
+		return badRequest("kind %q: want builtin, rules or plugin", a.Kind)
 	}
 	return nil
 }

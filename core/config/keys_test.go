@@ -78,12 +78,10 @@ func TestEverySource(t *testing.T) {
 		"edge-inward":       {flag: "sip:10.0.0.5:5060;transport=tcp", yaml: "['sip:10.0.0.5:5060;transport=tcp']"},
 		"topology-hiding":   {flag: "true"},
 		"dns-server":        {flag: "127.0.0.53:53", yaml: "'127.0.0.53:53'"},
+		"plugin-dir":        {flag: "/opt/parley/plugins"},
 	}
 	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key,
 		"snapshot-interval": "5m", "snapshot-threshold": "100"} {
-		samples[k] = struct{ flag, yaml string }{flag: v}
-	}
-	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key} {
 		samples[k] = struct{ flag, yaml string }{flag: v}
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
@@ -209,6 +207,7 @@ func TestKeys(t *testing.T) {
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192",
 		"cluster-sip": "",
+		"plugin-dir":  "",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

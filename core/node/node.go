@@ -34,6 +34,7 @@ import (
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
 	"github.com/parley-rtc/parley/core/xcap"
+	"github.com/parley-rtc/parley/plugins/host"
 )
 
 // Run starts a node from cfg and serves until ctx ends.
@@ -118,7 +119,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
-		Members: rn, Logger: log.With("component", "admin"),
+		Members: rn,
+		Plugins: func(app string) (admin.PluginState, bool) {
+			st, ok := sipNode.plugins.Status(app)
+			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
+		},
+		Logger: log.With("component", "admin"),
 	}), log)
 	if err != nil {
 		return err
@@ -158,6 +164,12 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		go live.Run(ctx)
 	}
 	go publishMember(ctx, cfg, st, w, sipNode.ls, log.With("component", "members"))
+	pluginsDone := make(chan struct{})
+	go func() {
+		defer close(pluginsDone)
+		sipNode.plugins.Run(ctx)
+	}()
+	defer func() { <-pluginsDone }()
 	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
@@ -183,6 +195,7 @@ type sipNode struct {
 	ls       *transport.Set
 	pipe     *pipeline.Pipeline
 	presence *presence.Agent
+	plugins  *host.Host
 }
 
 func (s *sipNode) close() {
@@ -263,6 +276,17 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	}, st, rn, loc, px, ls)
 	s.pipe.SetProxy(px, s.presence)
 	pxRef.Store(px)
+	pdir, err := pluginDir(cfg.PluginDir)
+	if err != nil {
+		_ = ua.Close()
+		return nil, err
+	}
+	s.plugins = host.New(host.Config{
+		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn,
+		Services: host.Services{Bindings: loc.Current, Best: loc.Best, Presence: s.presence.LevelOf, Originate: px.Originate},
+		Logger:   log,
+	})
+	s.pipe.SetPlugins(s.plugins)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
 		sip.SUBSCRIBE, sip.NOTIFY, sip.REFER, sip.INFO, sip.MESSAGE, sip.PRACK, sip.UPDATE, sip.PUBLISH} {
 		srv.OnRequest(method, s.pipe.Handle)
@@ -281,6 +305,19 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		}
 	}
 	return s, nil
+}
+
+// pluginDir is where plugin binaries live: plugin-dir, or the directory
+// of the parleyd executable (make build puts both in bin/).
+func pluginDir(dir string) (string, error) {
+	if dir != "" {
+		return filepath.Abs(dir)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("node: plugin-dir: %w", err)
+	}
+	return filepath.Dir(exe), nil
 }
 
 func listenerSpecs(cfg config.Config, peers transport.PeerCheck) ([]transport.Spec, error) {

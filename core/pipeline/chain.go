@@ -118,15 +118,21 @@ func (p *Pipeline) route(c *call) {
 	strict := p.strictRouted(c.req)
 	var target *proxy.Target
 	apps := p.chain() // never mutated once built: a change builds a new slice
+	// A plugin that claims the Request-URI sees the request even when a
+	// phone number makes it strict-routed, but never one carrying a
+	// Route unless it has strictRoute.
+	claimant := p.claimant(c.req.Recipient, apps)
+	routed := c.req.Route() != nil || hasForeignMaddr(p, c.req.Recipient)
 	for i := range apps {
 		app := &apps[i]
-		if !app.Enabled || (strict && !app.StrictRoute) || !app.accepts(c.req) {
+		hidden := strict && !app.StrictRoute && (app.Name != claimant || routed)
+		if !app.Enabled || hidden || !app.accepts(c.req) {
 			continue
 		}
 		switch {
 		case app.Kind == state.AppBuiltin && app.Name == AppRouter:
-			if strict || !p.isOurDomain(c.req.Recipient.Host, c.req.Recipient.Port) {
-				continue // Routing.am leaves fixed routes and other domains alone
+			if strict || claimant != "" || !p.isOurDomain(c.req.Recipient.Host, c.req.Recipient.Port) {
+				continue // Routing.am leaves fixed routes, claimed addresses and other domains alone
 			}
 			t, ok := p.defaultTarget(c)
 			if !ok {
@@ -139,15 +145,19 @@ func (p *Pipeline) route(c *call) {
 			if p.runRules(c, app) {
 				return
 			}
-		default: // plugins arrive with the plugin host
-			if app.Critical {
-				p.respond(c, 503, "Service Unavailable (application "+app.Name+" is not running)", retryAfter(5))
+		case app.Kind == state.AppPlugin:
+			if p.runPlugin(c, app, strict) {
 				return
 			}
 		}
 	}
 	if target != nil {
 		p.forward(c, *target)
+		return
+	}
+	if claimant != "" && !routed {
+		// Claimed addresses are the claimant's: no 403, no static route.
+		p.respond(c, 480, "Temporarily Unavailable (application "+claimant+" did not take the request)")
 		return
 	}
 	p.protocolStack(c)

@@ -43,8 +43,10 @@ type Config struct {
 	// RecurseRedirects makes the proxy follow 3xx responses itself.
 	RecurseRedirects bool
 	Archive          *archive.Archive // where the archive application writes; nil: not archived
-	Metrics          *metrics.Metrics
-	Logger           *slog.Logger
+	// Plugins runs the chain's plugin entries; nil: they count as down.
+	Plugins PluginHost
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
 	// dropped request's transaction is kept silent.
 	TxLifetime time.Duration
@@ -95,6 +97,10 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 func (p *Pipeline) SetProxy(px *proxy.Proxy, pa *presence.Agent) {
 	p.cfg.Proxy, p.cfg.Presence = px, pa
 }
+
+// SetPlugins sets the host of plugin applications. Call it before any
+// listener serves.
+func (p *Pipeline) SetPlugins(h PluginHost) { p.cfg.Plugins = h }
 
 // SetSecret installs the cluster secret that keys nonces and dialog tokens.
 func (p *Pipeline) SetSecret(secret []byte, cfg auth.Config) {

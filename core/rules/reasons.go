@@ -33,3 +33,7 @@ var reasons = map[int]string{
 	600: "Busy Everywhere", 603: "Decline", 604: "Does Not Exist Anywhere",
 	606: "Not Acceptable", 607: "Unwanted", 608: "Rejected",
 }
+
+// Reason is the standard reason phrase of code, or "" for an
+// unregistered one (plugins use it too).
+func Reason(code int) string { return reasons[code] }

@@ -20,6 +20,18 @@ var goBenches = []goBench{
 		"three raft nodes in one process (TCP on loopback, bolt with fsync): from stopping the leader to the first write committed through a survivor"},
 	{"./cluster/raftnode", "BenchmarkCatchUp100k", "s/catch-up",
 		"a new member joins a three-node cluster holding 100k bindings (snapshot taken): time until it is ready and holds them all"},
+	{"./plugins/host", "BenchmarkPluginHop", "p50-us",
+		"one out-of-process plugin hop (MESSAGE to the contentfilter binary over go-plugin and its verdict back), median (target: 100)"},
+	{"./plugins/host", "BenchmarkPluginHop", "p99-us", "the same, 99th percentile"},
+	{"./plugins/host", "BenchmarkPluginHopInProcess", "p50-us", "the same App in process (protocol and codec, no process boundary), median"},
+}
+
+// times is -benchtime: latency benchmarks need many samples.
+func (g goBench) times() string {
+	if strings.HasSuffix(g.metric, "-us") {
+		return "5000x"
+	}
+	return "1x"
 }
 
 // runGoBenches runs each benchmark once and returns a markdown table.
@@ -28,7 +40,7 @@ func runGoBenches() string {
 	sb.WriteString("| measure | value | what |\n|---|---:|---|\n")
 	for _, g := range goBenches {
 		val := "error"
-		out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^"+g.name+"$", "-benchtime", "1x", g.pkg).CombinedOutput()
+		out, err := exec.Command("go", "test", "-run", "^$", "-bench", "^"+g.name+"$", "-benchtime", g.times(), g.pkg).CombinedOutput()
 		if err != nil {
 			log.Printf("go benchmark %s: %v\n%s", g.name, err, out)
 		} else if m := regexp.MustCompile(`([0-9.]+) ` + regexp.QuoteMeta(g.metric)).FindSubmatch(out); m != nil {

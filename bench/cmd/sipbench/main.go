@@ -39,6 +39,8 @@ var tests = []test{
 	{"reg-digest", "(b) REGISTER, fresh user, digest MD5 (401, then 200)"},
 	{"message", "(c) MESSAGE to a registered UAS (407, then relayed 200)"},
 	{"invite", "(d) INVITE call to a registered UAS, record-routed (407; 180, 200, ACK; BYE, 200)"},
+	{"message-rules", "(e) as (c), the chain holding one rules app before the router (parleyd only)"},
+	{"message-plugin", "(f) as (c), the chain holding one out-of-process plugin (contentfilter) before the router (parleyd only)"},
 }
 
 // results[server][test]
@@ -57,7 +59,7 @@ func main() {
 	flag.StringVar(&b.transport, "t", "un", "sipp -t for the load UACs: un = a UDP socket per call (each call its own\n"+
 		"client flow, as parleyd allows 10 outstanding transactions per flow), u1 = one socket")
 	out := flag.String("out", "docs/benchmarks.md", "markdown report to write (empty: none)")
-	only := flag.String("only", "", "run only this part: parleyd, kamailio or cluster")
+	only := flag.String("only", "", "run only this part: parleyd, kamailio, cluster, or chain (only parleyd's (c), (e) and (f))")
 	work := flag.String("work", "", "work directory (default: a new temporary one, removed unless -keep)")
 	keep := flag.Bool("keep", false, "keep the work directory (logs, sipp stats)")
 	flag.Parse()
@@ -93,6 +95,9 @@ func main() {
 	}
 	if *only == "" || *only == "cluster" {
 		b.clusterRuns = b.cluster(filepath.Join(*work, "cluster"))
+	}
+	if *only == "chain" {
+		res["parleyd"] = b.chainOnly(filepath.Join(*work, "parleyd"))
 	}
 	if *only == "" || *only == "parleyd" {
 		b.goBenches = runGoBenches()
@@ -200,6 +205,7 @@ func (b *bench) parleyd(dir string) map[string]result {
 	r["invite"] = b.logRun(s, "invite", func() result {
 		return b.invite(filepath.Join(dir, "digest", "invite"), s)
 	})
+	b.chain(filepath.Join(dir, "digest"), s, r)
 	return r
 }
 

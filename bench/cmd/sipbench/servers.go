@@ -107,7 +107,7 @@ func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
 		"--log-format", "json", "--log-level", "info",
 		// Load comes from one IP by design: no flood protection, no XCAP.
-		"--flood-rate", "0", "--xcap-listen", "",
+		"--flood-rate", "0", "--xcap-listen", "", "--plugin-dir", binDir,
 	}
 	args = append(args, extra...)
 	err = startProc(s, dir, filepath.Join(binDir, "parleyd"), args...)

@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/siputil"
+)
+
+// pluginTrying is how long a plugin may hold a non-INVITE request before
+// the caller gets a 100 Trying (sipgo sends one for INVITE itself), so
+// its transaction stops retransmitting (RFC 4320).
+const pluginTrying = time.Second
+
+// claimant is the first enabled plugin entry that claims u ("" none).
+func (p *Pipeline) claimant(u sip.Uri, apps []chainApp) string {
+	for i := range apps {
+		a := &apps[i]
+		if a.Kind != state.AppPlugin || !a.Enabled {
+			continue
+		}
+		claims := a.Claims
+		if p.cfg.Plugins != nil {
+			claims = append(claims[:len(claims):len(claims)], p.cfg.Plugins.Claims(a.Name)...)
+		}
+		for _, pat := range claims {
+			if MatchClaim(pat, u) {
+				return a.Name
+			}
+		}
+	}
+	return ""
+}
+
+// runPlugin hands c to a plugin entry and applies its verdict. It returns
+// true when the request was answered, forwarded or dropped.
+func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
+	if p.cfg.Plugins == nil {
+		return p.pluginFailed(c, app, ErrPluginDown)
+	}
+	// The 100 Trying of a long hold is sent under mu, and never once the
+	// verdict is in: it must not follow a final response.
+	var (
+		mu       sync.Mutex
+		answered bool
+	)
+	if c.req.Method != sip.INVITE {
+		tx, req := c.tx, c.req // the request changes only once answered is set
+		trying := time.AfterFunc(pluginTrying, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !answered {
+				_ = tx.Respond(siputil.Response(req, 100, "Trying"))
+			}
+		})
+		defer trying.Stop()
+	}
+	v, err := p.cfg.Plugins.Handle(p.ctx, app.Name, &PluginRequest{
+		Req: c.req, Source: c.source, Transport: c.in.Network, Identity: c.identity, Trusted: c.trusted, StrictRouted: strict,
+	})
+	mu.Lock()
+	answered = true
+	mu.Unlock()
+	if err != nil {
+		return p.pluginFailed(c, app, err)
+	}
+	if v.WantResponse {
+		c.tx = &observedTx{ServerTransaction: c.tx, final: func(res *sip.Response) { p.cfg.Plugins.Response(app.Name, v.Ticket, res) }}
+	}
+	switch v.Action {
+	case PluginContinue:
+		ApplyChanges(c.req, &v)
+		return false
+	case PluginRespond:
+		p.respond(c, v.Code, v.Reason, v.Headers...)
+	case PluginRedirect:
+		hdrs := make([]sip.Header, 0, len(v.Targets)+len(v.Headers))
+		for _, t := range v.Targets {
+			hdrs = append(hdrs, sip.NewHeader("Contact", "<"+t.String()+">"))
+		}
+		p.respond(c, v.Code, v.Reason, append(hdrs, v.Headers...)...)
+	case PluginProxy, PluginFork:
+		ApplyChanges(c.req, &v)
+		p.forkTo(c, v.Targets)
+	case PluginDrop:
+		p.drop(c, "plugin")
+	}
+	return true
+}
+
+// pluginFailed answers or skips after a plugin failure: a plugin that is
+// down (or returned garbage) is skipped unless critical; a full queue is
+// 503, a request held past the transaction lifetime 504.
+func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) bool {
+	switch {
+	case errors.Is(err, ErrPluginBusy):
+		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is busy)", retryAfter(1))
+		return true
+	case errors.Is(err, ErrPluginTimeout):
+		p.respond(c, 504, "Server Time-out (application "+app.Name+" did not answer)")
+		return true
+	case errors.Is(err, context.Canceled):
+		p.respond(c, 503, "Service Unavailable (stopping)", retryAfter(5))
+		return true
+	case app.Critical:
+		p.log.Warn("critical plugin failed", "app", app.Name, "error", err)
+		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is not running)", retryAfter(5))
+		return true
+	}
+	p.log.Debug("plugin skipped", "app", app.Name, "error", err)
+	return false
+}
+
+// forkTo forwards c to targets in turn (serial forking): a failure
+// (4xx, 5xx) from one target is held back while another remains; a 2xx,
+// 3xx or 6xx, a CANCEL from the caller, or the last target's answer goes
+// to the caller.
+func (p *Pipeline) forkTo(c *call, targets []sip.Uri) {
+	rr := c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER
+	ftx := &forkTx{ServerTransaction: c.tx}
+	for i, hop := range targets {
+		ftx.reset(i < len(targets)-1)
+		err := p.cfg.Proxy.Forward(p.ctx, c.req, ftx, HopTarget(c.req.Recipient, hop), rr, c.in)
+		p.countForward(c.req, err)
+		if !ftx.heldBack() {
+			return
+		}
+	}
+}
+
+// observedTx shows the final response to a plugin that asked for it.
+type observedTx struct {
+	sip.ServerTransaction
+	once  sync.Once
+	final func(*sip.Response)
+}
+
+func (t *observedTx) Respond(res *sip.Response) error {
+	if res.StatusCode >= 200 {
+		t.once.Do(func() { t.final(res) })
+	}
+	return t.ServerTransaction.Respond(res)
+}
+
+// forkTx holds back a branch's failure while more branches remain.
+type forkTx struct {
+	sip.ServerTransaction
+	mu        sync.Mutex
+	more      bool // another target remains
+	held      bool // this branch's failure was held back
+	cancelled bool
+}
+
+func (t *forkTx) reset(more bool) {
+	t.mu.Lock()
+	t.more, t.held = more, false
+	t.mu.Unlock()
+}
+
+func (t *forkTx) heldBack() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.held && !t.cancelled
+}
+
+func (t *forkTx) Respond(res *sip.Response) error {
+	t.mu.Lock()
+	hold := t.more && !t.cancelled && res.StatusCode >= 400 && res.StatusCode < 600
+	if hold {
+		t.held = true
+	}
+	t.mu.Unlock()
+	if hold {
+		return nil
+	}
+	return t.ServerTransaction.Respond(res)
+}
+
+func (t *forkTx) OnCancel(f sip.FnTxCancel) bool {
+	return t.ServerTransaction.OnCancel(func(r *sip.Request) {
+		t.mu.Lock()
+		t.cancelled = true
+		t.mu.Unlock()
+		f(r)
+	})
+}

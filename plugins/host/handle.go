@@ -1,0 +1,152 @@
+package host
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/codec"
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+)
+
+// handle sends one request to the plugin and waits for its verdict, at
+// most the transaction lifetime.
+func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipeline.PluginVerdict, error) {
+	var none pipeline.PluginVerdict
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil {
+		return none, pipeline.ErrPluginDown
+	}
+	if ms := r.desc.GetMethods(); len(ms) > 0 && !hasFold(ms, string(req.Req.Method)) {
+		return pipeline.PluginVerdict{Action: pipeline.PluginContinue}, nil
+	}
+	select {
+	case p.queue <- struct{}{}:
+	default:
+		return none, pipeline.ErrPluginBusy
+	}
+	defer func() { <-p.queue }()
+
+	ch := make(chan *pb.Verdict, 1)
+	p.mu.Lock()
+	if r.pending == nil { // went down meanwhile
+		p.mu.Unlock()
+		return none, pipeline.ErrPluginDown
+	}
+	p.nextID++
+	id := p.nextID
+	r.pending[id] = ch
+	p.mu.Unlock()
+
+	// A plugin that stopped reading (stopped, not dead) blocks the send;
+	// if it blocks for a whole transaction lifetime the run is ended,
+	// which fails the send and restarts the plugin.
+	msg := &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, req)}}
+	watchdog := time.AfterFunc(p.h.cfg.TxLifetime, func() {
+		p.log.Error("plugin stopped reading its stream: restarting it")
+		r.end()
+	})
+	err := r.send(msg)
+	watchdog.Stop()
+	if err != nil {
+		p.forget(r, id)
+		return none, pipeline.ErrPluginDown
+	}
+	t := time.NewTimer(p.h.cfg.TxLifetime)
+	defer t.Stop()
+	select {
+	case v, ok := <-ch:
+		if !ok {
+			return none, pipeline.ErrPluginDown // died holding it
+		}
+		out, err := codec.DecodeVerdict(v)
+		if err != nil {
+			p.log.Warn("plugin returned an unusable verdict", "error", err)
+			return none, err
+		}
+		switch out.Action {
+		case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
+			out.WantResponse, out.Ticket = r.desc.GetWantsResponses(), id
+		}
+		return out, nil
+	case <-t.C:
+		p.giveUp(r, id)
+		p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
+		p.stuck(r)
+		return none, pipeline.ErrPluginTimeout
+	case <-ctx.Done():
+		p.giveUp(r, id)
+		return none, ctx.Err()
+	}
+}
+
+// stuck counts a request given up on; after maxStuck in a row with no
+// verdict between, the plugin is taken for hung: its run ends (the
+// process is killed) and the supervisor starts it again.
+func (p *plugin) stuck(r *running) {
+	p.mu.Lock()
+	r.stuck++
+	hung := r.stuck >= maxStuck
+	p.mu.Unlock()
+	if hung {
+		p.log.Error("plugin hung: restarting it", "requests_given_up", maxStuck)
+		r.end()
+	}
+}
+
+// giveUp forgets request id and tells the plugin to stop working on it.
+func (p *plugin) giveUp(r *running, id uint64) {
+	p.forget(r, id)
+	go func() { _ = r.send(&pb.HostMessage{Kind: &pb.HostMessage_Cancel{Cancel: &pb.Cancel{Id: id}}}) }()
+}
+
+func (p *plugin) forget(r *running, id uint64) {
+	p.mu.Lock()
+	if r.pending != nil {
+		delete(r.pending, id)
+	}
+	p.mu.Unlock()
+}
+
+// response hands the plugin a final response it asked for.
+func (p *plugin) response(id uint64, res *sip.Response) {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	if r == nil || !r.desc.GetWantsResponses() {
+		return
+	}
+	m := &pb.HostMessage{Kind: &pb.HostMessage_Response{Response: codec.EncodeResponse(id, res)}}
+	go func() { // never hold up the transaction for a slow plugin
+		if err := r.send(m); err != nil {
+			p.log.Debug("response not handed to plugin", "error", err)
+		}
+	}()
+}
+
+func (r *running) send(m *pb.HostMessage) error {
+	r.sendMu.Lock()
+	defer r.sendMu.Unlock()
+	return r.stream.Send(m)
+}
+
+func hasFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func callID(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}

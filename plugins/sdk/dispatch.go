@@ -1,0 +1,130 @@
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/parley-rtc/parley/plugins/codec"
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+)
+
+// dispatcher runs an App's handlers for the messages of one exchange.
+// Each request runs in its own goroutine; send is called from them and
+// must be safe for concurrent use.
+type dispatcher struct {
+	app  *App
+	ctx  context.Context
+	send func(*pb.PluginMessage) error
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	pending map[uint64]context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+func newDispatcher(ctx context.Context, app *App, send func(*pb.PluginMessage) error, log *slog.Logger) *dispatcher {
+	return &dispatcher{app: app, ctx: ctx, send: send, log: log, pending: make(map[uint64]context.CancelFunc)}
+}
+
+// handle takes one message from the host.
+func (d *dispatcher) handle(m *pb.HostMessage) {
+	switch k := m.GetKind().(type) {
+	case *pb.HostMessage_Request:
+		ctx, cancel := context.WithCancel(d.ctx)
+		d.mu.Lock()
+		d.pending[k.Request.GetId()] = cancel
+		d.mu.Unlock()
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.request(ctx, k.Request)
+		}()
+	case *pb.HostMessage_Response:
+		if d.app.OnResponse == nil {
+			return
+		}
+		res, err := codec.DecodeResponse(k.Response)
+		if err != nil {
+			d.log.Warn("response from the host not parsed", "error", err)
+			return
+		}
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			defer d.recover("OnResponse")
+			d.app.OnResponse(d.ctx, &Response{Response: res, RequestID: k.Response.GetId()})
+		}()
+	case *pb.HostMessage_Cancel:
+		d.finish(k.Cancel.GetId())
+	}
+}
+
+func (d *dispatcher) finish(id uint64) {
+	d.mu.Lock()
+	cancel := d.pending[id]
+	delete(d.pending, id)
+	d.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// request runs Handle and sends its verdict. A request the App does not
+// want continues at once; a panicking handler yields an empty verdict,
+// which the host treats as a failure of the plugin.
+func (d *dispatcher) request(ctx context.Context, m *pb.SipRequest) {
+	defer d.finish(m.GetId())
+	v := &pb.Verdict{}
+	func() {
+		defer d.recover("Handle")
+		if len(d.app.Methods) > 0 && !hasFold(d.app.Methods, m.GetMethod()) {
+			v = Continue().Proto()
+			return
+		}
+		req, err := codec.DecodeRequest(m)
+		if err != nil {
+			d.log.Warn("request from the host not parsed", "error", err)
+			return
+		}
+		v = d.app.Handle(ctx, &Request{Request: req, ID: m.GetId(), Source: m.GetSource(), Transport: m.GetTransport(),
+			Identity: m.GetIdentity(), Trusted: m.GetTrusted(), StrictRouted: m.GetStrictRouted()}).Proto()
+	}()
+	if ctx.Err() != nil {
+		return // the host gave up: a verdict is ignored
+	}
+	v.Id = m.GetId()
+	if err := d.send(&pb.PluginMessage{Kind: &pb.PluginMessage_Verdict{Verdict: v}}); err != nil {
+		d.log.Debug("verdict not sent", "error", err)
+	}
+}
+
+func (d *dispatcher) recover(what string) {
+	if r := recover(); r != nil {
+		d.log.Error("plugin handler panicked", "handler", what, "panic", fmt.Sprint(r))
+	}
+}
+
+// wait waits for running handlers.
+func (d *dispatcher) wait() { d.wg.Wait() }
+
+func hasFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// describe is the protocol form of an App's description.
+func describe(app *App) *pb.Description {
+	return &pb.Description{Name: app.Name, Version: app.Version, Claims: app.Claims, Methods: app.Methods,
+		WantsResponses: app.WantsResponses, Singleton: app.Singleton}
+}
+
+func configOf(m *pb.ConfigureRequest) Config {
+	return Config{App: m.GetApp(), Node: m.GetNode(), Domains: m.GetDomains(), Settings: m.GetSettings()}
+}

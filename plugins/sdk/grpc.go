@@ -1,0 +1,154 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+)
+
+// Handshake is the go-plugin handshake of protocol version 1. A binary
+// built against another protocol version is refused at start.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  1,
+	MagicCookieKey:   "PARLEY_PLUGIN",
+	MagicCookieValue: "parley-application-chain",
+}
+
+// PluginName is the name of the plugin in the go-plugin plugin set.
+const PluginName = "app"
+
+// GRPCPlugin is the go-plugin glue on both sides: the plugin process
+// serves App, the host gets an Instance.
+type GRPCPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	App *App         // plugin side
+	Log *slog.Logger // plugin side
+}
+
+var _ plugin.GRPCPlugin = (*GRPCPlugin)(nil)
+
+// GRPCServer registers the Plugin service (plugin side).
+func (p *GRPCPlugin) GRPCServer(broker *plugin.GRPCBroker, s *grpc.Server) error {
+	pb.RegisterPluginServer(s, &pluginServer{app: p.App, broker: broker, log: p.Log})
+	return nil
+}
+
+// GRPCClient returns the host's Instance (host side).
+func (p *GRPCPlugin) GRPCClient(_ context.Context, broker *plugin.GRPCBroker, conn *grpc.ClientConn) (any, error) {
+	return &grpcInstance{c: pb.NewPluginClient(conn), broker: broker}, nil
+}
+
+// pluginServer serves an App over gRPC in the plugin process.
+type pluginServer struct {
+	pb.UnimplementedPluginServer
+	app    *App
+	broker *plugin.GRPCBroker
+	log    *slog.Logger
+
+	mu   sync.Mutex
+	conn *grpc.ClientConn // to the host's services
+}
+
+func (s *pluginServer) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, error) {
+	return describe(s.app), nil
+}
+
+func (s *pluginServer) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.ConfigureResponse, error) {
+	conn, err := s.broker.Dial(req.GetHostBrokerId())
+	if err != nil {
+		return nil, fmt.Errorf("sdk: dial host services: %w", err)
+	}
+	s.mu.Lock()
+	if s.conn != nil {
+		_ = s.conn.Close()
+	}
+	s.conn = conn
+	s.mu.Unlock()
+	if err := (&inProcess{app: *s.app, log: s.log}).Configure(ctx, req, &hostClient{c: pb.NewHostClient(conn)}); err != nil {
+		return nil, err
+	}
+	return &pb.ConfigureResponse{}, nil
+}
+
+func (s *pluginServer) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthResponse, error) {
+	if s.app.Health != nil {
+		if err := s.app.Health(ctx); err != nil {
+			return &pb.HealthResponse{Detail: err.Error()}, nil
+		}
+	}
+	return &pb.HealthResponse{Ok: true}, nil
+}
+
+func (s *pluginServer) Exchange(stream pb.Plugin_ExchangeServer) error {
+	var mu sync.Mutex
+	send := func(m *pb.PluginMessage) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return stream.Send(m)
+	}
+	ctx, cancel := context.WithCancel(stream.Context())
+	d := newDispatcher(ctx, s.app, send, s.log)
+	defer d.wait()
+	defer cancel()
+	for {
+		m, err := stream.Recv()
+		if err != nil {
+			return nil // the host closed the stream or went away
+		}
+		d.handle(m)
+	}
+}
+
+// grpcInstance drives a plugin process (host side).
+type grpcInstance struct {
+	c      pb.PluginClient
+	broker *plugin.GRPCBroker
+}
+
+func (g *grpcInstance) Describe(ctx context.Context) (*pb.Description, error) {
+	d, err := g.c.Describe(ctx, &pb.DescribeRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("sdk: describe: %w", err)
+	}
+	return d, nil
+}
+
+func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error {
+	id := g.broker.NextId()
+	go g.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
+		s := grpc.NewServer(opts...)
+		pb.RegisterHostServer(s, NewHostServer(host))
+		return s
+	})
+	req.HostBrokerId = id
+	if _, err := g.c.Configure(ctx, req); err != nil {
+		return fmt.Errorf("sdk: configure: %w", err)
+	}
+	return nil
+}
+
+func (g *grpcInstance) Health(ctx context.Context) error {
+	h, err := g.c.Health(ctx, &pb.HealthRequest{})
+	if err != nil {
+		return fmt.Errorf("sdk: health: %w", err)
+	}
+	if !h.GetOk() {
+		return errors.New("sdk: plugin unhealthy: " + h.GetDetail())
+	}
+	return nil
+}
+
+func (g *grpcInstance) Exchange(ctx context.Context) (Stream, error) {
+	st, err := g.c.Exchange(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sdk: exchange: %w", err)
+	}
+	return st, nil
+}

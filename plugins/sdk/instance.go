@@ -1,0 +1,102 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+)
+
+// Instance is a started plugin as the host drives it: the same calls
+// whether it runs in process (InProcess) or as a binary over go-plugin.
+type Instance interface {
+	Describe(ctx context.Context) (*pb.Description, error)
+	// Configure hands the plugin its settings and the host's services.
+	Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error
+	Health(ctx context.Context) error
+	// Exchange opens the message stream; it ends with ctx.
+	Exchange(ctx context.Context) (Stream, error)
+}
+
+// Stream carries requests, responses and cancels to the plugin and
+// verdicts back. Send and Recv may run concurrently with each other, but
+// Send must not be called concurrently with itself.
+type Stream interface {
+	Send(*pb.HostMessage) error
+	Recv() (*pb.PluginMessage, error)
+}
+
+// InProcess runs app inside the calling process: for tests, and for
+// plugins linked into a custom build of parleyd.
+func InProcess(app App, log *slog.Logger) Instance {
+	return &inProcess{app: app, log: log}
+}
+
+type inProcess struct {
+	app App
+	log *slog.Logger
+}
+
+func (p *inProcess) Describe(context.Context) (*pb.Description, error) { return describe(&p.app), nil }
+
+func (p *inProcess) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error {
+	if p.app.Handle == nil {
+		return errors.New("sdk: app without a Handle function")
+	}
+	if p.app.Configure == nil {
+		return nil
+	}
+	if err := p.app.Configure(ctx, configOf(req), host); err != nil {
+		return fmt.Errorf("sdk: configure %s: %w", p.app.Name, err)
+	}
+	return nil
+}
+
+func (p *inProcess) Health(ctx context.Context) error {
+	if p.app.Health == nil {
+		return nil
+	}
+	return p.app.Health(ctx)
+}
+
+func (p *inProcess) Exchange(ctx context.Context) (Stream, error) {
+	s := &localStream{ctx: ctx, out: make(chan *pb.PluginMessage, 256)}
+	s.d = newDispatcher(ctx, &p.app, s.push, p.log)
+	return s, nil
+}
+
+// localStream connects the host to a dispatcher through a channel.
+type localStream struct {
+	ctx context.Context
+	d   *dispatcher
+	out chan *pb.PluginMessage
+}
+
+func (s *localStream) push(m *pb.PluginMessage) error {
+	select {
+	case s.out <- m:
+		return nil
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
+}
+
+func (s *localStream) Send(m *pb.HostMessage) error {
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("sdk: stream closed: %w", err)
+	}
+	s.d.handle(m)
+	return nil
+}
+
+func (s *localStream) Recv() (*pb.PluginMessage, error) {
+	select {
+	case m := <-s.out:
+		return m, nil
+	case <-s.ctx.Done():
+		return nil, io.EOF
+	}
+}

@@ -1,0 +1,51 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"testing"
+
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+)
+
+func TestVerdictBuilders(t *testing.T) {
+	tests := []struct {
+		name string
+		v    Verdict
+		want *pb.Verdict
+	}{
+		{"continue", Continue().AddHeader("X-A", "1").RemoveHeader("Subject").SetRequestURI("sip:c@h").SetBody("text/plain", []byte("x")),
+			&pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{{Name: "X-A", Value: "1"}}, RemoveHeaders: []string{"Subject"},
+				RequestUri: "sip:c@h", SetBody: true, ContentType: "text/plain", Body: []byte("x")}},
+		{"respond", Respond(486, "Busy Here", "Retry-After", "30").AddHeader("Warning", "399 x"),
+			&pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 486, Reason: "Busy Here", Headers: []*pb.Header{{Name: "Retry-After", Value: "30"}, {Name: "Warning", Value: "399 x"}}}},
+		{"redirect 301", Redirect("sip:a@h").WithCode(301), &pb.Verdict{Action: pb.Action_ACTION_REDIRECT, Code: 301, Targets: []string{"sip:a@h"}}},
+		{"proxy", Proxy("sip:gw"), &pb.Verdict{Action: pb.Action_ACTION_PROXY, Targets: []string{"sip:gw"}}},
+		{"fork", Fork("sip:a@h", "sip:b@h"), &pb.Verdict{Action: pb.Action_ACTION_FORK, Targets: []string{"sip:a@h", "sip:b@h"}}},
+		{"drop", Drop(), &pb.Verdict{Action: pb.Action_ACTION_DROP}},
+		{"zero", Verdict{}, &pb.Verdict{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _ := json.Marshal(tt.v.Proto())
+			want, _ := json.Marshal(tt.want)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("got %s\nwant %s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoggerSpeaksHclog(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: hclogAttrs}))
+	l.Warn("hello", "k", "v")
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["@level"] != "warn" || m["@message"] != "hello" || m["k"] != "v" || m["time"] != nil || m["@timestamp"] != nil {
+		t.Fatalf("record %v", m)
+	}
+}
