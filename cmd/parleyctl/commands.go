@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 )
 
 // command is one "group verb" of parleyctl.
@@ -70,12 +69,12 @@ Usage:
 
 Commands:
 `)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	// One line for the synopsis, one indented for what it does: some
+	// synopses (app add) are too long for a column.
 	for _, cmd := range commands {
-		fmt.Fprintf(tw, "  %s %s\t%s\n", cmd.name, cmd.args, cmd.help)
+		fmt.Fprintf(w, "  %s\n      %s\n", strings.TrimSpace(cmd.name+" "+cmd.args), cmd.help)
 	}
-	fmt.Fprintf(tw, "  help\tshow this help\n")
-	tw.Flush()
+	fmt.Fprintf(w, "  help\n      show this help\n")
 	fmt.Fprint(w, `
 Global options (before or after the command):
   --admin URL   admin API base URL (env PARLEY_ADMIN, default `+defaultAdmin+`)
