@@ -17,25 +17,17 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
+	"github.com/parley-rtc/parley/internal/testport"
 	"github.com/parley-rtc/parley/core/logging"
 )
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	for i := 0; i < 20; i++ {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := pc.LocalAddr().(*net.UDPAddr).Port
-		pc.Close()
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			l.Close()
-			return port
-		}
+	ps, err := testport.Free(1, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port")
-	return 0
+	return ps[0]
 }
 
 type testNode struct {

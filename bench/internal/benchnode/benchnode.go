@@ -12,16 +12,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/parley-rtc/parley/internal/testport"
 )
 
 // Server is the parleyd under test: started here, or given by flags
@@ -150,42 +150,7 @@ func (s *Server) RSS() (float64, error) {
 	return 0, errors.New("no VmRSS in /proc status")
 }
 
-// FreePorts returns n loopback ports, each free for UDP and TCP (with
-// span-1 more free UDP ports after it), distinct within this process.
-func FreePorts(n, span int) ([]int, error) {
-	usedMu.Lock()
-	defer usedMu.Unlock()
-	var out []int
-	for tries := 0; len(out) < n; tries++ {
-		if tries > 200 {
-			return nil, errors.New("no free loopback ports")
-		}
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			continue
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		ok := !used[p]
-		for i := 0; i < span && ok; i++ {
-			u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			u.Close()
-		}
-		if ok {
-			for i := 0; i < span; i++ {
-				used[p+i] = true
-			}
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-var (
-	usedMu sync.Mutex
-	used   = map[int]bool{}
-)
+// FreePorts returns n loopback ports below the ephemeral range, each free
+// for UDP and TCP (with span-1 more free ports after it), distinct within
+// this process.
+func FreePorts(n, span int) ([]int, error) { return testport.Free(n, span) }
