@@ -20,7 +20,7 @@ import (
 	"github.com/parley-rtc/parley/core/logging"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for i := 0; i < 20; i++ {
 		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -54,7 +54,7 @@ func startNode(t *testing.T) *testNode {
 
 // startNodeWith starts a node on free loopback ports; tweak may change
 // the configuration first.
-func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
+func startNodeWith(t testing.TB, tweak func(*config.Config)) *testNode {
 	t.Helper()
 	cfg := config.Default()
 	sipPort := freePort(t)
@@ -83,7 +83,7 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 }
 
 // start runs the node and waits until it is ready.
-func (n *testNode) start(t *testing.T) {
+func (n *testNode) start(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
@@ -102,7 +102,7 @@ func (n *testNode) start(t *testing.T) {
 }
 
 // stop ends the node's run (a no-op when stopped).
-func (n *testNode) stop(t *testing.T) {
+func (n *testNode) stop(t testing.TB) {
 	if n.cancel == nil {
 		return
 	}
@@ -126,7 +126,7 @@ func (n *testNode) restart(t *testing.T) {
 }
 
 // adminCall sends one admin API request with a JSON body and checks the status.
-func (n *testNode) adminCall(t *testing.T, method, path string, body any, want int) {
+func (n *testNode) adminCall(t testing.TB, method, path string, body any, want int) {
 	t.Helper()
 	data, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, n.admin+path, bytes.NewReader(data))
