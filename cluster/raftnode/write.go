@@ -2,12 +2,15 @@ package raftnode
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -35,7 +38,7 @@ func (n *Node) Write(ctx context.Context, t state.CommandType, body any) (any, e
 // pass the same ReqID to retry a write safely.
 func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if c.ReqID == "" {
-		c.ReqID = uuid.NewString()
+		c.ReqID = newReqID()
 	}
 	c.Time = time.Now().UnixNano()
 	c.Node = n.cfg.NodeID
@@ -59,6 +62,22 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// reqIDPrefix makes this process's request ids unique among nodes and
+// restarts: 64 random bits, drawn once.
+var reqIDPrefix = func() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
+}()
+
+var reqIDSeq atomic.Uint64
+
+// newReqID returns a request id unique to this write: the process prefix
+// and a counter (cheaper than a random UUID per write, and as unique).
+func newReqID() string {
+	return reqIDPrefix + strconv.FormatUint(reqIDSeq.Add(1), 36)
 }
 
 func mapRaftErr(err error) error {
