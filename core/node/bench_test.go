@@ -72,7 +72,7 @@ type benchFlow struct {
 	seq   int
 }
 
-func newBenchFlow(b *testing.B, server string) *benchFlow {
+func newBenchFlow(b testing.TB, server string) *benchFlow {
 	raddr, _ := net.ResolveUDPAddr("udp", server)
 	c, err := net.DialUDP("udp", nil, raddr)
 	if err != nil {

@@ -62,11 +62,13 @@ type Pipeline struct {
 	ctx     context.Context
 	limit   *txLimiter
 	chainc  chainCache
+	parser  *sip.Parser // for the stateless challenge (stateless.go)
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
-	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx, limit: newTxLimiter(cfg.MaxTxPerConn)}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
+		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser()}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true

@@ -68,9 +68,10 @@ type Listener struct {
 
 // Set is the open listeners of a node.
 type Set struct {
-	mu   sync.Mutex
-	list []*Listener
-	log  *slog.Logger
+	mu        sync.Mutex
+	list      []*Listener
+	log       *slog.Logger
+	intercept Interceptor
 }
 
 // ErrNoListener is returned when no listener serves a transport.
@@ -118,6 +119,9 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise st
 			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
 		}
 		l.Bound, l.closer = pc.LocalAddr().String(), pc.Close
+		if s.intercept != nil {
+			pc = &interceptConn{PacketConn: pc, l: l, f: s.intercept}
+		}
 		serve = func() error { return srv.ServeUDP(pc) }
 	case "tcp", "ws", "tls", "wss":
 		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)

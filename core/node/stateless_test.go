@@ -1,0 +1,56 @@
+package node
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestStatelessChallenge: requests without credentials over UDP are
+// challenged on the listener's read loop (no transaction): a
+// retransmission is challenged again, the answer to either challenge is
+// accepted, and MESSAGE gets 407 as before; INVITE still goes through its
+// transaction.
+func TestStatelessChallenge(t *testing.T) {
+	n := startNode(t)
+	n.addUser(t, "alice", "secret")
+	f := newBenchFlow(t, n.sip)
+	reg := f.sipRequest("REGISTER", "sip:localhost", "alice", "alice", "sl-1", 1,
+		"Contact: <sip:alice@"+f.local+">\r\nExpires: 600\r\n", "")
+	for i := 0; i < 2; i++ { // the second is a retransmission (same branch)
+		res, err := f.request(reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(res, "SIP/2.0 401 ") {
+			t.Fatalf("REGISTER without credentials: %q", firstLine(res))
+		}
+		if _, ok := headerOf(res, "WWW-Authenticate"); !ok {
+			t.Fatalf("401 without WWW-Authenticate:\n%s", res)
+		}
+		to, _ := headerOf(res, "To")
+		if !strings.Contains(to, ";tag=") {
+			t.Fatalf("401 without a To tag: %q", to)
+		}
+		if v, _ := headerOf(res, "Via"); !strings.Contains(v, "branch=z9hG4bK-b1-sl-1") {
+			t.Fatalf("401 Via %q", v)
+		}
+	}
+	if err := f.register("alice", "sl-2", true); err != nil {
+		t.Fatal(err)
+	}
+	msg := f.sipRequest("MESSAGE", "sip:bob@localhost", "alice", "bob", "sl-3", 1, "", "hi")
+	res, err := f.request(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 407 ") {
+		t.Fatalf("MESSAGE without credentials: %q", firstLine(res))
+	}
+	inv := f.sipRequest("INVITE", "sip:bob@localhost", "alice", "bob", "sl-4", 1, "", "")
+	if res, err = f.request(inv); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res, "SIP/2.0 407 ") {
+		t.Fatalf("INVITE without credentials: %q", firstLine(res))
+	}
+}
