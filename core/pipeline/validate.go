@@ -43,8 +43,9 @@ func (p *Pipeline) invalid(req *sip.Request) (code int, reason string, hdrs []si
 	if len(req.Body()) > maxBody {
 		return 413, "Request Entity Too Large", nil
 	}
+	var n lenCounter
 	for _, h := range req.Headers() {
-		if len(h.Value()) > maxHeader {
+		if valueLen(h, &n) > maxHeader {
 			return 400, "Bad Request (header " + h.Name() + " too long)", nil
 		}
 	}
@@ -93,4 +94,30 @@ func unsupported(req *sip.Request, name string) []string {
 		}
 	}
 	return out
+}
+
+// valueLen is the length of a header's value as it would be written,
+// without building it (Value() formats typed headers into a new string;
+// measured at 5% of the CPU of a REGISTER). Numeric headers are short by
+// construction.
+func valueLen(h sip.Header, n *lenCounter) int {
+	switch h := h.(type) {
+	case *sip.CSeqHeader, *sip.MaxForwardsHeader, *sip.ContentLengthHeader, *sip.ExpiresHeader:
+		return 0
+	case *sip.CallIDHeader:
+		return len(*h)
+	case *sip.ContentTypeHeader:
+		return len(*h)
+	}
+	*n = 0
+	h.StringWrite(n)
+	return int(*n) - len(h.Name()) - len(": ")
+}
+
+// lenCounter is an io.StringWriter that only counts.
+type lenCounter int
+
+func (c *lenCounter) WriteString(s string) (int, error) {
+	*c += lenCounter(len(s))
+	return len(s), nil
 }
