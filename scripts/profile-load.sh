@@ -11,7 +11,8 @@
 # (user+system, from /proc) divided by the calls that succeeded, and for
 # parleyd writes a CPU profile of the middle of the run to
 # $OUT/cpu.pprof (OUT defaults to a new temporary directory; inspect it
-# with `go tool pprof -top bin/parleyd $OUT/cpu.pprof`).
+# with `go tool pprof -top bin/parleyd $OUT/cpu.pprof`) and the live heap
+# right after the run to $OUT/heap.pprof.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=${1:?server: parleyd or kamailio}
@@ -116,6 +117,9 @@ if [[ $server == parleyd ]]; then
 fi
 wait "$sippid" || true
 t1=$(ticks)
+if [[ $server == parleyd ]]; then # what the run left live (transactions, bindings)
+	curl -fs -o "$out/heap.pprof" "http://127.0.0.1:$pprof/debug/pprof/heap?gc=1" || true
+fi
 hz=$(getconf CLK_TCK)
 ok=$(tail -1 "$out/stats.csv" | awk -F';' -v h="$(head -1 "$out/stats.csv")" '
 	BEGIN { n = split(h, names, ";"); for (i = 1; i <= n; i++) col[names[i]] = i }

@@ -20,6 +20,7 @@ import (
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
@@ -63,12 +64,13 @@ type Pipeline struct {
 	limit   *txLimiter
 	chainc  chainCache
 	parser  *sip.Parser // for the stateless challenge (stateless.go)
+	retrans *retrans.Store
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
-		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser()}
+		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil)}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
@@ -120,6 +122,12 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
+	}
+	if key := absorbKey(c); key != nil {
+		if p.absorbed(c, key) {
+			return
+		}
+		c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key}
 	}
 	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
 	if !c.trusted && !p.cfg.Flood.Allow(ipOf(c.source)) {
@@ -211,6 +219,15 @@ func (p *Pipeline) aorFor(u sip.Uri) string {
 		h = p.cfg.Domains[0]
 	}
 	return u.User + "@" + h
+}
+
+// timerJ is how long a UDP non-INVITE transaction absorbs retransmissions
+// (64*T1: the transaction lifetime, 32 s by default).
+func timerJ(lifetime time.Duration) time.Duration {
+	if lifetime <= 0 {
+		return 32 * time.Second
+	}
+	return lifetime
 }
 
 func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

@@ -23,7 +23,12 @@ import (
 // which absorbs the ACK of its 407.
 
 // Intercept is the transport.Interceptor of the UDP listeners.
+// It first answers retransmissions whose final response is recorded
+// (absorb.go).
 func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
+	if p.resend(data, from, w) {
+		return true
+	}
 	if l.Trust != transport.Client || !challengeCandidate(data) {
 		return false
 	}

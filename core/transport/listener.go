@@ -63,7 +63,10 @@ type Listener struct {
 	Bound     string // actual local host:port (port 0 resolved)
 	Advertise string // host put into Via and Record-Route
 	Port      int    // actual port
-	closer    func() error
+	// Packet is a UDP listener's socket, for responses the pipeline sends
+	// itself (retransmissions of stateless answers); nil otherwise.
+	Packet net.PacketConn
+	closer func() error
 }
 
 // Set is the open listeners of a node.
@@ -118,7 +121,7 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise st
 		if uc, ok := pc.(*net.UDPConn); ok {
 			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
 		}
-		l.Bound, l.closer = pc.LocalAddr().String(), pc.Close
+		l.Bound, l.closer, l.Packet = pc.LocalAddr().String(), pc.Close, pc
 		if s.intercept != nil {
 			pc = &interceptConn{PacketConn: pc, l: l, f: s.intercept}
 		}
