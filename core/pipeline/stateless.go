@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
 )
@@ -16,7 +17,9 @@ import (
 // server send such a final non-2xx response statelessly (8.2.7, 16.11),
 // so over UDP the pipeline answers it on the listener's read loop, before
 // sipgo parses it again and builds a server transaction that would live
-// 32 s (timer J) for nothing: a retransmission is simply challenged again.
+// 32 s (timer J) with its request and response objects: the challenge's
+// bytes are recorded in core/retrans instead, and a retransmission gets
+// the same challenge from there.
 // The response is exactly what Handle would send (same checks, same
 // challenge), built from the same code; what is not certain to end in a
 // challenge goes the normal way. INVITE is left to the transaction layer,
@@ -71,6 +74,11 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 	p.cfg.Metrics.Response(k.code)
 	if _, err := w.WriteTo(buf.Bytes(), from); err != nil {
 		p.log.Debug("stateless challenge not sent", "to", source, "error", err)
+	}
+	// Retransmissions get this very challenge (absorb.go): a client that
+	// sees two different 401s for one request may abort (sipp does).
+	if branch, _ := req.Via().Params.Get("branch"); branch != "" {
+		p.retrans.Put(retrans.KeyOf(string(req.Method), branch, source), buf.Bytes())
 	}
 	return true
 }
