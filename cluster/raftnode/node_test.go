@@ -10,7 +10,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -20,7 +20,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func open(t *testing.T, dir, addr string) *Node {
+func open(t testing.TB, dir, addr string) *Node {
 	t.Helper()
 	n, err := Open(Config{NodeID: "n1", DataDir: dir, Bind: addr, Bootstrap: true}, state.New())
 	if err != nil {
