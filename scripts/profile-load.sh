@@ -8,7 +8,9 @@
 # (the scenarios of `make bench`, bench/sipp/). One sipp UAC sends RATE new
 # calls a second (default 2000) for SECONDS (default 15) with its own UDP
 # socket per call (-t un), like `make bench`. Prints the server's CPU time
-# (user+system, from /proc) divided by the calls that succeeded, and for
+# (user+system, from /proc) divided by the calls that succeeded (and
+# sipp's: at saturation on N cores, calls/s is about N / (server + sipp
+# CPU per call)), and for
 # parleyd writes a CPU profile of the middle of the run to
 # $OUT/cpu.pprof (OUT defaults to a new temporary directory; inspect it
 # with `go tool pprof -top bin/parleyd $OUT/cpu.pprof`) and the live heap
@@ -20,6 +22,7 @@ test=${2:?test: reg-noauth, reg-digest or message}
 rate=${3:-2000}
 secs=${4:-15}
 out=${OUT:-$(mktemp -d /tmp/parley-profile.XXXXXX)}
+bin=${BIN:-bin} # where parleyd and parleyctl are (BIN=... compares builds)
 mkdir -p "$out"
 calls=$((rate * secs))
 users=$((calls + 10))
@@ -34,8 +37,8 @@ trap cleanup EXIT
 
 case $server in
 parleyd)
-	[[ -x bin/parleyd && -x bin/parleyctl ]] || go build -o bin/ ./cmd/parleyd ./cmd/parleyctl
-	bin/parleyd --node-id n1 --data-dir "$out/data" --domain localhost \
+	[[ -x $bin/parleyd && -x $bin/parleyctl ]] || go build -o "$bin/" ./cmd/parleyd ./cmd/parleyctl
+	"$bin/parleyd" --node-id n1 --data-dir "$out/data" --domain localhost \
 		--sip-listen "udp://127.0.0.1:$sip,udp://127.0.0.1:$trusted?trust=trusted" \
 		--admin-listen "127.0.0.1:$admin" --admin-token prof --raft-listen "127.0.0.1:$raft" \
 		--pprof-listen "127.0.0.1:$pprof" --log-format json --log-level warn \
@@ -50,7 +53,7 @@ parleyd)
 		echo "username,password"
 		for ((i = 0; i < users; i++)); do echo "user$i,secret"; done
 	} >"$out/users.csv"
-	bin/parleyctl --admin "http://127.0.0.1:$admin" --token prof user import "$out/users.csv" >/dev/null
+	"$bin/parleyctl" --admin "http://127.0.0.1:$admin" --token prof user import "$out/users.csv" >/dev/null
 	;;
 kamailio)
 	extra=()
@@ -111,6 +114,8 @@ sipp "$target" -sf "bench/sipp/$sf" -inf "$out/uac.csv" -r "$rate" -m "$calls" -
 	-trace_err -error_file "$out/errors.log" "${sippargs[@]}" >"$out/sipp.log" 2>&1 &
 sippid=$!
 pids+=("$sippid")
+sipp_ticks() { awk '{print $14 + $15}' "/proc/$sippid/stat" 2>/dev/null || echo 0; }
+( while kill -0 "$sippid" 2>/dev/null; do sipp_ticks >"$out/sipp-ticks"; sleep 0.2; done ) &
 if [[ $server == parleyd ]]; then
 	sleep $((secs / 4))
 	curl -fs -o "$out/cpu.pprof" "http://127.0.0.1:$pprof/debug/pprof/profile?seconds=$((secs / 2))" || true
@@ -127,6 +132,7 @@ ok=$(tail -1 "$out/stats.csv" | awk -F';' -v h="$(head -1 "$out/stats.csv")" '
 failed=$(tail -1 "$out/stats.csv" | awk -F';' -v h="$(head -1 "$out/stats.csv")" '
 	BEGIN { n = split(h, names, ";"); for (i = 1; i <= n; i++) col[names[i]] = i }
 	{ print $col["FailedCall(C)"] + 0 }')
-awk -v d=$((t1 - t0)) -v hz="$hz" -v ok="$ok" -v f="$failed" -v s="$server" -v t="$test" -v r="$rate" -v o="$out" 'BEGIN {
-	printf "%s %s at %d/s: %d ok, %d failed, server CPU %.2f s = %.1f us per call (%s)\n",
-		s, t, r, ok, f, d / hz, (ok > 0 ? d / hz / ok * 1e6 : 0), o }'
+s1=$(cat "$out/sipp-ticks" 2>/dev/null || echo 0)
+awk -v d=$((t1 - t0)) -v sd="$s1" -v hz="$hz" -v ok="$ok" -v f="$failed" -v s="$server" -v t="$test" -v r="$rate" -v o="$out" 'BEGIN {
+	printf "%s %s at %d/s: %d ok, %d failed, server CPU %.2f s = %.1f us per call; sipp %.1f us per call (%s)\n",
+		s, t, r, ok, f, d / hz, (ok > 0 ? d / hz / ok * 1e6 : 0), (ok > 0 ? sd / hz / ok * 1e6 : 0), o }'
