@@ -26,7 +26,7 @@ bin=${BIN:-bin} # where parleyd and parleyctl are (BIN=... compares builds)
 mkdir -p "$out"
 calls=$((rate * secs))
 users=$((calls + 10))
-base=$((20000 + RANDOM % 30000))
+base=$((10000 + RANDOM % 20000)) # below the ephemeral ports sipp -t un takes
 sip=$base admin=$((base + 1)) raft=$((base + 2)) trusted=$((base + 3)) pprof=$((base + 4)) uas=$((base + 5))
 pids=()
 cleanup() {

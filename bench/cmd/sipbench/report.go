@@ -111,6 +111,10 @@ func (b *bench) markdown(table string) string {
 		sb.WriteString("\n## Go benchmarks\n\n")
 		sb.WriteString(b.goBenches)
 	}
+	if b.notes != "" {
+		sb.WriteString("\n")
+		sb.WriteString(strings.TrimSpace(b.notes) + "\n")
+	}
 	return sb.String()
 }
 
