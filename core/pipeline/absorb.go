@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -19,23 +21,37 @@ import (
 // made or whose Via the quick look could not read.
 
 // absorbTx is a UDP non-INVITE server transaction whose final response is
-// recorded for retransmissions and which then ends at once.
+// recorded for retransmissions and sent from here (one serialisation, no
+// sipgo state machine); the sipgo transaction then ends at once.
+// Provisional responses go through sipgo as before.
 type absorbTx struct {
 	sip.ServerTransaction
-	p   *Pipeline
-	key []byte
+	p    *Pipeline
+	key  []byte
+	conn net.PacketConn // the listener's socket
+	dest *net.UDPAddr   // the request's source
+	done atomic.Bool    // the final response went out
 }
 
 func (t *absorbTx) Respond(res *sip.Response) error {
-	if err := t.ServerTransaction.Respond(res); err != nil || res.IsProvisional() {
-		return err
+	if res.IsProvisional() {
+		return t.ServerTransaction.Respond(res)
+	}
+	if !t.done.CompareAndSwap(false, true) {
+		return sip.ErrTransactionTerminated
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
 	res.StringWrite(buf)
+	// Record, end the sipgo transaction, then send: whatever retransmission
+	// the client sends after seeing the response finds the record (sipgo's
+	// transaction, never told of the response, would swallow it).
 	t.p.retrans.Put(t.key, buf.Bytes())
 	t.ServerTransaction.Terminate()
+	if _, err := t.conn.WriteTo(buf.Bytes(), t.dest); err != nil {
+		return fmt.Errorf("pipeline: send %d: %w", res.StatusCode, err)
+	}
 	return nil
 }
 

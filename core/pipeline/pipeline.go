@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -127,7 +128,9 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		if p.absorbed(c, key) {
 			return
 		}
-		c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key}
+		if ap, err := netip.ParseAddrPort(c.source); err == nil {
+			c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
+		}
 	}
 	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
 	if !c.trusted && !p.cfg.Flood.Allow(ipOf(c.source)) {
