@@ -59,8 +59,8 @@ func (t *absorbTx) Respond(res *sip.Response) error {
 // transaction may end with its final response; nil for others.
 func absorbKey(c *call) []byte {
 	req := c.req
-	if c.in.Packet == nil || req.IsInvite() || req.IsAck() {
-		return nil
+	if c.in.Packet == nil || !c.onSocket || req.IsInvite() || req.IsAck() {
+		return nil // (responses to others go out where the request came in)
 	}
 	via := req.Via()
 	if via == nil {

@@ -113,12 +113,14 @@ type call struct {
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.
 	trusted   bool
-	redirects int // 3xx followed so far (RecurseRedirects)
+	redirects int  // 3xx followed so far (RecurseRedirects)
+	onSocket  bool // arrived on the listener's own socket
 }
 
 // Handle is the sipgo request handler for every method.
 func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
-	c := &call{req: req, tx: tx, source: req.Source(), in: p.listenerOf(req, tx)}
+	c := &call{req: req, tx: tx, source: req.Source()}
+	c.in, c.onSocket = p.listenerOf(req, tx)
 	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
@@ -180,17 +182,19 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	p.userServices(c)
 }
 
-// listenerOf finds the listener a request arrived on.
-func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) *transport.Listener {
+// listenerOf finds the listener a request arrived on; onSocket reports
+// that it came in on the listener's own socket (not on a connection sipgo
+// opened for a request of ours).
+func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) (l *transport.Listener, onSocket bool) {
 	if stx, ok := tx.(*sip.ServerTx); ok {
 		if conn := stx.Connection(); conn != nil {
 			if l := p.cfg.Listeners.ByLocal(req.Transport(), conn.LocalAddr().String()); l != nil {
-				return l
+				return l, l.Bound == conn.LocalAddr().String()
 			}
 		}
 	}
-	l, _ := p.cfg.Listeners.For(req.Transport())
-	return l
+	l, _ = p.cfg.Listeners.For(req.Transport())
+	return l, false
 }
 
 // respond sends a locally generated response and counts it.
