@@ -6,9 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh --bench
-if [[ ! -x bin/parleyd || ! -x bin/parleyctl ]]; then
-	go build -o bin/ ./cmd/...
-fi
+# Always rebuild (incremental): a stale bin/parleyd would be measured silently.
+go build -o bin/ ./cmd/...
 go build -o bin/sipbench ./bench/cmd/sipbench
 timeout 600 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$@"
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.
