@@ -9,9 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh --bench
-if [[ ! -x bin/parleyd || ! -x bin/parleyctl || ! -x bin/contentfilter ]]; then
-	go build -o bin/ ./cmd/... ./plugins/examples/...
-fi
+# Always rebuild (incremental): a stale bin/parleyd would be measured silently.
+go build -o bin/ ./cmd/... ./plugins/examples/...
 go build -o bin/sipbench ./bench/cmd/sipbench
 timeout 900 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$@"
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.

@@ -2,11 +2,14 @@ package raftnode
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 
@@ -42,7 +45,7 @@ const leaderWait = 3 * time.Second
 // leaderWait without a reachable leader it fails with ErrNoQuorum.
 func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	if c.ReqID == "" {
-		c.ReqID = uuid.NewString()
+		c.ReqID = newReqID()
 	}
 	c.Time = time.Now().UnixNano()
 	c.Node = n.cfg.NodeID
@@ -126,6 +129,22 @@ func (n *Node) applyLocal(ctx context.Context, data []byte) (any, error) {
 		return nil, mapRaftErr(err)
 	}
 	return f.Response(), nil
+}
+
+// reqIDPrefix makes this process's request ids unique among nodes and
+// restarts: 64 random bits, drawn once.
+var reqIDPrefix = func() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]) + "-"
+}()
+
+var reqIDSeq atomic.Uint64
+
+// newReqID returns a request id unique to this write: the process prefix
+// and a counter (cheaper than a random UUID per write, and as unique).
+func newReqID() string {
+	return reqIDPrefix + strconv.FormatUint(reqIDSeq.Add(1), 36)
 }
 
 func mapRaftErr(err error) error {

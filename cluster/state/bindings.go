@@ -53,7 +53,7 @@ type BindingExpire struct {
 }
 
 func applyBindingUpdate(s *State, c *Command) any {
-	body, err := decodeBody[BindingUpdate](c)
+	body, err := decodeBindingUpdate(c)
 	if err != nil {
 		return err
 	}

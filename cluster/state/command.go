@@ -41,8 +41,12 @@ var (
 	ErrInvalid      = errors.New("state: invalid command")
 )
 
-// NewCommand builds a command of the given type with body marshalled as JSON.
+// NewCommand builds a command of the given type. Bodies with a binary form
+// (the binding update) use it; the rest are marshalled as JSON.
 func NewCommand(t CommandType, body any) (Command, error) {
+	if bb, ok := body.(binaryBody); ok {
+		return Command{Type: t, Body: bb.appendBinary(nil)}, nil
+	}
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return Command{}, fmt.Errorf("state: encode %s: %w", t, err)
@@ -50,28 +54,28 @@ func NewCommand(t CommandType, body any) (Command, error) {
 	return Command{Type: t, Body: raw}, nil
 }
 
-// Encode returns the log form: flags, type, then the JSON envelope.
+// Encode returns the log form: flags, type, then the binary envelope
+// (request id, time and node, then the body as it is).
 func (c Command) Encode() ([]byte, error) {
-	env, err := json.Marshal(c)
-	if err != nil {
-		return nil, fmt.Errorf("state: encode %s: %w", c.Type, err)
-	}
-	out := make([]byte, headerLen, headerLen+len(env))
-	out[0] = byte(c.Flags)
-	binary.BigEndian.PutUint16(out[1:], uint16(c.Type))
-	return append(out, env...), nil
+	return c.encodeBinary(), nil
 }
 
-// Decode parses the log form produced by Encode.
+// Decode parses the log form produced by Encode, and the JSON envelope
+// of older logs.
 func Decode(data []byte) (Command, error) {
 	if len(data) < headerLen {
 		return Command{}, ErrShortCommand
 	}
 	var c Command
-	if err := json.Unmarshal(data[headerLen:], &c); err != nil {
+	flags := Flags(data[0])
+	if flags&flagBinary != 0 {
+		if err := decodeBinary(&c, data[headerLen:]); err != nil {
+			return Command{}, err
+		}
+	} else if err := json.Unmarshal(data[headerLen:], &c); err != nil {
 		return Command{}, fmt.Errorf("state: decode envelope: %w", err)
 	}
-	c.Flags = Flags(data[0])
+	c.Flags = flags &^ flagBinary
 	c.Type = CommandType(binary.BigEndian.Uint16(data[1:]))
 	return c, nil
 }

@@ -57,7 +57,7 @@ func TestUserPutCreateDeleteAndDedup(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	s := New()
 	skip := mustEncode(t, CommandType(999), "", 1, struct{}{})
-	skip[0] = byte(FlagIgnoreUnknown)
+	skip[0] |= byte(FlagIgnoreUnknown)
 	if res := s.Apply(1, skip); res != nil {
 		t.Fatalf("ignorable unknown command gave %v", res)
 	}

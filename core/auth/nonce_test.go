@@ -223,3 +223,19 @@ func TestNoncesConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNonceMintCheck: one challenge and the verification of its
+// answer (Validate, then Check), as a REGISTER costs.
+func BenchmarkNonceMintCheck(b *testing.B) {
+	n := NewNonces([]byte("0123456789abcdef0123456789abcdef"), time.Minute, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		nonce := n.Mint()
+		if err := n.Validate(nonce, "00000001"); err != nil {
+			b.Fatal(err)
+		}
+		if err := n.Check(nonce, "00000001"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -292,6 +292,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		srv.OnRequest(method, s.pipe.Handle)
 	}
 	srv.OnNoRoute(s.pipe.Handle)
+	ls.Intercept(s.pipe.Intercept)
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err

@@ -17,11 +17,11 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/config"
-	"github.com/parley-rtc/parley/internal/testport"
 	"github.com/parley-rtc/parley/core/logging"
+	"github.com/parley-rtc/parley/internal/testport"
 )
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ps, err := testport.Free(1, 1)
 	if err != nil {
@@ -46,7 +46,7 @@ func startNode(t *testing.T) *testNode {
 
 // startNodeWith starts a node on free loopback ports; tweak may change
 // the configuration first.
-func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
+func startNodeWith(t testing.TB, tweak func(*config.Config)) *testNode {
 	t.Helper()
 	n := buildNode(t, tweak)
 	n.start(t)
@@ -55,7 +55,7 @@ func startNodeWith(t *testing.T, tweak func(*config.Config)) *testNode {
 
 // buildNode configures a node on free loopback ports without starting it;
 // it is stopped when the test ends.
-func buildNode(t *testing.T, tweak func(*config.Config)) *testNode {
+func buildNode(t testing.TB, tweak func(*config.Config)) *testNode {
 	t.Helper()
 	cfg := config.Default()
 	sipPort := freePort(t)
@@ -83,7 +83,7 @@ func buildNode(t *testing.T, tweak func(*config.Config)) *testNode {
 }
 
 // start runs the node and waits until it is ready.
-func (n *testNode) start(t *testing.T) {
+func (n *testNode) start(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
@@ -102,7 +102,7 @@ func (n *testNode) start(t *testing.T) {
 }
 
 // stop ends the node's run (a no-op when stopped).
-func (n *testNode) stop(t *testing.T) {
+func (n *testNode) stop(t testing.TB) {
 	if n.cancel == nil {
 		return
 	}
@@ -126,7 +126,7 @@ func (n *testNode) restart(t *testing.T) {
 }
 
 // adminCall sends one admin API request with a JSON body and checks the status.
-func (n *testNode) adminCall(t *testing.T, method, path string, body any, want int) {
+func (n *testNode) adminCall(t testing.TB, method, path string, body any, want int) {
 	t.Helper()
 	data, _ := json.Marshal(body)
 	req, _ := http.NewRequest(method, n.admin+path, bytes.NewReader(data))

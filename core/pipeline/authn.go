@@ -18,33 +18,23 @@ func (p *Pipeline) authenticate(c *call) bool {
 	if c.trusted {
 		return true
 	}
-	register := c.req.Method == sip.REGISTER
-	hdrName, code, reason, chName := "Proxy-Authorization", 407, "Proxy Authentication Required", "Proxy-Authenticate"
-	realmURI := c.req.From().Address
-	if register {
-		hdrName, code, reason, chName = "Authorization", 401, "Unauthorized", "WWW-Authenticate"
-		realmURI = c.req.To().Address
-	}
-	realm := p.realmOf(realmURI)
+	k := authKindOf(c.req)
+	realm := p.realmOf(k.realmURI)
 	a := p.auth.Load()
 	res, err := a.Check(auth.Request{
 		Method:     string(c.req.Method),
 		RequestURI: c.req.Recipient.String(),
-		Header:     p.credentialsFor(c.req, hdrName, realm),
+		Header:     p.credentialsFor(c.req, k.credentials, realm),
 		IsOwnURI:   p.isOwnURI,
 	}, p.cfg.Lookup)
 	challenge := func(stale bool) {
-		hdrs := make([]sip.Header, 0, 2)
-		for _, v := range a.Challenges(realm, stale) {
-			hdrs = append(hdrs, sip.NewHeader(chName, v))
-		}
-		p.respond(c, code, reason, hdrs...)
+		p.respond(c, k.code, k.reason, k.challenges(a, realm, stale)...)
 	}
 	switch {
 	case err == nil:
 		c.identity = res.Username + "@" + res.Realm
-		if !register {
-			p.dropOwnCredentials(c.req, hdrName)
+		if c.req.Method != sip.REGISTER {
+			p.dropOwnCredentials(c.req, k.credentials)
 		}
 		p.cfg.Throttle.Success(ipOf(c.source))
 		p.cfg.Location.NoteActivity(c.identity, c.source)
@@ -65,6 +55,34 @@ func (p *Pipeline) authenticate(c *call) bool {
 		p.respond(c, 403, "Forbidden")
 	}
 	return false
+}
+
+// authKind is how a request is challenged: REGISTER by 401 with
+// WWW-Authenticate for the realm of its To, anything else by 407 with
+// Proxy-Authenticate for the realm of its From.
+type authKind struct {
+	credentials string // the header carrying the answer
+	code        int
+	reason      string
+	challenge   string // the header carrying the challenge
+	realmURI    sip.Uri
+}
+
+func authKindOf(req *sip.Request) authKind {
+	if req.Method == sip.REGISTER {
+		return authKind{"Authorization", 401, "Unauthorized", "WWW-Authenticate", req.To().Address}
+	}
+	return authKind{"Proxy-Authorization", 407, "Proxy Authentication Required", "Proxy-Authenticate", req.From().Address}
+}
+
+// challenges returns the challenge headers for realm, one per algorithm.
+func (k authKind) challenges(a *auth.Authenticator, realm string, stale bool) []sip.Header {
+	vals := a.Challenges(realm, stale)
+	hdrs := make([]sip.Header, 0, len(vals))
+	for _, v := range vals {
+		hdrs = append(hdrs, sip.NewHeader(k.challenge, v))
+	}
+	return hdrs
 }
 
 // dropOwnCredentials removes the credentials meant for our realms before

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/resolve"
+	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
@@ -79,11 +81,14 @@ type Pipeline struct {
 	ctx     context.Context
 	limit   *txLimiter
 	chainc  chainCache
+	parser  *sip.Parser // for the stateless challenge (stateless.go)
+	retrans *retrans.Store
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
-	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx, limit: newTxLimiter(cfg.MaxTxPerConn)}
+	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
+		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil)}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
@@ -129,7 +134,8 @@ type call struct {
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.
 	trusted   bool
-	redirects int // 3xx followed so far (RecurseRedirects)
+	redirects int  // 3xx followed so far (RecurseRedirects)
+	onSocket  bool // arrived on the listener's own socket
 	// partner is set when the request came from an allowed federation
 	// partner's mutual TLS connection.
 	partner *state.Partner
@@ -143,11 +149,20 @@ type call struct {
 
 // Handle is the sipgo request handler for every method.
 func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
-	c := &call{req: req, tx: tx, source: req.Source(), in: p.listenerOf(req, tx)}
+	c := &call{req: req, tx: tx, source: req.Source()}
+	c.in, c.onSocket = p.listenerOf(req, tx)
 	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
+	}
+	if key := absorbKey(c); key != nil {
+		if p.absorbed(c, key) {
+			return
+		}
+		if ap, err := netip.ParseAddrPort(c.source); err == nil {
+			c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
+		}
 	}
 	// On a TLS link the handshake proved membership (a cluster-CA
 	// certificate); on a TCP link the source address has to.
@@ -224,17 +239,19 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	p.userServices(c)
 }
 
-// listenerOf finds the listener a request arrived on.
-func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) *transport.Listener {
+// listenerOf finds the listener a request arrived on; onSocket reports
+// that it came in on the listener's own socket (not on a connection sipgo
+// opened for a request of ours).
+func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) (l *transport.Listener, onSocket bool) {
 	if stx, ok := tx.(*sip.ServerTx); ok {
 		if conn := stx.Connection(); conn != nil {
 			if l := p.cfg.Listeners.ByLocal(req.Transport(), conn.LocalAddr().String()); l != nil {
-				return l
+				return l, l.Bound == conn.LocalAddr().String()
 			}
 		}
 	}
-	l, _ := p.cfg.Listeners.For(req.Transport())
-	return l
+	l, _ = p.cfg.Listeners.For(req.Transport())
+	return l, false
 }
 
 // respond sends a locally generated response and counts it.
@@ -266,6 +283,15 @@ func (p *Pipeline) aorFor(u sip.Uri) string {
 		h = p.cfg.Domains[0]
 	}
 	return u.User + "@" + h
+}
+
+// timerJ is how long a UDP non-INVITE transaction absorbs retransmissions
+// (64*T1: the transaction lifetime, 32 s by default).
+func timerJ(lifetime time.Duration) time.Duration {
+	if lifetime <= 0 {
+		return 32 * time.Second
+	}
+	return lifetime
 }
 
 func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

@@ -18,50 +18,52 @@ var supported = map[string]bool{"path": true, "outbound": true, "gruu": false}
 // validate applies RFC 3261 16.3 request validation; false means a
 // response was sent.
 func (p *Pipeline) validate(c *call) bool {
-	req := c.req
-	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
-		p.respond(c, 400, "Bad Request (missing From, To, Call-ID, CSeq or Via)")
+	if code, reason, hdrs := p.invalid(c.req); code != 0 {
+		p.respond(c, code, reason, hdrs...)
 		return false
 	}
+	return true
+}
+
+// invalid returns the error response a request that fails validation gets
+// (code 0: the request is valid). It has no side effects, so the stateless
+// challenge (stateless.go) can ask it first.
+func (p *Pipeline) invalid(req *sip.Request) (code int, reason string, hdrs []sip.Header) {
+	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
+		return 400, "Bad Request (missing From, To, Call-ID, CSeq or Via)", nil
+	}
 	if req.CSeq().MethodName != req.Method {
-		p.respond(c, 400, "Bad Request (CSeq method does not match)")
-		return false
+		return 400, "Bad Request (CSeq method does not match)", nil
 	}
 	switch req.Recipient.Scheme {
 	case "sip", "sips", "tel":
 	default:
-		p.respond(c, 416, "Unsupported URI Scheme")
-		return false
+		return 416, "Unsupported URI Scheme", nil
 	}
 	if len(req.Body()) > maxBody {
-		p.respond(c, 413, "Request Entity Too Large")
-		return false
+		return 413, "Request Entity Too Large", nil
 	}
+	var n lenCounter
 	for _, h := range req.Headers() {
-		if len(h.Value()) > maxHeader {
-			p.respond(c, 400, "Bad Request (header "+h.Name()+" too long)")
-			return false
+		if valueLen(h, &n) > maxHeader {
+			return 400, "Bad Request (header " + h.Name() + " too long)", nil
 		}
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
-		p.respond(c, 483, "Too Many Hops")
-		return false
+		return 483, "Too Many Hops", nil
 	}
 	if p.ownVias(req) >= maxSpirals {
-		p.respond(c, 482, "Loop Detected")
-		return false
+		return 482, "Loop Detected", nil
 	}
 	if unsup := unsupported(req, "Proxy-Require"); len(unsup) > 0 {
-		p.respond(c, 420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(unsup, ", ")))
-		return false
+		return 420, "Bad Extension", []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsup, ", "))}
 	}
 	if req.Method == sip.REGISTER || req.Method == sip.OPTIONS && req.Recipient.User == "" {
 		if unsup := unsupported(req, "Require"); len(unsup) > 0 {
-			p.respond(c, 420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(unsup, ", ")))
-			return false
+			return 420, "Bad Extension", []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsup, ", "))}
 		}
 	}
-	return true
+	return 0, "", nil
 }
 
 // maxSpirals is how many of our own Vias a request may carry: a request
@@ -92,4 +94,30 @@ func unsupported(req *sip.Request, name string) []string {
 		}
 	}
 	return out
+}
+
+// valueLen is the length of a header's value as it would be written,
+// without building it (Value() formats typed headers into a new string;
+// measured at 5% of the CPU of a REGISTER). Numeric headers are short by
+// construction.
+func valueLen(h sip.Header, n *lenCounter) int {
+	switch h := h.(type) {
+	case *sip.CSeqHeader, *sip.MaxForwardsHeader, *sip.ContentLengthHeader, *sip.ExpiresHeader:
+		return 0
+	case *sip.CallIDHeader:
+		return len(*h)
+	case *sip.ContentTypeHeader:
+		return len(*h)
+	}
+	*n = 0
+	h.StringWrite(n)
+	return int(*n) - len(h.Name()) - len(": ")
+}
+
+// lenCounter is an io.StringWriter that only counts.
+type lenCounter int
+
+func (c *lenCounter) WriteString(s string) (int, error) {
+	*c += lenCounter(len(s))
+	return len(s), nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -62,28 +64,54 @@ func writeFailed(req *sip.Request, err error) *sip.Response {
 	return siputil.Response(req, 500, "Server Internal Error (registration not stored)")
 }
 
-// ok answers 200 with every current binding and its remaining time.
+// ok answers 200 with every current binding and its remaining time. The
+// Contact values are written from the stored contact URIs (the form
+// sip.Uri.String gave at registration) instead of parsing each again.
 func (r *Registrar) ok(req *sip.Request, aor string) *sip.Response {
 	res := siputil.Response(req, 200, "OK")
-	nowS := r.now().Unix()
-	for _, b := range r.loc.Current(aor) {
-		uri := sip.Uri{}
-		if err := sip.ParseUri(b.Contact, &uri); err != nil {
-			continue
+	now := r.now()
+	nowS := now.Unix()
+	var b strings.Builder
+	for _, x := range r.loc.Current(aor) {
+		b.Reset()
+		b.Grow(len(x.Contact) + len(x.Instance) + 48)
+		b.WriteByte('<')
+		b.WriteString(x.Contact)
+		b.WriteString(">;expires=")
+		b.WriteString(strconv.FormatInt(x.Expires-nowS, 10))
+		if x.Q != 1000 {
+			b.WriteString(";q=")
+			b.WriteString(strconv.FormatFloat(float64(x.Q)/1000, 'f', -1, 64))
 		}
-		c := &sip.ContactHeader{Address: uri, Params: sip.NewParams()}
-		c.Params.Add("expires", strconv.FormatInt(b.Expires-nowS, 10))
-		if b.Q != 1000 {
-			c.Params.Add("q", strconv.FormatFloat(float64(b.Q)/1000, 'f', -1, 64))
-		}
-		if b.Instance != "" {
-			c.Params.Add("+sip.instance", `"<`+b.Instance+`>"`)
-			if b.RegID != 0 {
-				c.Params.Add("reg-id", strconv.Itoa(b.RegID))
+		if x.Instance != "" {
+			b.WriteString(`;+sip.instance="<`)
+			b.WriteString(x.Instance)
+			b.WriteString(`>"`)
+			if x.RegID != 0 {
+				b.WriteString(";reg-id=")
+				b.WriteString(strconv.Itoa(x.RegID))
 			}
 		}
-		res.AppendHeader(c)
+		res.AppendHeader(sip.NewHeader("Contact", b.String()))
 	}
-	res.AppendHeader(sip.NewHeader("Date", r.now().UTC().Format(http.TimeFormat)))
+	res.AppendHeader(sip.NewHeader("Date", httpDate(now)))
 	return res
 }
+
+// httpDate formats t for the Date header, once per second.
+func httpDate(t time.Time) string {
+	sec := t.Unix()
+	if d := lastDate.Load(); d != nil && d.sec == sec {
+		return d.text
+	}
+	d := &dateText{sec: sec, text: t.UTC().Format(http.TimeFormat)}
+	lastDate.Store(d)
+	return d.text
+}
+
+type dateText struct {
+	sec  int64
+	text string
+}
+
+var lastDate atomic.Pointer[dateText]

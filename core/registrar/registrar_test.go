@@ -121,8 +121,9 @@ func TestRegisterRules(t *testing.T) {
 			if b[0].Instance != "urn:uuid:1" || b[0].RegID != 1 || b[0].Q != 500 {
 				t.Errorf("binding %+v", b[0])
 			}
-			if !strings.Contains(r.GetHeader("Contact").Value(), "q=0.5") {
-				t.Errorf("200 contact %s", r.GetHeader("Contact").Value())
+			want := `<sip:a@h>;expires=3600;q=0.5;+sip.instance="<urn:uuid:1>";reg-id=1`
+			if got := r.GetHeader("Contact").Value(); got != want {
+				t.Errorf("200 contact %s, want %s", got, want)
 			}
 		}},
 	}

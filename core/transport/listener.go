@@ -69,14 +69,18 @@ type Listener struct {
 	Bound     string // actual local host:port (port 0 resolved)
 	Advertise string // host put into Via and Record-Route
 	Port      int    // actual port
-	closer    func() error
+	// Packet is a UDP listener's socket, for responses the pipeline sends
+	// itself (retransmissions of stateless answers); nil otherwise.
+	Packet net.PacketConn
+	closer func() error
 }
 
 // Set is the open listeners of a node.
 type Set struct {
-	mu   sync.Mutex
-	list []*Listener
-	log  *slog.Logger
+	mu        sync.Mutex
+	list      []*Listener
+	log       *slog.Logger
+	intercept Interceptor
 }
 
 // ErrNoListener is returned when no listener serves a transport.
@@ -116,15 +120,27 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise st
 	var serve func() error
 	switch sp.Scheme {
 	case "udp":
-		pc, err := (&net.ListenConfig{}).ListenPacket(ctx, "udp", addr)
+		pcs, err := listenUDP(ctx, addr, udpSockets())
 		if err != nil {
-			return nil, nil, fmt.Errorf("transport: listen udp %s: %w", addr, err)
+			return nil, nil, err
 		}
-		if uc, ok := pc.(*net.UDPConn); ok {
-			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
+		l.Bound, l.Packet = pcs[0].LocalAddr().String(), pcs[0]
+		l.closer = func() error {
+			for _, pc := range pcs {
+				_ = pc.Close()
+			}
+			return nil
 		}
-		l.Bound, l.closer = pc.LocalAddr().String(), pc.Close
-		serve = func() error { return srv.ServeUDP(pc) }
+		serve = func() error {
+			errs := make(chan error, len(pcs))
+			for _, pc := range pcs {
+				if s.intercept != nil {
+					pc = &interceptConn{PacketConn: pc, l: l, f: s.intercept}
+				}
+				go func() { errs <- srv.ServeUDP(pc) }()
+			}
+			return <-errs
+		}
 	case "tcp", "ws", "tls", "wss":
 		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 		if err != nil {
@@ -158,6 +174,28 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise st
 		l.Advertise = host
 	}
 	return l, serve, nil
+}
+
+// listenUDP opens n sockets on addr sharing its port (SO_REUSEPORT); with
+// port 0 the first picks the port.
+func listenUDP(ctx context.Context, addr string, n int) ([]net.PacketConn, error) {
+	lc := net.ListenConfig{Control: reusePort}
+	var pcs []net.PacketConn
+	for i := 0; i < n; i++ {
+		pc, err := lc.ListenPacket(ctx, "udp", addr)
+		if err != nil {
+			for _, p := range pcs {
+				_ = p.Close()
+			}
+			return nil, fmt.Errorf("transport: listen udp %s: %w", addr, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			_ = uc.SetReadBuffer(4 << 20) // absorb bursts; kernel caps it at rmem_max
+		}
+		pcs = append(pcs, pc)
+		addr = pc.LocalAddr().String() // the others join the first's port
+	}
+	return pcs, nil
 }
 
 // Close closes every listener.

@@ -30,6 +30,7 @@ type bench struct {
 	loadAvg                 string
 	goBenches               string // markdown table of the Go benchmarks
 	clusterRuns             []clusterRun
+	notes                   string // bench/notes.md: hand-written notes kept in the report
 }
 
 type test struct{ key, title string }
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&b.transport, "t", "un", "sipp -t for the load UACs: un = a UDP socket per call (each call its own\n"+
 		"client flow, as parleyd allows 10 outstanding transactions per flow), u1 = one socket")
 	out := flag.String("out", "docs/benchmarks.md", "markdown report to write (empty: none)")
+	notes := flag.String("notes", "bench/notes.md", "hand-written notes appended to the report (optimisations and their measured effect)")
 	only := flag.String("only", "", "run only this part: parleyd, kamailio, cluster, or chain (only parleyd's (c), (e) and (f))")
 	work := flag.String("work", "", "work directory (default: a new temporary one, removed unless -keep)")
 	keep := flag.Bool("keep", false, "keep the work directory (logs, sipp stats)")
@@ -85,6 +87,7 @@ func main() {
 	if f := strings.Fields(readFile("/proc/loadavg")); len(f) >= 3 {
 		b.loadAvg = strings.Join(f[:3], " ")
 	}
+	b.notes = readFile(*notes)
 	res := results{}
 	start := time.Now()
 	if *only == "" || *only == "kamailio" {

@@ -114,6 +114,10 @@ func (b *bench) markdown(table string) string {
 	if len(b.clusterRuns) > 0 {
 		sb.WriteString(b.clusterSection(b.clusterRuns))
 	}
+	if b.notes != "" {
+		sb.WriteString("\n")
+		sb.WriteString(strings.TrimSpace(b.notes) + "\n")
+	}
 	return sb.String()
 }
 

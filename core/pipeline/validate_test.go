@@ -1,0 +1,32 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestValueLen: the counted length of every kind of header equals the
+// length of its Value().
+func TestValueLen(t *testing.T) {
+	raw := "MESSAGE sip:bob@localhost SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;rport\r\n" +
+		"From: \"Alice A\" <sip:alice@localhost>;tag=1\r\n" +
+		"To: <sip:bob@localhost>\r\n" +
+		"Call-ID: abc@host\r\nCSeq: 12 MESSAGE\r\nMax-Forwards: 70\r\nExpires: 60\r\n" +
+		"Contact: <sip:alice@127.0.0.1:5070;transport=udp>;expires=30;+sip.instance=\"<urn:uuid:1>\"\r\n" +
+		"Route: <sip:127.0.0.1;lr>\r\nRecord-Route: <sip:10.0.0.1;lr>\r\n" +
+		"Content-Type: text/plain\r\nX-Long: " + strings.Repeat("x", 300) + "\r\n" +
+		"Content-Length: 2\r\n\r\nhi"
+	msg, err := sip.NewParser().ParseSIP([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n lenCounter
+	for _, h := range msg.(*sip.Request).Headers() {
+		if got, want := valueLen(h, &n), len(h.Value()); got != want && got != 0 {
+			t.Errorf("%s: valueLen %d, Value() has %d", h.Name(), got, want)
+		}
+	}
+}
