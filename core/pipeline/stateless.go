@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
@@ -32,7 +33,10 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 	if p.resend(data, from, w) {
 		return true
 	}
-	if l.Trust != transport.Client || !challengeCandidate(data) {
+	// An edge answers REGISTER 403 before any challenge, and a Route on a
+	// client request is stripped or refused (a forged cluster marker gets
+	// 403) before authentication: Handle decides those.
+	if l.Trust != transport.Client || p.cfg.Role == state.RoleEdge || !challengeCandidate(data) {
 		return false
 	}
 	a := p.auth.Load()
@@ -50,7 +54,7 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 	source := from.String()
 	req.SetTransport(l.Network)
 	req.SetSource(source)
-	if req.IsInvite() || req.IsAck() || req.IsCancel() {
+	if req.IsInvite() || req.IsAck() || req.IsCancel() || req.Route() != nil {
 		return false
 	}
 	if code, _, _ := p.invalid(req); code != 0 {
