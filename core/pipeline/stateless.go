@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
@@ -44,8 +45,8 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 		return false
 	}
 	req, ok := msg.(*sip.Request)
-	if !ok {
-		return false
+	if !ok || (p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER) {
+		return false // an edge refuses REGISTER before any challenge (Handle)
 	}
 	source := from.String()
 	req.SetTransport(l.Network)
