@@ -269,7 +269,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
 		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
 	})
-	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
+	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires,
 		Logger: log.With("component", "presence"),
