@@ -85,6 +85,30 @@ func (f *federation) kamAddr() string { return fmt.Sprintf("%s:%d", kamIP, f.kam
 func TestFederationKamailio(t *testing.T) {
 	f := startFederation(t)
 
+	// First, before Kamailio has a connection to the edge: with its name
+	// off the edge's allow list, Kamailio's certificate (our CA,
+	// serverAuth) passes the handshake and its MESSAGE gets 403 from the
+	// edge. Then it is allowed again for the rest.
+	t.Run("a partner not on the allow list gets 403", func(t *testing.T) {
+		if _, err := f.edge.ctl("partner", "del", kamDomain); err != nil {
+			t.Fatal(err)
+		}
+		run, err := runSipp(t, f.kamAddr(), sipp{Name: "dave-unlisted", Scenario: "fed_uac_message.xml", User: "dave",
+			Password: "x", Service: "bob", Keys: map[string]string{"from_domain": kamDomain, "to_domain": domain}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if codes := finalCodes(run.messages()); len(codes) == 0 || codes[len(codes)-1] != "403" {
+			t.Fatalf("MESSAGE from an unlisted partner: finals %v, want 403", codes)
+		}
+		if n := f.edge.metric(t, `parley_sip_dropped_total{reason="peer_not_allowed"}`); n < 1 {
+			t.Fatalf("refusal not counted (%v)", n)
+		}
+		if _, err := f.edge.ctl("partner", "add", kamDomain, "--identity", kamDomain); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("parley to kamailio", func(t *testing.T) {
 		cid := uniqueCallID(t)
 		carol := startSipp(t, f.kamAddr(), sipp{Name: "carol", Scenario: "fed_uas.xml", User: "carol", Password: "x",

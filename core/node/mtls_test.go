@@ -58,10 +58,17 @@ func TestNodeServerListenerRequiresMutualTLS(t *testing.T) {
 		t.Fatal("alice got nothing from the peer")
 	}
 	clientOnly := ca.Issue(t, "peer.example", x509.ExtKeyUsageClientAuth)
-	rogue := ca.Issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
-	for name, cert := range map[string]*tls.Certificate{"no certificate": nil, "clientAuth only": &clientOnly, "untrusted name": &rogue} {
+	other := testpki.NewCA(t, "another CA")
+	foreign := other.Issue(t, "peer.example", x509.ExtKeyUsageServerAuth)
+	for name, cert := range map[string]*tls.Certificate{"no certificate": nil, "clientAuth only": &clientOnly, "another CA": &foreign} {
 		if res, err := send(cert, 2*time.Second); err == nil {
 			t.Errorf("%s: answered %d, want the connection refused", name, res.StatusCode)
 		}
+	}
+	// From our CA for serverAuth, but neither a member nor a partner: the
+	// handshake succeeds and the request gets 403.
+	rogue := ca.Issue(t, "rogue.example", x509.ExtKeyUsageServerAuth)
+	if res, err := send(&rogue, 5*time.Second); err != nil || res.StatusCode != 403 {
+		t.Errorf("untrusted name: %v %v, want 403", res, err)
 	}
 }

@@ -209,7 +209,7 @@ func (s *sipNode) close() {
 func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	peers := peerCheck(cfg, st)
-	specs, err := listenerSpecs(cfg, peers)
+	specs, err := listenerSpecs(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
 		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
 	})
-	px := proxy.New(proxy.Config{}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
+	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires,
 		Logger: log.With("component", "presence"),
@@ -321,7 +321,7 @@ func pluginDir(dir string) (string, error) {
 	return filepath.Dir(exe), nil
 }
 
-func listenerSpecs(cfg config.Config, peers transport.PeerCheck) ([]transport.Spec, error) {
+func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
 	ls, err := cfg.Listeners()
 	if err != nil {
 		return nil, err
@@ -348,7 +348,7 @@ func listenerSpecs(cfg config.Config, peers transport.PeerCheck) ([]transport.Sp
 				if err != nil {
 					return nil, err
 				}
-				sp.TLS = transport.ServerTLS(base, roots, peers)
+				sp.TLS = transport.ServerTLS(base, roots)
 			}
 		}
 		specs = append(specs, sp)

@@ -26,6 +26,7 @@ func (p *Pipeline) consumeOwnRoutes(c *call) {
 			c.ownRoute = true
 		}
 		p.noteHomeRoute(c, r.Address)
+		noteHiddenRoutes(c, r.Address)
 		c.req.RemoveHeader("Route")
 	}
 }

@@ -130,6 +130,9 @@ type call struct {
 	source   string // remote host:port
 	identity string // authenticated AOR
 	ownRoute bool   // a Route of ours with a valid dialog token was consumed
+	// hiddenRoutes: the sealed hidden route set a consumed Route of ours
+	// carried (topology hiding, th-routes).
+	hiddenRoutes string
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.

@@ -48,8 +48,8 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 		return false
 	}
 	req, ok := msg.(*sip.Request)
-	if !ok {
-		return false
+	if !ok || (p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER) {
+		return false // an edge refuses REGISTER before any challenge (Handle)
 	}
 	source := from.String()
 	req.SetTransport(l.Network)

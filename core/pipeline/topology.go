@@ -1,10 +1,6 @@
 package pipeline
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 
@@ -12,22 +8,43 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/seal"
+	"github.com/parley-rtc/parley/core/transport"
 )
 
 // Topology hiding on an edge (topology-hiding: true): a partner sees only
-// the edge. On the way out the edge keeps only its own Via (the others
-// are put back on the responses from the server transaction, which holds
-// the original request: the transaction is the state keyed by branch),
-// keeps only its outer Record-Route (the inner ones are put back on the
-// responses) and replaces the Contact with an edge URI whose user part
-// carries the original Contact and the hidden route set, sealed with an
-// HMAC under the cluster secret. Responses to a partner's requests lose
-// the internal Record-Route entries and Contact the same way. An
-// in-dialog request from the partner addressed to such a URI gets its
-// Contact back as Request-URI and the hidden routes as Route headers.
+// the edge. On the way out the edge keeps only its own Via, which carries
+// the others sealed (th-vias), keeps only its outer Record-Route, which
+// carries the inner ones sealed (th-routes: the dialog's hidden route
+// set), and replaces the Contact with an edge URI whose user part carries
+// the original Contact and the hidden route set, sealed. Sealing
+// (core/seal) is authenticated encryption under the cluster secret: the
+// partner can neither read nor alter any of it. Responses get their Vias
+// back from the server transaction, or, when none is left (a 2xx
+// retransmitted after the client transaction ended), from th-vias
+// (RewriteStateless), and the hidden Record-Route entries after ours.
+// Responses to a partner's requests lose the internal Record-Route
+// entries and Contact the same way; our outer Record-Route in them
+// carries the hidden route set. An in-dialog request from the partner
+// addressed to a masked Contact gets its Contact back as Request-URI and
+// the hidden routes as Route headers: those of the mask, else those its
+// Route through us carries (a Contact refreshed by a re-INVITE from
+// inside a dialog the partner started).
 
 // maskPrefix starts the user part of a masked Contact.
 const maskPrefix = "th-"
+
+// Parameters topology hiding adds to the edge's own headers, and the
+// seal purposes of what they carry.
+const (
+	viasParam    = "th-vias"    // our Via outward: the Vias below it
+	partnerParam = "th-partner" // our Via inward: responses go to a partner
+	routesParam  = "th-routes"  // our outer Record-Route: the hidden route set
+
+	purposeContact = "topology-hiding contact"
+	purposeVias    = "topology-hiding vias"
+	purposeRoutes  = "topology-hiding routes"
+)
 
 // mask is what a masked Contact carries.
 type mask struct {
@@ -43,7 +60,12 @@ func (p *Pipeline) hide(c *call, t *proxy.Target) {
 		return
 	}
 	if c.partner != nil { // inward: hide the cluster in the responses
-		t.RewriteResponse = func(res *sip.Response) { p.hideResponse(c, res) }
+		t.Rewrite = func(fwd *sip.Request) {
+			if v := fwd.Via(); v != nil {
+				v.Params.Add(partnerParam, "")
+			}
+		}
+		t.RewriteResponse = func(res *sip.Response) { p.hideResponse(res, c.in) }
 		return
 	}
 	u := c.req.Recipient
@@ -51,7 +73,7 @@ func (p *Pipeline) hide(c *call, t *proxy.Target) {
 		return // inward from a cluster member: nothing to hide
 	}
 	var hidden []string
-	t.Rewrite = func(fwd *sip.Request) { hidden = p.hideRequest(fwd) }
+	t.Rewrite = func(fwd *sip.Request) { hidden = p.hideRequest(fwd, p.dialogRoutes(c)) }
 	t.RewriteResponse = func(res *sip.Response) {
 		for res.RemoveHeader("Via") {
 		}
@@ -66,15 +88,24 @@ func (p *Pipeline) hide(c *call, t *proxy.Target) {
 	}
 }
 
-// hideRequest strips an outgoing request down to our Via and our outer
-// Record-Route and masks its Contact; it returns the hidden Record-Route
-// URIs, top first.
-func (p *Pipeline) hideRequest(fwd *sip.Request) []string {
-	top := fwd.Via()
-	if top == nil {
+// hideRequest strips an outgoing request down to our Via (carrying the
+// others sealed) and our outer Record-Route (carrying the inner ones
+// sealed) and masks its Contact with the hidden route set: the one it
+// record-routes, or for an in-dialog request, dialog (the set its Route
+// through us carried). It returns the hidden Record-Route URIs, top first.
+func (p *Pipeline) hideRequest(fwd *sip.Request, dialog []string) []string {
+	vias := fwd.GetHeaders("Via")
+	if len(vias) == 0 {
 		return nil
 	}
-	top = top.Clone()
+	top := fwd.Via().Clone()
+	below := make([]string, 0, len(vias)-1)
+	for _, v := range vias[1:] {
+		below = append(below, v.Value())
+	}
+	if sealed, ok := p.sealStrings(purposeVias, below); ok {
+		top.Params.Add(viasParam, sealed)
+	}
 	for fwd.RemoveHeader("Via") {
 	}
 	fwd.PrependHeader(top)
@@ -86,17 +117,27 @@ func (p *Pipeline) hideRequest(fwd *sip.Request) []string {
 		}
 		for fwd.RemoveHeader("Record-Route") {
 		}
-		fwd.PrependHeader(&sip.RecordRouteHeader{Address: rrs[0]})
+		outer := rrs[0]
+		if sealed, ok := p.sealStrings(purposeRoutes, hidden); ok {
+			outer.UriParams.Add(routesParam, sealed)
+		}
+		fwd.PrependHeader(&sip.RecordRouteHeader{Address: outer})
+	}
+	routes := hidden
+	if len(rrs) == 0 {
+		routes = dialog
 	}
 	if ct := fwd.Contact(); ct != nil && !ct.Address.Wildcard {
-		p.maskContact(ct, hidden, top.Host, top.Port, top.Transport)
+		p.maskContact(ct, routes, top.Host, top.Port, top.Transport)
 	}
 	return hidden
 }
 
-// hideResponse removes the Record-Route entries above our outer one and
-// masks the Contact of a response going to a partner.
-func (p *Pipeline) hideResponse(c *call, res *sip.Response) {
+// hideResponse removes the Record-Route entries above our outer one
+// (which then carries them sealed) and masks the Contact of a response
+// going to a partner, as an address of in, or without in (a stateless
+// relay) of our outer Record-Route. False means it could not be hidden.
+func (p *Pipeline) hideResponse(res *sip.Response, in *transport.Listener) bool {
 	rrs := routeURIs(res.GetHeaders("Record-Route"))
 	outer := -1
 	for i := len(rrs) - 1; i >= 0; i-- {
@@ -110,46 +151,54 @@ func (p *Pipeline) hideResponse(c *call, res *sip.Response) {
 		for i := outer - 1; i >= 0; i-- {
 			routes = append(routes, rrs[i].String())
 		}
+		if sealed, ok := p.sealStrings(purposeRoutes, routes); ok {
+			rrs[outer].UriParams.Add(routesParam, sealed)
+		}
 		for res.RemoveHeader("Record-Route") {
 		}
 		for _, u := range rrs[outer:] {
 			res.AppendHeader(&sip.RecordRouteHeader{Address: u})
 		}
 	}
-	if ct := res.Contact(); ct != nil && !ct.Address.Wildcard {
-		p.maskContact(ct, routes, c.in.Advertise, c.in.Port, c.in.Network)
+	ct := res.Contact()
+	if ct == nil || ct.Address.Wildcard {
+		return true
 	}
+	switch {
+	case in != nil:
+		p.maskContact(ct, routes, in.Advertise, in.Port, in.Network)
+	case outer >= 0:
+		rr := rrs[outer]
+		p.maskContact(ct, routes, rr.Host, rr.Port, rr.UriParams.GetOr("transport", "udp"))
+	default:
+		return false
+	}
+	return true
 }
 
 // maskContact replaces a Contact URI with one of ours carrying it.
 func (p *Pipeline) maskContact(ct *sip.ContactHeader, routes []string, host string, port int, network string) {
 	raw, _ := json.Marshal(mask{Contact: ct.Address.String(), Routes: routes})
-	body := base64.RawURLEncoding.EncodeToString(raw)
+	sealed, err := seal.Seal(p.Secret(), purposeContact, raw)
+	if err != nil {
+		p.log.Error("contact not masked", "error", err)
+		return
+	}
 	params := sip.NewParams()
 	params.Add("transport", strings.ToLower(network))
-	ct.Address = sip.Uri{Scheme: "sip", User: maskPrefix + body + "." + p.maskMAC(body), Host: host, Port: port, UriParams: params}
-}
-
-func (p *Pipeline) maskMAC(body string) string {
-	m := hmac.New(sha256.New, p.Secret())
-	m.Write([]byte("topology-hiding\x00" + body))
-	return hex.EncodeToString(m.Sum(nil)[:10])
+	ct.Address = sip.Uri{Scheme: "sip", User: maskPrefix + sealed, Host: host, Port: port, UriParams: params}
 }
 
 // unhide restores a request addressed to a masked Contact: the original
 // Contact becomes the Request-URI and the hidden routes come back as
 // Route headers (ours among them are consumed again). ok is false when
-// the mask does not verify.
+// the mask does not open.
 func (p *Pipeline) unhide(c *call) (ok bool) {
 	u := c.req.Recipient
 	if !strings.HasPrefix(u.User, maskPrefix) || !p.isOurDomain(u.Host, u.Port) {
 		return true
 	}
-	body, mac, found := strings.Cut(strings.TrimPrefix(u.User, maskPrefix), ".")
-	if !found || !hmac.Equal([]byte(mac), []byte(p.maskMAC(body))) {
-		return false
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	raw, err := seal.Open(p.Secret(), purposeContact, strings.TrimPrefix(u.User, maskPrefix))
 	var m mask
 	if err != nil || json.Unmarshal(raw, &m) != nil {
 		return false
@@ -157,6 +206,9 @@ func (p *Pipeline) unhide(c *call) (ok bool) {
 	var contact sip.Uri
 	if sip.ParseUri(m.Contact, &contact) != nil {
 		return false
+	}
+	if len(m.Routes) == 0 {
+		m.Routes = p.dialogRoutes(c)
 	}
 	routes := make([]*sip.RouteHeader, 0, len(m.Routes))
 	for _, r := range m.Routes {

@@ -192,10 +192,19 @@ func (p *Proxy) cancel(fwd *sip.Request) {
 
 // relayStateless sends a response one hop back by its (new) top Via.
 func (p *Proxy) relayStateless(res *sip.Response) {
+	ours := res.Via()
 	relay := popVia(res)
-	if relay.Via() == nil {
+	if ours != nil && p.cfg.RewriteStateless != nil && !p.cfg.RewriteStateless(ours, relay) {
+		p.log.Debug("stateless relay dropped by its rewrite", "status", res.StatusCode)
 		return
 	}
+	next := relay.Via()
+	if next == nil {
+		return
+	}
+	// The previous hop may be on another transport than the one the
+	// response came in on: send it by the next Via's.
+	relay.SetTransport(next.Transport)
 	if err := p.tpl.WriteMsg(relay); err != nil {
 		p.log.Debug("stateless relay failed", "status", res.StatusCode, "error", err)
 	}

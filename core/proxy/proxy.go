@@ -21,6 +21,11 @@ type Config struct {
 	// InviteTimeout is timer C: how long an INVITE may ring before it is
 	// cancelled and answered 408. Zero means 3 minutes.
 	InviteTimeout time.Duration
+	// RewriteStateless, when set, completes a response relayed without
+	// its client transaction (a late 2xx), after our Via (ours) was
+	// removed; false drops it. An edge's topology hiding puts back the
+	// Vias it hid.
+	RewriteStateless func(ours *sip.ViaHeader, relay *sip.Response) bool
 }
 
 // Proxy forwards requests statefully over a sipgo transaction layer.

@@ -11,27 +11,30 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// ErrPeerRefused is a server-listener peer whose certificate is missing,
-// not from our CA, not for server authentication, or not for a trusted
-// name.
+// ErrPeerRefused is a peer whose certificate is missing, not from our CA
+// or not for server authentication, or (on connections we open) not for
+// a trusted name.
 var ErrPeerRefused = errors.New("transport: peer refused")
 
 // PeerCheck says whether a certificate name (DNS SAN, or CN without SANs,
 // lower-cased) belongs to a server we accept: a cluster member
-// (trusted-peers) or an allowed federation partner. It is called on every
-// handshake, so a partner added at run time is accepted at once.
+// (trusted-peers) or an allowed federation partner. DialTLS calls it on
+// every handshake, so a partner added at run time is accepted at once.
 type PeerCheck func(name string) bool
 
 // ServerTLS derives the TLS configuration of a trust=server listener from
-// base: the peer must present a certificate that chains to roots, carries
-// the serverAuth extended key usage (LCS: "a server enhanced key usage")
-// and names a peer ok accepts. Anything else fails the handshake, so such
-// a peer never sends a request.
-func ServerTLS(base *tls.Config, roots *x509.CertPool, ok PeerCheck) *tls.Config {
+// base: the peer must present a certificate that chains to roots and
+// carries the serverAuth extended key usage (LCS: "a server enhanced key
+// usage"); anything else fails the handshake, so such a peer never sends
+// a request. Its name is not checked here: the pipeline checks it per
+// request (a cluster member or an allowed partner, else 403), so a server
+// of a domain we do not federate with gets a SIP answer saying so.
+func ServerTLS(base *tls.Config, roots *x509.CertPool) *tls.Config {
 	c := base.Clone()
 	c.ClientAuth = tls.RequireAnyClientCert // verified below: Go's default wants clientAuth
 	c.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-		return verifyPeer(raw, roots, ok)
+		_, err := verifyChain(raw, roots, x509.ExtKeyUsageServerAuth)
+		return err
 	}
 	return c
 }

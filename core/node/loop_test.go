@@ -1,0 +1,53 @@
+package node
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/config"
+)
+
+// TestNodeRoutingLoop: a static route whose next hop is the node itself
+// (an operator's mistake) sends a request round and round; it ends with
+// 482 Loop Detected once it carries our Via maxSpirals times, or with 483
+// Too Many Hops when Max-Forwards runs out first, and the answer comes
+// back to the sender along the loop.
+func TestNodeRoutingLoop(t *testing.T) {
+	trusted := freePort(t)
+	self := fmt.Sprintf("127.0.0.1:%d", trusted)
+	n := startNodeWith(t, func(c *config.Config) {
+		c.SIPListen = append(c.SIPListen, "udp://"+self+"?trust=trusted")
+	})
+	n.adminCall(t, "POST", "/v1/routes", map[string]any{"match": "domain:loop.example", "next_hop": "sip:" + self}, 201)
+	gw := newRawUDP(t)
+	cases := []struct {
+		name        string
+		maxForwards int
+		want        int
+	}{
+		{"spiral limit", 70, 482},
+		{"hop limit", 2, 483},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			gw.send(t, self, fmt.Sprintf("MESSAGE sip:bob@loop.example SIP/2.0\r\n"+
+				"Via: SIP/2.0/UDP %s;branch=z9hG4bK-loop-%d\r\nMax-Forwards: %d\r\n"+
+				"From: <sip:gw@localhost>;tag=l%d\r\nTo: <sip:bob@loop.example>\r\nCall-ID: loop-%d@test\r\n"+
+				"CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n", gw.addr, i, tc.maxForwards, i, i))
+			res := gw.await(t, 10*time.Second, func(m sip.Message) bool {
+				r, ok := m.(*sip.Response)
+				return ok && r.StatusCode >= 200
+			}).(*sip.Response)
+			if res.StatusCode != tc.want {
+				t.Fatalf("answered %d %s, want %d", res.StatusCode, res.Reason, tc.want)
+			}
+			if v := res.Via(); v == nil || !strings.Contains(v.Value(), fmt.Sprintf("z9hG4bK-loop-%d", i)) {
+				t.Fatalf("answer for another branch: %v", res.Via())
+			}
+		})
+	}
+}
