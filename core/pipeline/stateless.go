@@ -48,8 +48,8 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 		return false
 	}
 	req, ok := msg.(*sip.Request)
-	if !ok || (p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER) {
-		return false // an edge refuses REGISTER before any challenge (Handle)
+	if !ok {
+		return false
 	}
 	source := from.String()
 	req.SetTransport(l.Network)
