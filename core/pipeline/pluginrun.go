@@ -37,6 +37,17 @@ func (p *Pipeline) claimant(u sip.Uri, apps []chainApp) string {
 	return ""
 }
 
+// Claimed reports whether an enabled plugin entry claims aor (user@host,
+// as a sip URI): the presence agent serves watchers of such outside
+// addresses with what the plugin publishes.
+func (p *Pipeline) Claimed(aor string) bool {
+	var u sip.Uri
+	if err := sip.ParseUri("sip:"+aor, &u); err != nil {
+		return false
+	}
+	return p.claimant(u, p.chain()) != ""
+}
+
 // runPlugin hands c to a plugin entry and applies its verdict. It returns
 // true when the request was answered, forwarded or dropped.
 func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {

@@ -6,13 +6,15 @@
 //	fork URI URI...     Fork(URIs)
 //	send AOR            SendRequest a MESSAGE to AOR, answer 200 with X-Sent: <status>
 //	kv VALUE            KVPut then KVGet, answer 200 with X-KV: <value>
-//	publish AOR         PublishPresence for AOR, answer 200 or 403 with X-Error
+//	publish AOR [NOTE]  PublishPresence (open, with NOTE) for AOR, answer 200
+//	                    with X-Status and X-ETag, or 403 with X-Error
 //	sleep DURATION      hold the request that long (or until the node gives up)
 //	last                answer 200 with X-Last: the status of the last final
 //	                    response it was shown (WantsResponses), kept in its store
 //	(anything else)     Continue
 //
-// Requests for its claimed domain gw.example are answered 202.
+// Requests for its claimed domain gw.example are answered 202; it also
+// claims xmpp.example.test, for which it only publishes presence.
 package main
 
 import (
@@ -29,14 +31,14 @@ import (
 )
 
 const pidf = `<?xml version="1.0" encoding="UTF-8"?>
-<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:%s"><tuple id="t1"><status><basic>open</basic></status></tuple></presence>`
+<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:%s"><tuple id="t1"><status><basic>open</basic></status></tuple>%s</presence>`
 
 func main() {
 	var host atomic.Pointer[sdk.Host]
 	sdk.Serve(sdk.App{
 		Name:    "verbs",
 		Version: "test",
-		Claims:  []string{"*@gw.example"},
+		Claims:  []string{"*@gw.example", "*@xmpp.example.test"},
 		// Final responses of what it continued, proxied or forked go to
 		// its store.
 		WantsResponses: true,
@@ -91,14 +93,19 @@ func main() {
 				}
 				return sdk.Respond(200, "", "X-Last", string(v))
 			case "publish":
-				if _, err := h.PublishPresence(ctx, words[1], fmt.Sprintf(pidf, words[1]), time.Minute, ""); err != nil {
+				note := ""
+				if len(words) > 2 {
+					note = "<note>" + strings.Join(words[2:], " ") + "</note>"
+				}
+				etag, err := h.PublishPresence(ctx, words[1], fmt.Sprintf(pidf, words[1], note), time.Minute, "")
+				if err != nil {
 					return sdk.Respond(403, "", "X-Error", strings.ReplaceAll(err.Error(), "\n", " "))
 				}
 				p, err := h.Presence(ctx, words[1])
 				if err != nil {
 					return sdk.Respond(500, "", "X-Error", err.Error())
 				}
-				return sdk.Respond(200, "", "X-Status", p.Status)
+				return sdk.Respond(200, "", "X-Status", p.Status, "X-ETag", etag)
 			}
 			return sdk.Continue()
 		},
