@@ -3,6 +3,7 @@ package node
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -18,9 +19,12 @@ func TestNodeWatchOutsideAddress(t *testing.T) {
 
 	romeo := sip.Uri{Scheme: "sip", User: "romeo", Host: "xmpp.example.test"}
 	// Nothing published yet: offline, not refused.
-	if res := bob.subscribeURI(t, n, "bob", "pw-bob", romeo, "presence"); res.StatusCode != 200 {
-		t.Fatalf("subscribe to a claimed outside address: %d %s", res.StatusCode, res.Reason)
+	sub := bob.subscribeURI(t, n, "bob", "pw-bob", romeo, "presence")
+	if sub.StatusCode != 200 {
+		t.Fatalf("subscribe to a claimed outside address: %d %s", sub.StatusCode, sub.Reason)
 	}
+	// The plugin asked to hear of its addresses' watchers.
+	watchersAre(t, n, alice, "romeo@xmpp.example.test", "bob@localhost")
 	first := bob.nextNotify(t, "")
 	if st := first.GetHeader("Subscription-State"); st == nil || !strings.HasPrefix(st.Value(), "active") {
 		t.Fatalf("first NOTIFY state %v", st)
@@ -40,9 +44,38 @@ func TestNodeWatchOutsideAddress(t *testing.T) {
 	}
 	bob.nextNotify(t, "wherefore art thou")
 
+	// Bob unsubscribes: the plugin hears nobody watches romeo any more.
+	unsub := sip.NewRequest(sip.SUBSCRIBE, sub.Contact().Address)
+	unsub.AppendHeader(sub.From())
+	unsub.AppendHeader(sub.To())
+	unsub.AppendHeader(sub.CallID())
+	unsub.AppendHeader(&sip.CSeqHeader{SeqNo: sub.CSeq().SeqNo + 10, MethodName: sip.SUBSCRIBE})
+	unsub.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: bob.port}})
+	unsub.AppendHeader(sip.NewHeader("Event", "presence"))
+	unsub.AppendHeader(sip.NewHeader("Expires", "0"))
+	if res := bob.do(t, n, unsub, "bob", "pw-bob"); res.StatusCode != 200 {
+		t.Fatalf("unsubscribe: %d %s", res.StatusCode, res.Reason)
+	}
+	bob.nextNotify(t, "")
+	watchersAre(t, n, alice, "romeo@xmpp.example.test", "none")
+
 	// An outside address no plugin claims is no presentity of ours.
 	juliet := sip.Uri{Scheme: "sip", User: "juliet", Host: "elsewhere.example.test"}
 	if res := bob.subscribeURI(t, n, "bob", "pw-bob", juliet, "presence"); res.StatusCode != 404 {
 		t.Fatalf("subscribe to an unclaimed outside address: %d", res.StatusCode)
 	}
+}
+
+// watchersAre asks the verbs plugin, until it says want (bounded), whom
+// it was told watches aor.
+func watchersAre(t *testing.T, n *testNode, alice *ua, aor, want string) {
+	t.Helper()
+	var got string
+	for i := 0; i < 50; i++ {
+		if got = header(alice.sendTo(t, n, "sip:bob@localhost", "watchers "+aor), "X-Watchers"); got == want {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("plugin told of watchers %q of %s, want %q", got, aor, want)
 }

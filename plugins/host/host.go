@@ -53,6 +53,12 @@ type Host struct {
 
 	mu      sync.RWMutex
 	plugins map[string]*plugin
+
+	// Watcher lists to tell plugins (watchers.go).
+	wmu    sync.Mutex
+	wdirty map[string]bool
+	wall   bool
+	wkick  chan struct{}
 }
 
 var _ pipeline.PluginHost = (*Host)(nil)
@@ -77,10 +83,12 @@ func New(cfg Config) *Host {
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin)}
+	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin),
+		wdirty: make(map[string]bool), wkick: make(chan struct{}, 1)}
 	if h.cfg.Launch == nil {
 		h.cfg.Launch = h.execLaunch
 	}
+	cfg.State.Observe(h.noteWatched)
 	cfg.State.Observe(func(ch []state.Change) {
 		for _, c := range ch {
 			if c.Kind == state.AppsChanged {
@@ -99,10 +107,14 @@ func New(cfg Config) *Host {
 // it stops them all.
 func (h *Host) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		h.leases(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		h.tellWatchers(ctx)
 	}()
 	h.reconcile(ctx)
 	for {

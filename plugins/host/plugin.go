@@ -42,6 +42,8 @@ type running struct {
 	// (guarded by plugin.mu); at maxStuck the run is ended and restarted.
 	stuck int
 	end   context.CancelFunc
+	// watchMu orders the Watchers messages (watchers.go).
+	watchMu sync.Mutex
 }
 
 // maxStuck is how many requests in a row a plugin may hold past their
@@ -134,6 +136,9 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	}
 	defer p.down(r)
 	go p.watch(ctx, cancel, proc)
+	if desc.GetWantsWatchers() {
+		go p.tellWatchers(p.h.cfg.State.SubscriptionTargets())
+	}
 	for {
 		m, err := stream.Recv()
 		if err != nil {

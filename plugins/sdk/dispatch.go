@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parley-rtc/parley/plugins/codec"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
@@ -59,6 +60,10 @@ func (d *dispatcher) handle(m *pb.HostMessage) {
 		}()
 	case *pb.HostMessage_Cancel:
 		d.finish(k.Cancel.GetId())
+	case *pb.HostMessage_Watchers:
+		if d.app.OnWatchers != nil {
+			d.watchers(k.Watchers)
+		}
 	}
 }
 
@@ -101,6 +106,16 @@ func (d *dispatcher) request(ctx context.Context, m *pb.SipRequest) {
 	}
 }
 
+// watchers runs OnWatchers in stream order.
+func (d *dispatcher) watchers(m *pb.Watchers) {
+	defer d.recover("OnWatchers")
+	ws := make([]Watcher, 0, len(m.GetWatchers()))
+	for _, w := range m.GetWatchers() {
+		ws = append(ws, Watcher{ID: w.GetId(), Watcher: w.GetWatcher(), Status: w.GetStatus(), Expires: time.Unix(w.GetExpiresUnix(), 0)})
+	}
+	d.app.OnWatchers(d.ctx, m.GetAor(), ws)
+}
+
 func (d *dispatcher) recover(what string) {
 	if r := recover(); r != nil {
 		d.log.Error("plugin handler panicked", "handler", what, "panic", fmt.Sprint(r))
@@ -122,7 +137,7 @@ func hasFold(list []string, s string) bool {
 // describe is the protocol form of an App's description.
 func describe(app *App) *pb.Description {
 	return &pb.Description{Name: app.Name, Version: app.Version, Claims: app.Claims, Methods: app.Methods,
-		WantsResponses: app.WantsResponses, Singleton: app.Singleton}
+		WantsResponses: app.WantsResponses, Singleton: app.Singleton, WantsWatchers: app.OnWatchers != nil}
 }
 
 func configOf(m *pb.ConfigureRequest) Config {

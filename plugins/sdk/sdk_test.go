@@ -2,6 +2,8 @@ package sdk
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"encoding/json"
 	"log/slog"
 	"testing"
@@ -48,4 +50,43 @@ func TestLoggerSpeaksHclog(t *testing.T) {
 	if m["@level"] != "warn" || m["@message"] != "hello" || m["k"] != "v" || m["time"] != nil || m["@timestamp"] != nil {
 		t.Fatalf("record %v", m)
 	}
+}
+
+// TestWatchersInOrder: Watchers messages reach OnWatchers in stream
+// order, as the SDK's types; an app without OnWatchers ignores them and
+// does not ask for them.
+func TestWatchersInOrder(t *testing.T) {
+	type call struct {
+		aor   string
+		names []string
+	}
+	var got []call
+	app := App{Name: "gw", Handle: func(context.Context, *Request) Verdict { return Continue() },
+		OnWatchers: func(_ context.Context, aor string, ws []Watcher) {
+			c := call{aor: aor}
+			for _, w := range ws {
+				c.names = append(c.names, w.Watcher+"/"+w.Status)
+			}
+			got = append(got, c)
+		}}
+	if !describe(&app).GetWantsWatchers() {
+		t.Fatal("an app with OnWatchers does not ask for watchers")
+	}
+	d := newDispatcher(context.Background(), &app, func(*pb.PluginMessage) error { return nil }, slog.New(slog.DiscardHandler))
+	msgs := []*pb.Watchers{
+		{Aor: "romeo@x.test", Watchers: []*pb.Watcher{{Id: "1", Watcher: "bob@localhost", Status: "active", ExpiresUnix: 1}}},
+		{Aor: "romeo@x.test"},
+	}
+	for _, m := range msgs {
+		d.handle(&pb.HostMessage{Kind: &pb.HostMessage_Watchers{Watchers: m}})
+	}
+	want := []call{{"romeo@x.test", []string{"bob@localhost/active"}}, {"romeo@x.test", nil}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	plain := App{Name: "plain", Handle: app.Handle}
+	if describe(&plain).GetWantsWatchers() {
+		t.Fatal("an app without OnWatchers asks for watchers")
+	}
+	newDispatcher(context.Background(), &plain, nil, slog.New(slog.DiscardHandler)).handle(&pb.HostMessage{Kind: &pb.HostMessage_Watchers{Watchers: msgs[0]}})
 }

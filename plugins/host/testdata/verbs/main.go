@@ -8,6 +8,8 @@
 //	kv VALUE            KVPut then KVGet, answer 200 with X-KV: <value>
 //	publish AOR [NOTE]  PublishPresence (open, with NOTE) for AOR, answer 200
 //	                    with X-Status and X-ETag, or 403 with X-Error
+//	watchers AOR        answer 200 with X-Watchers: the watchers of AOR it was
+//	                    last told of (OnWatchers), comma-separated, or "none"
 //	sleep DURATION      hold the request that long (or until the node gives up)
 //	last                answer 200 with X-Last: the status of the last final
 //	                    response it was shown (WantsResponses), kept in its store
@@ -20,8 +22,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +39,7 @@ const pidf = `<?xml version="1.0" encoding="UTF-8"?>
 
 func main() {
 	var host atomic.Pointer[sdk.Host]
+	var watching sync.Map // aor -> comma-separated watchers
 	sdk.Serve(sdk.App{
 		Name:    "verbs",
 		Version: "test",
@@ -46,6 +51,14 @@ func main() {
 			if h := host.Load(); h != nil {
 				_ = (*h).KVPut(ctx, "last-response", []byte(strconv.Itoa(res.StatusCode)))
 			}
+		},
+		OnWatchers: func(_ context.Context, aor string, ws []sdk.Watcher) {
+			names := make([]string, 0, len(ws))
+			for _, w := range ws {
+				names = append(names, w.Watcher)
+			}
+			sort.Strings(names)
+			watching.Store(aor, strings.Join(names, ","))
 		},
 		Configure: func(_ context.Context, _ sdk.Config, h sdk.Host) error {
 			host.Store(&h)
@@ -76,6 +89,12 @@ func main() {
 					return sdk.Respond(500, "", "X-Error", err.Error())
 				}
 				return sdk.Respond(200, "", "X-KV", string(v))
+			case "watchers":
+				v, _ := watching.Load(words[1])
+				if s, _ := v.(string); s != "" {
+					return sdk.Respond(200, "", "X-Watchers", s)
+				}
+				return sdk.Respond(200, "", "X-Watchers", "none")
 			case "sleep":
 				d, _ := time.ParseDuration(words[1])
 				select {
