@@ -3,8 +3,8 @@ package sdk
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"testing"
 
