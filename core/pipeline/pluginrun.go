@@ -49,8 +49,10 @@ func (p *Pipeline) Claimed(aor string) bool {
 }
 
 // runPlugin hands c to a plugin entry and applies its verdict. It returns
-// true when the request was answered, forwarded or dropped.
-func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
+// true when the request was answered, forwarded or dropped. claimed says
+// the entry claims c's Request-URI: a singleton's such requests go to
+// its lease holder when it does not run here (pluginlease.go).
+func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool {
 	if p.cfg.Plugins == nil {
 		return p.pluginFailed(c, app, ErrPluginDown)
 	}
@@ -78,6 +80,9 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
 	answered = true
 	mu.Unlock()
 	if err != nil {
+		if errors.Is(err, ErrPluginDown) && app.Singleton {
+			return p.singletonElsewhere(c, app, claimed, err)
+		}
 		return p.pluginFailed(c, app, err)
 	}
 	if v.WantResponse {

@@ -15,8 +15,8 @@
 //	                    response it was shown (WantsResponses), kept in its store
 //	(anything else)     Continue
 //
-// Requests for its claimed domain gw.example are answered 202; it also
-// claims xmpp.example.test, for which it only publishes presence.
+// Requests for a domain not the node's (it claims gw.example and
+// xmpp.example.test; its chain entry may claim more) are answered 202.
 package main
 
 import (
@@ -40,6 +40,7 @@ const pidf = `<?xml version="1.0" encoding="UTF-8"?>
 func main() {
 	var host atomic.Pointer[sdk.Host]
 	var watching sync.Map // aor -> comma-separated watchers
+	var domains atomic.Pointer[[]string]
 	sdk.Serve(sdk.App{
 		Name:    "verbs",
 		Version: "test",
@@ -60,12 +61,13 @@ func main() {
 			sort.Strings(names)
 			watching.Store(aor, strings.Join(names, ","))
 		},
-		Configure: func(_ context.Context, _ sdk.Config, h sdk.Host) error {
+		Configure: func(_ context.Context, cfg sdk.Config, h sdk.Host) error {
 			host.Store(&h)
+			domains.Store(&cfg.Domains)
 			return nil
 		},
 		Handle: func(ctx context.Context, req *sdk.Request) sdk.Verdict {
-			if strings.EqualFold(req.Recipient.Host, "gw.example") {
+			if !ours(*domains.Load(), req.Recipient.Host) {
 				return sdk.Respond(202, "Accepted by the gateway")
 			}
 			words := strings.Fields(string(req.Body()))
@@ -155,4 +157,13 @@ func send(ctx context.Context, h sdk.Host, aor string) sdk.Verdict {
 		return sdk.Respond(500, "", "X-Error", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	return sdk.Respond(200, "", "X-Sent", strconv.Itoa(res.StatusCode))
+}
+
+func ours(domains []string, host string) bool {
+	for _, d := range domains {
+		if strings.EqualFold(d, host) {
+			return true
+		}
+	}
+	return false
 }
