@@ -282,7 +282,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		return nil, err
 	}
 	s.plugins = host.New(host.Config{
-		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn,
+		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn, Metrics: m.Plugins,
 		Services: host.Services{Bindings: loc.Current, Best: loc.Best, Presence: s.presence.LevelOf, Originate: px.Originate},
 		Logger:   log,
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/pipeline"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	Services    Services
 	// Launch starts a plugin; nil runs binaries from Dir over go-plugin.
 	Launch Launcher
+	// Metrics are kept per plugin (core/metrics); nil: kept unregistered.
+	Metrics *metrics.Plugins
 	// Logger is the node's logger; the host logs as component=plugins,
 	// a plugin's own lines as component=plugin plugin=<name>.
 	Logger *slog.Logger
@@ -82,6 +85,9 @@ func New(cfg Config) *Host {
 	}
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewPlugins(nil)
 	}
 	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin),
 		wdirty: make(map[string]bool), wkick: make(chan struct{}, 1)}
@@ -157,6 +163,9 @@ func (h *Host) reconcile(ctx context.Context) {
 	h.mu.Unlock()
 	for _, p := range gone {
 		p.stop()
+		if _, ok := want[p.app.Name]; !ok {
+			h.cfg.Metrics.Forget(p.app.Name)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
