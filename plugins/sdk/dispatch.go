@@ -34,11 +34,7 @@ func newDispatcher(ctx context.Context, app *App, send func(*pb.PluginMessage) e
 func (d *dispatcher) handle(m *pb.HostMessage) {
 	switch k := m.GetKind().(type) {
 	case *pb.HostMessage_Request:
-		ctx, cancel := context.WithCancel(d.ctx)
-		d.mu.Lock()
-		d.pending[k.Request.GetId()] = cancel
-		d.mu.Unlock()
-		d.wg.Add(1)
+		ctx := d.begin(k.Request.GetId())
 		go func() {
 			defer d.wg.Done()
 			d.request(ctx, k.Request)
@@ -65,6 +61,46 @@ func (d *dispatcher) handle(m *pb.HostMessage) {
 			d.watchers(k.Watchers)
 		}
 	}
+}
+
+// begin registers request id (its context ends when the host cancels
+// it) and counts its handler in wg.
+func (d *dispatcher) begin(id uint64) context.Context {
+	ctx, cancel := context.WithCancel(d.ctx)
+	d.mu.Lock()
+	d.pending[id] = cancel
+	d.mu.Unlock()
+	d.wg.Add(1)
+	return ctx
+}
+
+// serve reads the host's messages with recv until it fails. The
+// goroutine that reads a request hands reading on to a new goroutine and
+// handles the request itself: no goroutine switch lies between a request
+// arriving and its handler running, and reading goes on meanwhile. Other
+// messages are handled by the reader, in order.
+func (d *dispatcher) serve(recv func() (*pb.HostMessage, error)) {
+	done := make(chan struct{})
+	var read func()
+	read = func() {
+		for {
+			m, err := recv()
+			if err != nil {
+				close(done)
+				return
+			}
+			if r, ok := m.GetKind().(*pb.HostMessage_Request); ok {
+				ctx := d.begin(r.Request.GetId())
+				go read()
+				defer d.wg.Done()
+				d.request(ctx, r.Request)
+				return
+			}
+			d.handle(m)
+		}
+	}
+	go read()
+	<-done
 }
 
 func (d *dispatcher) finish(id uint64) {
