@@ -9,6 +9,7 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/core/presence"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
@@ -137,7 +138,7 @@ func (h *Host) outsideClaim(claims []string, aor string) bool {
 func watchersOf(st *state.State, target string) *pb.Watchers {
 	out := &pb.Watchers{Aor: target}
 	for _, s := range st.SubscriptionsTo(target) {
-		if s.Event != "presence" || s.List {
+		if s.Event != presence.EventPresence || s.List {
 			continue
 		}
 		out.Watchers = append(out.Watchers, &pb.Watcher{Id: s.ID, Watcher: s.Watcher, Status: s.Status, ExpiresUnix: s.Expires})
