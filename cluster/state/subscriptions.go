@@ -132,3 +132,14 @@ func (s *State) SubscriptionsOf(node string) []Subscription {
 	}
 	return out
 }
+
+// SubscriptionTargets returns every resource someone subscribes to.
+func (s *State) SubscriptionTargets() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.subsByTarget))
+	for t := range s.subsByTarget {
+		out = append(out, t)
+	}
+	return out
+}

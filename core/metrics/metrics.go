@@ -17,6 +17,7 @@ type Metrics struct {
 	AuthFailures *prometheus.CounterVec // by reason
 	Forwarded    *prometheus.CounterVec // by method and outcome
 	Dropped      *prometheus.CounterVec // by reason
+	Plugins      *Plugins
 }
 
 // New registers every metric; gauges read live values through the funcs.
@@ -40,6 +41,7 @@ func New(users, bindings, pendingRefreshes func() float64) *Metrics {
 			Name: "parley_sip_dropped_total", Help: "Requests dropped without a response, by reason.",
 		}, []string{"reason"}),
 	}
+	m.Plugins = NewPlugins(r)
 	r.MustRegister(m.Requests, m.Responses, m.AuthFailures, m.Forwarded, m.Dropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_users", Help: "User accounts."}, users),

@@ -272,7 +272,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires,
-		Logger: log.With("component", "presence"),
+		Claimed: s.pipe.Claimed, Logger: log.With("component", "presence"),
 	}, st, rn, loc, px, ls)
 	s.pipe.SetProxy(px, s.presence)
 	pxRef.Store(px)
@@ -282,7 +282,7 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		return nil, err
 	}
 	s.plugins = host.New(host.Config{
-		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn,
+		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn, Metrics: m.Plugins,
 		Services: host.Services{Bindings: loc.Current, Best: loc.Best, Presence: s.presence.LevelOf, Originate: px.Originate},
 		Logger:   log,
 	})

@@ -88,11 +88,17 @@ func TestNodePluginChain(t *testing.T) {
 // sendTo sends a MESSAGE with body from alice to uri.
 func (a *ua) sendTo(t *testing.T, n *testNode, uri, body string) *sip.Response {
 	t.Helper()
+	return a.send(t, n, sip.MESSAGE, uri, body)
+}
+
+// send sends a method request with a text body from alice to uri.
+func (a *ua) send(t *testing.T, n *testNode, method sip.RequestMethod, uri, body string) *sip.Response {
+	t.Helper()
 	var u sip.Uri
 	if err := sip.ParseUri(uri, &u); err != nil {
 		t.Fatal(err)
 	}
-	req := sip.NewRequest(sip.MESSAGE, u)
+	req := sip.NewRequest(method, u)
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "localhost"}, Params: tagParams()})
 	req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
 	req.SetBody([]byte(body))

@@ -19,7 +19,13 @@ const awayPIDF = `<?xml version="1.0" encoding="UTF-8"?>
 // subscribe sends an initial SUBSCRIBE from u (user) to target.
 func (a *ua) subscribe(t *testing.T, n *testNode, user, pw, target, event string) *sip.Response {
 	t.Helper()
-	req := sip.NewRequest(sip.SUBSCRIBE, sip.Uri{Scheme: "sip", User: target, Host: "localhost"})
+	return a.subscribeURI(t, n, user, pw, sip.Uri{Scheme: "sip", User: target, Host: "localhost"}, event)
+}
+
+// subscribeURI sends an initial SUBSCRIBE from u (user) to uri.
+func (a *ua) subscribeURI(t *testing.T, n *testNode, user, pw string, uri sip.Uri, event string) *sip.Response {
+	t.Helper()
+	req := sip.NewRequest(sip.SUBSCRIBE, uri)
 	req.AppendHeader(&sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "localhost"}, Params: tagParams()})
 	req.AppendHeader(&sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: user, Host: "127.0.0.1", Port: a.port}})
 	req.AppendHeader(sip.NewHeader("Event", event))

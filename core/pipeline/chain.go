@@ -115,15 +115,20 @@ func (p *Pipeline) strictRouted(req *sip.Request) bool {
 // route runs the chain, then forwards to the router's target or hands
 // the request to the protocol stack.
 func (p *Pipeline) route(c *call) {
+	p.routeFrom(c, p.chain(), 0)
+}
+
+// routeFrom runs the chain apps from index first on (apps is never
+// mutated once built: a change builds a new slice).
+func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 	strict := p.strictRouted(c.req)
 	var target *proxy.Target
-	apps := p.chain() // never mutated once built: a change builds a new slice
 	// A plugin that claims the Request-URI sees the request even when a
 	// phone number makes it strict-routed, but never one carrying a
 	// Route unless it has strictRoute.
 	claimant := p.claimant(c.req.Recipient, apps)
 	routed := c.req.Route() != nil || hasForeignMaddr(p, c.req.Recipient)
-	for i := range apps {
+	for i := first; i < len(apps); i++ {
 		app := &apps[i]
 		hidden := strict && !app.StrictRoute && (app.Name != claimant || routed)
 		if !app.Enabled || hidden || !app.accepts(c.req) {
@@ -146,7 +151,7 @@ func (p *Pipeline) route(c *call) {
 				return
 			}
 		case app.Kind == state.AppPlugin:
-			if p.runPlugin(c, app, strict) {
+			if p.runPlugin(c, app, strict, app.Name == claimant) {
 				return
 			}
 		}

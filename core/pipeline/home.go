@@ -50,24 +50,36 @@ func (p *Pipeline) clusterListener() *transport.Listener {
 // homeTarget routes a request to binding b of aor, homed on another
 // node, through that node's cluster link. ok false means it answered c.
 func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, bool) {
-	m, _ := p.cfg.State.Member(b.Home)
-	link, ok := location.ParseLink(m.SIPAddr)
-	host, port, _ := net.SplitHostPort(link.HostPort)
-	if !ok || link.Network == "UDP" {
+	t, ok := p.linkTarget(c, b.Home, homeParam, encodeHomeMark(aor, b.Key()))
+	if !ok {
+		m, _ := p.cfg.State.Member(b.Home)
 		p.log.Warn("binding homed on a node without a cluster link", "aor", aor, "home", b.Home, "link", m.SIPAddr)
 		p.respond(c, 480, "Temporarily Unavailable")
 		return proxy.Target{}, false
 	}
+	t.URI = uri
+	c.viaHome = b.Home
+	return t, true
+}
+
+// linkTarget is the target that sends c to member's cluster link with a
+// loose Route of ours carrying param=mark and its token; ok false when
+// the member publishes no stream link.
+func (p *Pipeline) linkTarget(c *call, member, param, mark string) (proxy.Target, bool) {
+	m, _ := p.cfg.State.Member(member)
+	link, ok := location.ParseLink(m.SIPAddr)
+	host, port, _ := net.SplitHostPort(link.HostPort)
+	if !ok || link.Network == "UDP" {
+		return proxy.Target{}, false
+	}
 	pn, _ := strconv.Atoi(port)
-	mark := encodeHomeMark(aor, b.Key())
 	params := sip.NewParams()
 	params.Add("transport", strings.ToLower(link.Network))
 	params.Add("lr", "")
-	params.Add(homeParam, mark)
+	params.Add(param, mark)
 	params.Add("pt", proxy.Token(p.Secret(), homeTokenInput(c.req, mark)))
 	route := sip.Uri{Scheme: "sip", Host: host, Port: pn, UriParams: params}
-	c.viaHome = b.Home
-	t := proxy.Target{URI: uri, Dest: link.HostPort, Transport: link.Network, Route: &route}
+	t := proxy.Target{URI: c.req.Recipient, Dest: link.HostPort, Transport: link.Network, Route: &route}
 	if out := p.clusterListener(); out != nil && out.Network == link.Network {
 		t.Out = out
 	}
@@ -93,7 +105,7 @@ func (p *Pipeline) refuseForgedHome(c *call) bool {
 	}
 	for _, h := range c.req.GetHeaders("Route") {
 		r, ok := h.(*sip.RouteHeader)
-		if ok && r.Address.UriParams.Has(homeParam) {
+		if ok && (r.Address.UriParams.Has(homeParam) || r.Address.UriParams.Has(pluginParam)) {
 			p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
 			p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
 			return true
@@ -105,6 +117,11 @@ func (p *Pipeline) refuseForgedHome(c *call) bool {
 // noteHomeRoute records the binding a consumed Route of ours names (the
 // link is the only way in for it: refuseForgedHome ran first).
 func (p *Pipeline) noteHomeRoute(c *call, r sip.Uri) {
+	if mark, ok := r.UriParams.Get(pluginParam); ok {
+		c.pluginMark = mark
+		c.homeValid = proxy.ValidToken(p.Secret(), r, homeTokenInput(c.req, mark))
+		return
+	}
 	mark, ok := r.UriParams.Get(homeParam)
 	if !ok {
 		return

@@ -148,6 +148,10 @@ type call struct {
 	viaHome   string
 	homeMark  string
 	homeValid bool
+	// pluginMark names the singleton plugin entry (and the identity) a
+	// member forwarded the request to this node for, as lease holder
+	// (homeValid says whether its token was right).
+	pluginMark string
 }
 
 // Handle is the sipgo request handler for every method.
@@ -225,6 +229,10 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if c.homeMark != "" { // a member routed it to a binding homed here
 		p.deliverHome(c)
+		return
+	}
+	if c.pluginMark != "" { // a member routed it to a singleton plugin running here
+		p.deliverPlugin(c)
 		return
 	}
 	if c.ownRoute && !siputil.IsInitial(req) {

@@ -37,9 +37,22 @@ func (p *Pipeline) claimant(u sip.Uri, apps []chainApp) string {
 	return ""
 }
 
+// Claimed reports whether an enabled plugin entry claims aor (user@host,
+// as a sip URI): the presence agent serves watchers of such outside
+// addresses with what the plugin publishes.
+func (p *Pipeline) Claimed(aor string) bool {
+	var u sip.Uri
+	if err := sip.ParseUri("sip:"+aor, &u); err != nil {
+		return false
+	}
+	return p.claimant(u, p.chain()) != ""
+}
+
 // runPlugin hands c to a plugin entry and applies its verdict. It returns
-// true when the request was answered, forwarded or dropped.
-func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
+// true when the request was answered, forwarded or dropped. claimed says
+// the entry claims c's Request-URI: a singleton's such requests go to
+// its lease holder when it does not run here (pluginlease.go).
+func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool {
 	if p.cfg.Plugins == nil {
 		return p.pluginFailed(c, app, ErrPluginDown)
 	}
@@ -67,6 +80,9 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict bool) bool {
 	answered = true
 	mu.Unlock()
 	if err != nil {
+		if errors.Is(err, ErrPluginDown) && app.Singleton {
+			return p.singletonElsewhere(c, app, claimed, err)
+		}
 		return p.pluginFailed(c, app, err)
 	}
 	if v.WantResponse {

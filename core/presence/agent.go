@@ -31,7 +31,12 @@ type Config struct {
 	Domains    []string
 	MinExpires time.Duration // PUBLISH/SUBSCRIBE below it get 423 (default 60 s)
 	MaxExpires time.Duration // longer ones are cut (default 1 h)
-	Logger     *slog.Logger
+	// Claimed reports whether an address outside our domains is claimed
+	// by a plugin of the application chain (a gateway): watchers may
+	// subscribe to it and see what the plugin publishes for it. Nil: no
+	// outside presentities.
+	Claimed func(aor string) bool
+	Logger  *slog.Logger
 }
 
 // Agent is the presence agent of one node.
@@ -128,6 +133,12 @@ func identity(r Request) string {
 func (a *Agent) ours(aor string) bool {
 	at := strings.LastIndexByte(aor, '@')
 	return at > 0 && a.domains[strings.ToLower(aor[at+1:])]
+}
+
+// outside reports whether aor is an outside presentity: not in our
+// domains, claimed by a plugin, which publishes its presence.
+func (a *Agent) outside(aor string) bool {
+	return !a.ours(aor) && a.cfg.Claimed != nil && a.cfg.Claimed(aor)
 }
 
 // expires reads the Expires header: def when absent, 423 below the

@@ -13,9 +13,11 @@ const (
 
 // authorize applies the presentity's pres-rules: block and polite-block
 // win over allow; without a rule, watchers of the same domain are allowed
-// and others wait.
+// and others wait. An outside presentity (a gateway's address) has no
+// rules here: its owner decides on its own network what it publishes,
+// so every watcher is allowed.
 func (a *Agent) authorize(watcher, target string) verdict {
-	if watcher == target {
+	if watcher == target || a.outside(target) {
 		return allow
 	}
 	rules, _ := a.st.Rules(target)

@@ -14,7 +14,9 @@ var parsed sync.Map // etag -> *presdoc.Document
 // Level returns a user's composed availability and PIDF document: every
 // live publication aggregated, then the automatic rules (no registered
 // endpoint: offline; a calendar entry now: in a meeting). A registered
-// user who never published is online.
+// user who never published is online. An outside presentity has no
+// registrations or calendar here: its level is what its gateway
+// published, offline when nothing is.
 func (a *Agent) Level(aor string) (presdoc.Availability, []byte) {
 	nowS := a.now().Unix()
 	var pubs []presdoc.Publication
@@ -33,14 +35,16 @@ func (a *Agent) Level(aor string) (presdoc.Availability, []byte) {
 		}
 		pubs = append(pubs, presdoc.Publication{ETag: p.ETag, Doc: doc.(*presdoc.Document), Updated: time.Unix(0, p.Updated), Manual: p.Manual})
 	}
-	registered := len(a.loc.Current(aor)) > 0
 	level, doc := presdoc.Aggregate(pubs)
-	if len(pubs) == 0 && registered {
-		// Nothing published: the aggregate's closed tuple would contradict
-		// the registration (baresip reads only the first <basic>).
-		level, doc = presdoc.Online, presdoc.Document{}
+	if a.ours(aor) { // registrations and calendar speak for our users only
+		registered := len(a.loc.Current(aor)) > 0
+		if len(pubs) == 0 && registered {
+			// Nothing published: the aggregate's closed tuple would contradict
+			// the registration (baresip reads only the first <basic>).
+			level, doc = presdoc.Online, presdoc.Document{}
+		}
+		level = presdoc.Override(level, a.inMeeting(aor, nowS), !registered)
 	}
-	level = presdoc.Override(level, a.inMeeting(aor, nowS), !registered)
 	note := ""
 	if len(doc.Notes) > 0 {
 		note = doc.Notes[0] // Compose replaces it if it names another level

@@ -101,7 +101,7 @@ func (a *Agent) listBody(sub state.Subscription) (string, []byte) {
 	for _, c := range members {
 		r := presdoc.RLMIResource{URI: c.URI, Name: c.Name, State: "active"}
 		switch {
-		case c.Target == "" || !a.ours(c.Target):
+		case c.Target == "" || (!a.ours(c.Target) && !a.outside(c.Target)):
 			r.State, r.Reason = "terminated", "noresource"
 		case a.authorize(owner, c.Target) == pending:
 			r.State = "pending"

@@ -36,12 +36,19 @@ func (a *Agent) newSubscription(ctx context.Context, r Request, exp int64) (*sip
 		target = siputil.AOR(req.To().Address)
 	}
 	_, _, isList := listOf(target)
-	if isList {
+	isList = isList && a.ours(target)
+	switch {
+	case a.outside(target):
+		// A gateway's address: served like a user's, with what the
+		// gateway publishes for it.
+	case isList:
 		if res := a.listTarget(r, target); res != nil {
 			return res, nil
 		}
-	} else if u, ok := a.st.User(target); !ok || !u.Enabled {
-		return siputil.Response(req, 404, "Not Found"), nil
+	default:
+		if u, ok := a.st.User(target); !ok || !u.Enabled {
+			return siputil.Response(req, 404, "Not Found"), nil
+		}
 	}
 	ev, watcher := eventOf(req), identity(r)
 	if ev == EventWinfo && watcher != target {

@@ -1,8 +1,11 @@
 package codec
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -22,7 +25,7 @@ const MaxMessage = 96 << 10
 func EncodeRequest(id uint64, r *pipeline.PluginRequest) *pb.SipRequest {
 	req := r.Req
 	m := &pb.SipRequest{
-		Id: id, Raw: []byte(req.String()), Method: string(req.Method), RequestUri: req.Recipient.String(),
+		Id: id, Raw: render(req), Method: string(req.Method), RequestUri: req.Recipient.String(),
 		Source: r.Source, Transport: r.Transport, Trusted: r.Trusted, StrictRouted: r.StrictRouted, Identity: r.Identity,
 	}
 	if h := req.From(); h != nil {
@@ -40,6 +43,22 @@ func EncodeRequest(id uint64, r *pipeline.PluginRequest) *pb.SipRequest {
 	return m
 }
 
+// renderBufs are the buffers messages are written into; the result is
+// one exact-size copy.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render is msg's wire form.
+func render(msg interface{ StringWrite(io.StringWriter) }) []byte {
+	b := renderBufs.Get().(*bytes.Buffer)
+	b.Reset()
+	msg.StringWrite(b)
+	raw := append([]byte(nil), b.Bytes()...)
+	if b.Cap() <= 2*MaxMessage { // keep no outsized buffer
+		renderBufs.Put(b)
+	}
+	return raw
+}
+
 // DecodeRequest parses the raw request of m.
 func DecodeRequest(m *pb.SipRequest) (*sip.Request, error) {
 	msg, err := parse(m.GetRaw())
@@ -55,7 +74,7 @@ func DecodeRequest(m *pb.SipRequest) (*sip.Request, error) {
 
 // EncodeResponse is the protocol form of the final response to request id.
 func EncodeResponse(id uint64, res *sip.Response) *pb.SipResponse {
-	return &pb.SipResponse{Id: id, Raw: []byte(res.String()), StatusCode: int32(res.StatusCode)}
+	return &pb.SipResponse{Id: id, Raw: render(res), StatusCode: int32(res.StatusCode)}
 }
 
 // DecodeResponse parses the raw response of m.
@@ -76,11 +95,14 @@ func ParseRequest(raw []byte) (*sip.Request, error) {
 	return DecodeRequest(&pb.SipRequest{Raw: raw})
 }
 
+// parser is shared: a sipgo Parser keeps no state between messages.
+var parser = sip.NewParser()
+
 func parse(raw []byte) (sip.Message, error) {
 	if len(raw) == 0 || len(raw) > MaxMessage {
 		return nil, fmt.Errorf("%w: %d bytes", ErrBadMessage, len(raw))
 	}
-	msg, err := sip.NewParser().ParseSIP(raw)
+	msg, err := parser.ParseSIP(raw)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}

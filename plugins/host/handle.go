@@ -20,6 +20,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	r := p.run
 	p.mu.Unlock()
 	if r == nil {
+		p.wasDown()
 		return none, pipeline.ErrPluginDown
 	}
 	if ms := r.desc.GetMethods(); len(ms) > 0 && !hasFold(ms, string(req.Req.Method)) {
@@ -28,6 +29,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	select {
 	case p.queue <- struct{}{}:
 	default:
+		p.m.full.Inc()
 		return none, pipeline.ErrPluginBusy
 	}
 	defer func() { <-p.queue }()
@@ -36,6 +38,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	p.mu.Lock()
 	if r.pending == nil { // went down meanwhile
 		p.mu.Unlock()
+		p.m.down.Inc()
 		return none, pipeline.ErrPluginDown
 	}
 	p.nextID++
@@ -51,30 +54,37 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 		p.log.Error("plugin stopped reading its stream: restarting it")
 		r.end()
 	})
+	sent := time.Now()
 	err := r.send(msg)
 	watchdog.Stop()
 	if err != nil {
 		p.forget(r, id)
+		p.m.down.Inc()
 		return none, pipeline.ErrPluginDown
 	}
+	p.m.requests.Inc()
 	t := time.NewTimer(p.h.cfg.TxLifetime)
 	defer t.Stop()
 	select {
 	case v, ok := <-ch:
 		if !ok {
+			p.m.down.Inc()
 			return none, pipeline.ErrPluginDown // died holding it
 		}
 		out, err := codec.DecodeVerdict(v)
 		if err != nil {
+			p.m.garbage.Inc()
 			p.log.Warn("plugin returned an unusable verdict", "error", err)
 			return none, err
 		}
+		p.m.verdict(out.Action, sent)
 		switch out.Action {
 		case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
 			out.WantResponse, out.Ticket = r.desc.GetWantsResponses(), id
 		}
 		return out, nil
 	case <-t.C:
+		p.m.timeout.Inc()
 		p.giveUp(r, id)
 		p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
 		p.stuck(r)

@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/pipeline"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	Services    Services
 	// Launch starts a plugin; nil runs binaries from Dir over go-plugin.
 	Launch Launcher
+	// Metrics are kept per plugin (core/metrics); nil: kept unregistered.
+	Metrics *metrics.Plugins
 	// Logger is the node's logger; the host logs as component=plugins,
 	// a plugin's own lines as component=plugin plugin=<name>.
 	Logger *slog.Logger
@@ -53,6 +56,12 @@ type Host struct {
 
 	mu      sync.RWMutex
 	plugins map[string]*plugin
+
+	// Watcher lists to tell plugins (watchers.go).
+	wmu    sync.Mutex
+	wdirty map[string]bool
+	wall   bool
+	wkick  chan struct{}
 }
 
 var _ pipeline.PluginHost = (*Host)(nil)
@@ -77,10 +86,15 @@ func New(cfg Config) *Host {
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin)}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewPlugins(nil)
+	}
+	h := &Host{cfg: cfg, log: cfg.Logger.With("component", "plugins"), changed: make(chan struct{}, 1), plugins: make(map[string]*plugin),
+		wdirty: make(map[string]bool), wkick: make(chan struct{}, 1)}
 	if h.cfg.Launch == nil {
 		h.cfg.Launch = h.execLaunch
 	}
+	cfg.State.Observe(h.noteWatched)
 	cfg.State.Observe(func(ch []state.Change) {
 		for _, c := range ch {
 			if c.Kind == state.AppsChanged {
@@ -99,10 +113,14 @@ func New(cfg Config) *Host {
 // it stops them all.
 func (h *Host) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		h.leases(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		h.tellWatchers(ctx)
 	}()
 	h.reconcile(ctx)
 	for {
@@ -145,6 +163,9 @@ func (h *Host) reconcile(ctx context.Context) {
 	h.mu.Unlock()
 	for _, p := range gone {
 		p.stop()
+		if _, ok := want[p.app.Name]; !ok {
+			h.cfg.Metrics.Forget(p.app.Name)
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -55,6 +55,7 @@ func (h *Host) execLaunch(ctx context.Context, a state.App) (Process, error) {
 		Plugins:          goplugin.PluginSet{sdk.PluginName: &sdk.GRPCPlugin{}},
 		Cmd:              cmd,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		GRPCDialOptions:  sdk.DialOptions(),
 		Logger:           logging.HCLog(h.cfg.Logger.With("plugin", a.Name), "plugin", slog.LevelInfo),
 		StartTimeout:     10 * time.Second,
 	})

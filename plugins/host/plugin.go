@@ -18,6 +18,7 @@ type plugin struct {
 	app   state.App
 	log   *slog.Logger
 	queue chan struct{} // a slot per request in flight
+	m     *pluginMetrics
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -42,6 +43,8 @@ type running struct {
 	// (guarded by plugin.mu); at maxStuck the run is ended and restarted.
 	stuck int
 	end   context.CancelFunc
+	// watchMu orders the Watchers messages (watchers.go).
+	watchMu sync.Mutex
 }
 
 // maxStuck is how many requests in a row a plugin may hold past their
@@ -49,7 +52,8 @@ type running struct {
 const maxStuck = 3
 
 func newPlugin(h *Host, a state.App) *plugin {
-	return &plugin{h: h, app: a, log: h.log.With("plugin", a.Name), queue: make(chan struct{}, h.cfg.QueueSize)}
+	return &plugin{h: h, app: a, log: h.log.With("plugin", a.Name), queue: make(chan struct{}, h.cfg.QueueSize),
+		m: newPluginMetrics(h.cfg.Metrics, a.Name)}
 }
 
 func (p *plugin) start(ctx context.Context) {
@@ -89,6 +93,7 @@ func (p *plugin) supervise(ctx context.Context) {
 		p.mu.Lock()
 		p.restarts++
 		p.mu.Unlock()
+		p.m.restarts.Inc()
 		p.log.Warn("plugin stopped; restarting", "error", err, "backoff", backoff)
 		if !sleep(ctx, backoff) {
 			return
@@ -128,12 +133,16 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	p.mu.Lock()
 	p.run, p.described = r, desc.GetClaims()
 	p.mu.Unlock()
+	p.m.up.Set(1)
 	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", desc.GetClaims())
 	if desc.GetSingleton() && !p.app.Singleton {
 		p.log.Warn("plugin says it is a singleton but its chain entry is not: every node runs it (parleyctl app add --singleton)")
 	}
 	defer p.down(r)
 	go p.watch(ctx, cancel, proc)
+	if desc.GetWantsWatchers() {
+		go p.tellWatchers(p.h.cfg.State.SubscriptionTargets())
+	}
 	for {
 		m, err := stream.Recv()
 		if err != nil {
@@ -205,6 +214,7 @@ func (p *plugin) down(r *running) {
 	pending := r.pending
 	r.pending = nil
 	p.mu.Unlock()
+	p.m.up.Set(0)
 	for _, ch := range pending {
 		close(ch)
 	}

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -33,6 +34,23 @@ type App struct {
 	OnResponse func(ctx context.Context, res *Response)
 	// Health reports trouble with outside connections. Optional.
 	Health func(ctx context.Context) error
+	// OnWatchers, when set, is told who subscribes to the presence of an
+	// outside address the plugin claims: the whole list of aor's
+	// watchers each time it changes (empty: nobody any more), and every
+	// watched address's list once the node connects. The node's presence
+	// agent serves those subscriptions with what the plugin publishes;
+	// this lets a gateway mirror them (XMPP presence subscriptions).
+	// Calls come in order on the message stream: return quickly.
+	// Optional.
+	OnWatchers func(ctx context.Context, aor string, watchers []Watcher)
+}
+
+// Watcher is one presence subscription to an address the plugin claims.
+type Watcher struct {
+	ID      string // the subscription's dialog id
+	Watcher string // the watcher's AOR (user@domain)
+	Status  string // active or pending
+	Expires time.Time
 }
 
 // Config is what the node tells a plugin at start.

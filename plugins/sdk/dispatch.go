@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parley-rtc/parley/plugins/codec"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
@@ -33,11 +34,7 @@ func newDispatcher(ctx context.Context, app *App, send func(*pb.PluginMessage) e
 func (d *dispatcher) handle(m *pb.HostMessage) {
 	switch k := m.GetKind().(type) {
 	case *pb.HostMessage_Request:
-		ctx, cancel := context.WithCancel(d.ctx)
-		d.mu.Lock()
-		d.pending[k.Request.GetId()] = cancel
-		d.mu.Unlock()
-		d.wg.Add(1)
+		ctx := d.begin(k.Request.GetId())
 		go func() {
 			defer d.wg.Done()
 			d.request(ctx, k.Request)
@@ -59,7 +56,51 @@ func (d *dispatcher) handle(m *pb.HostMessage) {
 		}()
 	case *pb.HostMessage_Cancel:
 		d.finish(k.Cancel.GetId())
+	case *pb.HostMessage_Watchers:
+		if d.app.OnWatchers != nil {
+			d.watchers(k.Watchers)
+		}
 	}
+}
+
+// begin registers request id (its context ends when the host cancels
+// it) and counts its handler in wg.
+func (d *dispatcher) begin(id uint64) context.Context {
+	ctx, cancel := context.WithCancel(d.ctx)
+	d.mu.Lock()
+	d.pending[id] = cancel
+	d.mu.Unlock()
+	d.wg.Add(1)
+	return ctx
+}
+
+// serve reads the host's messages with recv until it fails. The
+// goroutine that reads a request hands reading on to a new goroutine and
+// handles the request itself: no goroutine switch lies between a request
+// arriving and its handler running, and reading goes on meanwhile. Other
+// messages are handled by the reader, in order.
+func (d *dispatcher) serve(recv func() (*pb.HostMessage, error)) {
+	done := make(chan struct{})
+	var read func()
+	read = func() {
+		for {
+			m, err := recv()
+			if err != nil {
+				close(done)
+				return
+			}
+			if r, ok := m.GetKind().(*pb.HostMessage_Request); ok {
+				ctx := d.begin(r.Request.GetId())
+				go read()
+				defer d.wg.Done()
+				d.request(ctx, r.Request)
+				return
+			}
+			d.handle(m)
+		}
+	}
+	go read()
+	<-done
 }
 
 func (d *dispatcher) finish(id uint64) {
@@ -101,6 +142,16 @@ func (d *dispatcher) request(ctx context.Context, m *pb.SipRequest) {
 	}
 }
 
+// watchers runs OnWatchers in stream order.
+func (d *dispatcher) watchers(m *pb.Watchers) {
+	defer d.recover("OnWatchers")
+	ws := make([]Watcher, 0, len(m.GetWatchers()))
+	for _, w := range m.GetWatchers() {
+		ws = append(ws, Watcher{ID: w.GetId(), Watcher: w.GetWatcher(), Status: w.GetStatus(), Expires: time.Unix(w.GetExpiresUnix(), 0)})
+	}
+	d.app.OnWatchers(d.ctx, m.GetAor(), ws)
+}
+
 func (d *dispatcher) recover(what string) {
 	if r := recover(); r != nil {
 		d.log.Error("plugin handler panicked", "handler", what, "panic", fmt.Sprint(r))
@@ -122,7 +173,7 @@ func hasFold(list []string, s string) bool {
 // describe is the protocol form of an App's description.
 func describe(app *App) *pb.Description {
 	return &pb.Description{Name: app.Name, Version: app.Version, Claims: app.Claims, Methods: app.Methods,
-		WantsResponses: app.WantsResponses, Singleton: app.Singleton}
+		WantsResponses: app.WantsResponses, Singleton: app.Singleton, WantsWatchers: app.OnWatchers != nil}
 }
 
 func configOf(m *pb.ConfigureRequest) Config {

@@ -97,13 +97,8 @@ func (s *pluginServer) Exchange(stream pb.Plugin_ExchangeServer) error {
 	d := newDispatcher(ctx, s.app, send, s.log)
 	defer d.wait()
 	defer cancel()
-	for {
-		m, err := stream.Recv()
-		if err != nil {
-			return nil // the host closed the stream or went away
-		}
-		d.handle(m)
-	}
+	d.serve(stream.Recv) // until the host closes the stream or goes away
+	return nil
 }
 
 // grpcInstance drives a plugin process (host side).

@@ -2,8 +2,12 @@ package sdk
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"sync"
 	"testing"
 
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
@@ -47,5 +51,96 @@ func TestLoggerSpeaksHclog(t *testing.T) {
 	}
 	if m["@level"] != "warn" || m["@message"] != "hello" || m["k"] != "v" || m["time"] != nil || m["@timestamp"] != nil {
 		t.Fatalf("record %v", m)
+	}
+}
+
+// TestWatchersInOrder: Watchers messages reach OnWatchers in stream
+// order, as the SDK's types; an app without OnWatchers ignores them and
+// does not ask for them.
+func TestWatchersInOrder(t *testing.T) {
+	type call struct {
+		aor   string
+		names []string
+	}
+	var got []call
+	app := App{Name: "gw", Handle: func(context.Context, *Request) Verdict { return Continue() },
+		OnWatchers: func(_ context.Context, aor string, ws []Watcher) {
+			c := call{aor: aor}
+			for _, w := range ws {
+				c.names = append(c.names, w.Watcher+"/"+w.Status)
+			}
+			got = append(got, c)
+		}}
+	if !describe(&app).GetWantsWatchers() {
+		t.Fatal("an app with OnWatchers does not ask for watchers")
+	}
+	d := newDispatcher(context.Background(), &app, func(*pb.PluginMessage) error { return nil }, slog.New(slog.DiscardHandler))
+	msgs := []*pb.Watchers{
+		{Aor: "romeo@x.test", Watchers: []*pb.Watcher{{Id: "1", Watcher: "bob@localhost", Status: "active", ExpiresUnix: 1}}},
+		{Aor: "romeo@x.test"},
+	}
+	for _, m := range msgs {
+		d.handle(&pb.HostMessage{Kind: &pb.HostMessage_Watchers{Watchers: m}})
+	}
+	want := []call{{"romeo@x.test", []string{"bob@localhost/active"}}, {"romeo@x.test", nil}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	plain := App{Name: "plain", Handle: app.Handle}
+	if describe(&plain).GetWantsWatchers() {
+		t.Fatal("an app without OnWatchers asks for watchers")
+	}
+	newDispatcher(context.Background(), &plain, nil, slog.New(slog.DiscardHandler)).handle(&pb.HostMessage{Kind: &pb.HostMessage_Watchers{Watchers: msgs[0]}})
+}
+
+// TestServeReadsWhileHandling: the reader that takes a request handles
+// it and passes reading on, so requests are read (and handled) while
+// earlier ones are still held; serve returns when reading fails, and
+// every verdict is sent.
+func TestServeReadsWhileHandling(t *testing.T) {
+	const n = 5
+	all := make(chan struct{})
+	var entered sync.WaitGroup
+	entered.Add(n)
+	app := App{Name: "hold", Handle: func(context.Context, *Request) Verdict {
+		entered.Done()
+		<-all // released once every request is in a handler
+		return Continue()
+	}}
+	msgs := make(chan *pb.HostMessage, n)
+	for i := 1; i <= n; i++ {
+		msgs <- &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: &pb.SipRequest{Id: uint64(i), Method: "MESSAGE",
+			Raw: []byte("MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n")}}}
+	}
+	stop := make(chan struct{})
+	recv := func() (*pb.HostMessage, error) {
+		select {
+		case m := <-msgs:
+			return m, nil
+		case <-stop:
+			return nil, io.EOF
+		}
+	}
+	var mu sync.Mutex
+	var sent []uint64
+	send := func(m *pb.PluginMessage) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sent = append(sent, m.GetVerdict().GetId())
+		return nil
+	}
+	d := newDispatcher(context.Background(), &app, send, slog.New(slog.DiscardHandler))
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		d.serve(recv)
+	}()
+	entered.Wait() // all n held at once: reading went on meanwhile
+	close(all)
+	close(stop)
+	<-served
+	d.wait()
+	if len(sent) != n {
+		t.Fatalf("verdicts sent for %v, want %d", sent, n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 )
 
 // Serve runs app as a plugin binary: call it from main. It returns when
@@ -21,8 +22,10 @@ func Serve(app App) {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
 		Plugins:         plugin.PluginSet{PluginName: &GRPCPlugin{App: &app, Log: log}},
-		GRPCServer:      plugin.DefaultGRPCServer,
-		Logger:          hclog.New(&hclog.LoggerOptions{Name: app.Name, Output: os.Stderr, JSONFormat: true, Level: hclog.Info}),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts, serverOptions()...))
+		},
+		Logger: hclog.New(&hclog.LoggerOptions{Name: app.Name, Output: os.Stderr, JSONFormat: true, Level: hclog.Info}),
 	})
 }
 

@@ -4,7 +4,8 @@
 // The host calls the Plugin service: unary calls carry control (Describe,
 // Configure, Health); one long-lived bidirectional stream (Exchange) carries
 // the SIP requests the chain hands to the plugin, the plugin's verdicts and,
-// when the plugin asked for them, the final responses to requests it touched.
+// when the plugin asked for them, the final responses to requests it touched
+// and the watchers of the outside addresses it claims.
 // The plugin calls back into the node through the Host service, served on a
 // go-plugin broker connection whose id is given in ConfigureRequest.
 //
@@ -144,7 +145,10 @@ type Description struct {
 	// It wants the final responses to requests it continued or routed.
 	WantsResponses bool `protobuf:"varint,5,opt,name=wants_responses,json=wantsResponses,proto3" json:"wants_responses,omitempty"`
 	// One instance for the whole cluster (an outside connection).
-	Singleton     bool `protobuf:"varint,6,opt,name=singleton,proto3" json:"singleton,omitempty"`
+	Singleton bool `protobuf:"varint,6,opt,name=singleton,proto3" json:"singleton,omitempty"`
+	// It wants Watchers messages: who subscribes to the presence of the
+	// addresses it claims.
+	WantsWatchers bool `protobuf:"varint,7,opt,name=wants_watchers,json=wantsWatchers,proto3" json:"wants_watchers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -217,6 +221,13 @@ func (x *Description) GetWantsResponses() bool {
 func (x *Description) GetSingleton() bool {
 	if x != nil {
 		return x.Singleton
+	}
+	return false
+}
+
+func (x *Description) GetWantsWatchers() bool {
+	if x != nil {
+		return x.WantsWatchers
 	}
 	return false
 }
@@ -431,6 +442,7 @@ type HostMessage struct {
 	//	*HostMessage_Request
 	//	*HostMessage_Response
 	//	*HostMessage_Cancel
+	//	*HostMessage_Watchers
 	Kind          isHostMessage_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -500,6 +512,15 @@ func (x *HostMessage) GetCancel() *Cancel {
 	return nil
 }
 
+func (x *HostMessage) GetWatchers() *Watchers {
+	if x != nil {
+		if x, ok := x.Kind.(*HostMessage_Watchers); ok {
+			return x.Watchers
+		}
+	}
+	return nil
+}
+
 type isHostMessage_Kind interface {
 	isHostMessage_Kind()
 }
@@ -518,11 +539,18 @@ type HostMessage_Cancel struct {
 	Cancel *Cancel `protobuf:"bytes,3,opt,name=cancel,proto3,oneof"`
 }
 
+type HostMessage_Watchers struct {
+	// Who watches an address the plugin claims (wants_watchers only).
+	Watchers *Watchers `protobuf:"bytes,4,opt,name=watchers,proto3,oneof"`
+}
+
 func (*HostMessage_Request) isHostMessage_Kind() {}
 
 func (*HostMessage_Response) isHostMessage_Kind() {}
 
 func (*HostMessage_Cancel) isHostMessage_Kind() {}
+
+func (*HostMessage_Watchers) isHostMessage_Kind() {}
 
 type PluginMessage struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -837,6 +865,133 @@ func (x *Cancel) GetId() uint64 {
 	return 0
 }
 
+// Watchers is every presence subscription to one address the plugin
+// claims. The node's presence agent serves the subscriptions (200,
+// NOTIFYs with what the plugin publishes); this tells the plugin, so a
+// gateway can mirror them (XMPP presence subscriptions). It is sent when
+// they change, and for every watched address once the stream opens; an
+// empty list means nobody watches the address any more. A plugin that
+// does not know the message ignores it.
+type Watchers struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Aor           string                 `protobuf:"bytes,1,opt,name=aor,proto3" json:"aor,omitempty"`
+	Watchers      []*Watcher             `protobuf:"bytes,2,rep,name=watchers,proto3" json:"watchers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Watchers) Reset() {
+	*x = Watchers{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Watchers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Watchers) ProtoMessage() {}
+
+func (x *Watchers) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Watchers.ProtoReflect.Descriptor instead.
+func (*Watchers) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Watchers) GetAor() string {
+	if x != nil {
+		return x.Aor
+	}
+	return ""
+}
+
+func (x *Watchers) GetWatchers() []*Watcher {
+	if x != nil {
+		return x.Watchers
+	}
+	return nil
+}
+
+type Watcher struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`           // the subscription's dialog id
+	Watcher       string                 `protobuf:"bytes,2,opt,name=watcher,proto3" json:"watcher,omitempty"` // the watcher's AOR (user@domain)
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`   // active or pending
+	ExpiresUnix   int64                  `protobuf:"varint,4,opt,name=expires_unix,json=expiresUnix,proto3" json:"expires_unix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Watcher) Reset() {
+	*x = Watcher{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Watcher) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Watcher) ProtoMessage() {}
+
+func (x *Watcher) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Watcher.ProtoReflect.Descriptor instead.
+func (*Watcher) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Watcher) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Watcher) GetWatcher() string {
+	if x != nil {
+		return x.Watcher
+	}
+	return ""
+}
+
+func (x *Watcher) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Watcher) GetExpiresUnix() int64 {
+	if x != nil {
+		return x.ExpiresUnix
+	}
+	return 0
+}
+
 type Header struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -847,7 +1002,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[11]
+	mi := &file_parleyv1_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +1014,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[11]
+	mi := &file_parleyv1_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +1027,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{11}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Header) GetName() string {
@@ -913,7 +1068,7 @@ type Verdict struct {
 
 func (x *Verdict) Reset() {
 	*x = Verdict{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[12]
+	mi := &file_parleyv1_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -925,7 +1080,7 @@ func (x *Verdict) String() string {
 func (*Verdict) ProtoMessage() {}
 
 func (x *Verdict) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[12]
+	mi := &file_parleyv1_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -938,7 +1093,7 @@ func (x *Verdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
 func (*Verdict) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{12}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Verdict) GetId() uint64 {
@@ -1034,7 +1189,7 @@ type BindingsRequest struct {
 
 func (x *BindingsRequest) Reset() {
 	*x = BindingsRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[13]
+	mi := &file_parleyv1_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +1201,7 @@ func (x *BindingsRequest) String() string {
 func (*BindingsRequest) ProtoMessage() {}
 
 func (x *BindingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[13]
+	mi := &file_parleyv1_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +1214,7 @@ func (x *BindingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindingsRequest.ProtoReflect.Descriptor instead.
 func (*BindingsRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{13}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BindingsRequest) GetAor() string {
@@ -1082,7 +1237,7 @@ type Binding struct {
 
 func (x *Binding) Reset() {
 	*x = Binding{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[14]
+	mi := &file_parleyv1_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1249,7 @@ func (x *Binding) String() string {
 func (*Binding) ProtoMessage() {}
 
 func (x *Binding) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[14]
+	mi := &file_parleyv1_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1262,7 @@ func (x *Binding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Binding.ProtoReflect.Descriptor instead.
 func (*Binding) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{14}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Binding) GetContact() string {
@@ -1156,7 +1311,7 @@ type BindingsResponse struct {
 
 func (x *BindingsResponse) Reset() {
 	*x = BindingsResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	mi := &file_parleyv1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1168,7 +1323,7 @@ func (x *BindingsResponse) String() string {
 func (*BindingsResponse) ProtoMessage() {}
 
 func (x *BindingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	mi := &file_parleyv1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1181,7 +1336,7 @@ func (x *BindingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindingsResponse.ProtoReflect.Descriptor instead.
 func (*BindingsResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BindingsResponse) GetKnown() bool {
@@ -1214,7 +1369,7 @@ type PresenceRequest struct {
 
 func (x *PresenceRequest) Reset() {
 	*x = PresenceRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	mi := &file_parleyv1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1226,7 +1381,7 @@ func (x *PresenceRequest) String() string {
 func (*PresenceRequest) ProtoMessage() {}
 
 func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	mi := &file_parleyv1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1239,7 +1394,7 @@ func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceRequest.ProtoReflect.Descriptor instead.
 func (*PresenceRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PresenceRequest) GetAor() string {
@@ -1261,7 +1416,7 @@ type PresenceResponse struct {
 
 func (x *PresenceResponse) Reset() {
 	*x = PresenceResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[17]
+	mi := &file_parleyv1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1428,7 @@ func (x *PresenceResponse) String() string {
 func (*PresenceResponse) ProtoMessage() {}
 
 func (x *PresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[17]
+	mi := &file_parleyv1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1441,7 @@ func (x *PresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceResponse.ProtoReflect.Descriptor instead.
 func (*PresenceResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PresenceResponse) GetPidf() string {
@@ -1317,7 +1472,7 @@ type PublishPresenceRequest struct {
 
 func (x *PublishPresenceRequest) Reset() {
 	*x = PublishPresenceRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[18]
+	mi := &file_parleyv1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1329,7 +1484,7 @@ func (x *PublishPresenceRequest) String() string {
 func (*PublishPresenceRequest) ProtoMessage() {}
 
 func (x *PublishPresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[18]
+	mi := &file_parleyv1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1342,7 +1497,7 @@ func (x *PublishPresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishPresenceRequest.ProtoReflect.Descriptor instead.
 func (*PublishPresenceRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PublishPresenceRequest) GetAor() string {
@@ -1382,7 +1537,7 @@ type PublishPresenceResponse struct {
 
 func (x *PublishPresenceResponse) Reset() {
 	*x = PublishPresenceResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[19]
+	mi := &file_parleyv1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1549,7 @@ func (x *PublishPresenceResponse) String() string {
 func (*PublishPresenceResponse) ProtoMessage() {}
 
 func (x *PublishPresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[19]
+	mi := &file_parleyv1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1562,7 @@ func (x *PublishPresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishPresenceResponse.ProtoReflect.Descriptor instead.
 func (*PublishPresenceResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PublishPresenceResponse) GetEtag() string {
@@ -1432,7 +1587,7 @@ type SendRequestRequest struct {
 
 func (x *SendRequestRequest) Reset() {
 	*x = SendRequestRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[20]
+	mi := &file_parleyv1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1444,7 +1599,7 @@ func (x *SendRequestRequest) String() string {
 func (*SendRequestRequest) ProtoMessage() {}
 
 func (x *SendRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[20]
+	mi := &file_parleyv1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1457,7 +1612,7 @@ func (x *SendRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequestRequest.ProtoReflect.Descriptor instead.
 func (*SendRequestRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SendRequestRequest) GetRaw() []byte {
@@ -1491,7 +1646,7 @@ type SendRequestResponse struct {
 
 func (x *SendRequestResponse) Reset() {
 	*x = SendRequestResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[21]
+	mi := &file_parleyv1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1503,7 +1658,7 @@ func (x *SendRequestResponse) String() string {
 func (*SendRequestResponse) ProtoMessage() {}
 
 func (x *SendRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[21]
+	mi := &file_parleyv1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1516,7 +1671,7 @@ func (x *SendRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequestResponse.ProtoReflect.Descriptor instead.
 func (*SendRequestResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendRequestResponse) GetStatusCode() int32 {
@@ -1542,7 +1697,7 @@ type KVGetRequest struct {
 
 func (x *KVGetRequest) Reset() {
 	*x = KVGetRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[22]
+	mi := &file_parleyv1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1709,7 @@ func (x *KVGetRequest) String() string {
 func (*KVGetRequest) ProtoMessage() {}
 
 func (x *KVGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[22]
+	mi := &file_parleyv1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1722,7 @@ func (x *KVGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVGetRequest.ProtoReflect.Descriptor instead.
 func (*KVGetRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *KVGetRequest) GetKey() string {
@@ -1587,7 +1742,7 @@ type KVGetResponse struct {
 
 func (x *KVGetResponse) Reset() {
 	*x = KVGetResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[23]
+	mi := &file_parleyv1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1599,7 +1754,7 @@ func (x *KVGetResponse) String() string {
 func (*KVGetResponse) ProtoMessage() {}
 
 func (x *KVGetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[23]
+	mi := &file_parleyv1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1612,7 +1767,7 @@ func (x *KVGetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVGetResponse.ProtoReflect.Descriptor instead.
 func (*KVGetResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *KVGetResponse) GetFound() bool {
@@ -1639,7 +1794,7 @@ type KVPutRequest struct {
 
 func (x *KVPutRequest) Reset() {
 	*x = KVPutRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[24]
+	mi := &file_parleyv1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1651,7 +1806,7 @@ func (x *KVPutRequest) String() string {
 func (*KVPutRequest) ProtoMessage() {}
 
 func (x *KVPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[24]
+	mi := &file_parleyv1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1664,7 +1819,7 @@ func (x *KVPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVPutRequest.ProtoReflect.Descriptor instead.
 func (*KVPutRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KVPutRequest) GetKey() string {
@@ -1689,7 +1844,7 @@ type KVPutResponse struct {
 
 func (x *KVPutResponse) Reset() {
 	*x = KVPutResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[25]
+	mi := &file_parleyv1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1856,7 @@ func (x *KVPutResponse) String() string {
 func (*KVPutResponse) ProtoMessage() {}
 
 func (x *KVPutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[25]
+	mi := &file_parleyv1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1869,7 @@ func (x *KVPutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVPutResponse.ProtoReflect.Descriptor instead.
 func (*KVPutResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 type KVDeleteRequest struct {
@@ -1726,7 +1881,7 @@ type KVDeleteRequest struct {
 
 func (x *KVDeleteRequest) Reset() {
 	*x = KVDeleteRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[26]
+	mi := &file_parleyv1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +1893,7 @@ func (x *KVDeleteRequest) String() string {
 func (*KVDeleteRequest) ProtoMessage() {}
 
 func (x *KVDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[26]
+	mi := &file_parleyv1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +1906,7 @@ func (x *KVDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVDeleteRequest.ProtoReflect.Descriptor instead.
 func (*KVDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *KVDeleteRequest) GetKey() string {
@@ -1769,7 +1924,7 @@ type KVDeleteResponse struct {
 
 func (x *KVDeleteResponse) Reset() {
 	*x = KVDeleteResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[27]
+	mi := &file_parleyv1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1781,7 +1936,7 @@ func (x *KVDeleteResponse) String() string {
 func (*KVDeleteResponse) ProtoMessage() {}
 
 func (x *KVDeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[27]
+	mi := &file_parleyv1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1794,7 +1949,7 @@ func (x *KVDeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVDeleteResponse.ProtoReflect.Descriptor instead.
 func (*KVDeleteResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 type KVListRequest struct {
@@ -1806,7 +1961,7 @@ type KVListRequest struct {
 
 func (x *KVListRequest) Reset() {
 	*x = KVListRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[28]
+	mi := &file_parleyv1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1818,7 +1973,7 @@ func (x *KVListRequest) String() string {
 func (*KVListRequest) ProtoMessage() {}
 
 func (x *KVListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[28]
+	mi := &file_parleyv1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1831,7 +1986,7 @@ func (x *KVListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVListRequest.ProtoReflect.Descriptor instead.
 func (*KVListRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *KVListRequest) GetPrefix() string {
@@ -1850,7 +2005,7 @@ type KVListResponse struct {
 
 func (x *KVListResponse) Reset() {
 	*x = KVListResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[29]
+	mi := &file_parleyv1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1862,7 +2017,7 @@ func (x *KVListResponse) String() string {
 func (*KVListResponse) ProtoMessage() {}
 
 func (x *KVListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[29]
+	mi := &file_parleyv1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1875,7 +2030,7 @@ func (x *KVListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVListResponse.ProtoReflect.Descriptor instead.
 func (*KVListResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *KVListResponse) GetKeys() []string {
@@ -1890,14 +2045,15 @@ var File_parleyv1_plugin_proto protoreflect.FileDescriptor
 const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"\x15parleyv1/plugin.proto\x12\x10parley.plugin.v1\"\x11\n" +
-	"\x0fDescribeRequest\"\xb4\x01\n" +
+	"\x0fDescribeRequest\"\xdb\x01\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x16\n" +
 	"\x06claims\x18\x03 \x03(\tR\x06claims\x12\x18\n" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12'\n" +
 	"\x0fwants_responses\x18\x05 \x01(\bR\x0ewantsResponses\x12\x1c\n" +
-	"\tsingleton\x18\x06 \x01(\bR\tsingleton\"\x83\x02\n" +
+	"\tsingleton\x18\x06 \x01(\bR\tsingleton\x12%\n" +
+	"\x0ewants_watchers\x18\a \x01(\bR\rwantsWatchers\"\x83\x02\n" +
 	"\x10ConfigureRequest\x12\x10\n" +
 	"\x03app\x18\x01 \x01(\tR\x03app\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x18\n" +
@@ -1911,11 +2067,12 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\rHealthRequest\"8\n" +
 	"\x0eHealthResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xc0\x01\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xfa\x01\n" +
 	"\vHostMessage\x128\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.parley.plugin.v1.SipRequestH\x00R\arequest\x12;\n" +
 	"\bresponse\x18\x02 \x01(\v2\x1d.parley.plugin.v1.SipResponseH\x00R\bresponse\x122\n" +
-	"\x06cancel\x18\x03 \x01(\v2\x18.parley.plugin.v1.CancelH\x00R\x06cancelB\x06\n" +
+	"\x06cancel\x18\x03 \x01(\v2\x18.parley.plugin.v1.CancelH\x00R\x06cancel\x128\n" +
+	"\bwatchers\x18\x04 \x01(\v2\x1a.parley.plugin.v1.WatchersH\x00R\bwatchersB\x06\n" +
 	"\x04kind\"N\n" +
 	"\rPluginMessage\x125\n" +
 	"\averdict\x18\x01 \x01(\v2\x19.parley.plugin.v1.VerdictH\x00R\averdictB\x06\n" +
@@ -1943,7 +2100,15 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\vstatus_code\x18\x03 \x01(\x05R\n" +
 	"statusCode\"\x18\n" +
 	"\x06Cancel\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x04R\x02id\"2\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"S\n" +
+	"\bWatchers\x12\x10\n" +
+	"\x03aor\x18\x01 \x01(\tR\x03aor\x125\n" +
+	"\bwatchers\x18\x02 \x03(\v2\x19.parley.plugin.v1.WatcherR\bwatchers\"n\n" +
+	"\aWatcher\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\awatcher\x18\x02 \x01(\tR\awatcher\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12!\n" +
+	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"2\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\x9a\x03\n" +
@@ -2048,7 +2213,7 @@ func file_parleyv1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_parleyv1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
+var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_parleyv1_plugin_proto_goTypes = []any{
 	(Action)(0),                     // 0: parley.plugin.v1.Action
 	(*DescribeRequest)(nil),         // 1: parley.plugin.v1.DescribeRequest
@@ -2062,66 +2227,70 @@ var file_parleyv1_plugin_proto_goTypes = []any{
 	(*SipRequest)(nil),              // 9: parley.plugin.v1.SipRequest
 	(*SipResponse)(nil),             // 10: parley.plugin.v1.SipResponse
 	(*Cancel)(nil),                  // 11: parley.plugin.v1.Cancel
-	(*Header)(nil),                  // 12: parley.plugin.v1.Header
-	(*Verdict)(nil),                 // 13: parley.plugin.v1.Verdict
-	(*BindingsRequest)(nil),         // 14: parley.plugin.v1.BindingsRequest
-	(*Binding)(nil),                 // 15: parley.plugin.v1.Binding
-	(*BindingsResponse)(nil),        // 16: parley.plugin.v1.BindingsResponse
-	(*PresenceRequest)(nil),         // 17: parley.plugin.v1.PresenceRequest
-	(*PresenceResponse)(nil),        // 18: parley.plugin.v1.PresenceResponse
-	(*PublishPresenceRequest)(nil),  // 19: parley.plugin.v1.PublishPresenceRequest
-	(*PublishPresenceResponse)(nil), // 20: parley.plugin.v1.PublishPresenceResponse
-	(*SendRequestRequest)(nil),      // 21: parley.plugin.v1.SendRequestRequest
-	(*SendRequestResponse)(nil),     // 22: parley.plugin.v1.SendRequestResponse
-	(*KVGetRequest)(nil),            // 23: parley.plugin.v1.KVGetRequest
-	(*KVGetResponse)(nil),           // 24: parley.plugin.v1.KVGetResponse
-	(*KVPutRequest)(nil),            // 25: parley.plugin.v1.KVPutRequest
-	(*KVPutResponse)(nil),           // 26: parley.plugin.v1.KVPutResponse
-	(*KVDeleteRequest)(nil),         // 27: parley.plugin.v1.KVDeleteRequest
-	(*KVDeleteResponse)(nil),        // 28: parley.plugin.v1.KVDeleteResponse
-	(*KVListRequest)(nil),           // 29: parley.plugin.v1.KVListRequest
-	(*KVListResponse)(nil),          // 30: parley.plugin.v1.KVListResponse
-	nil,                             // 31: parley.plugin.v1.ConfigureRequest.SettingsEntry
+	(*Watchers)(nil),                // 12: parley.plugin.v1.Watchers
+	(*Watcher)(nil),                 // 13: parley.plugin.v1.Watcher
+	(*Header)(nil),                  // 14: parley.plugin.v1.Header
+	(*Verdict)(nil),                 // 15: parley.plugin.v1.Verdict
+	(*BindingsRequest)(nil),         // 16: parley.plugin.v1.BindingsRequest
+	(*Binding)(nil),                 // 17: parley.plugin.v1.Binding
+	(*BindingsResponse)(nil),        // 18: parley.plugin.v1.BindingsResponse
+	(*PresenceRequest)(nil),         // 19: parley.plugin.v1.PresenceRequest
+	(*PresenceResponse)(nil),        // 20: parley.plugin.v1.PresenceResponse
+	(*PublishPresenceRequest)(nil),  // 21: parley.plugin.v1.PublishPresenceRequest
+	(*PublishPresenceResponse)(nil), // 22: parley.plugin.v1.PublishPresenceResponse
+	(*SendRequestRequest)(nil),      // 23: parley.plugin.v1.SendRequestRequest
+	(*SendRequestResponse)(nil),     // 24: parley.plugin.v1.SendRequestResponse
+	(*KVGetRequest)(nil),            // 25: parley.plugin.v1.KVGetRequest
+	(*KVGetResponse)(nil),           // 26: parley.plugin.v1.KVGetResponse
+	(*KVPutRequest)(nil),            // 27: parley.plugin.v1.KVPutRequest
+	(*KVPutResponse)(nil),           // 28: parley.plugin.v1.KVPutResponse
+	(*KVDeleteRequest)(nil),         // 29: parley.plugin.v1.KVDeleteRequest
+	(*KVDeleteResponse)(nil),        // 30: parley.plugin.v1.KVDeleteResponse
+	(*KVListRequest)(nil),           // 31: parley.plugin.v1.KVListRequest
+	(*KVListResponse)(nil),          // 32: parley.plugin.v1.KVListResponse
+	nil,                             // 33: parley.plugin.v1.ConfigureRequest.SettingsEntry
 }
 var file_parleyv1_plugin_proto_depIdxs = []int32{
-	31, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
+	33, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
 	9,  // 1: parley.plugin.v1.HostMessage.request:type_name -> parley.plugin.v1.SipRequest
 	10, // 2: parley.plugin.v1.HostMessage.response:type_name -> parley.plugin.v1.SipResponse
 	11, // 3: parley.plugin.v1.HostMessage.cancel:type_name -> parley.plugin.v1.Cancel
-	13, // 4: parley.plugin.v1.PluginMessage.verdict:type_name -> parley.plugin.v1.Verdict
-	0,  // 5: parley.plugin.v1.Verdict.action:type_name -> parley.plugin.v1.Action
-	12, // 6: parley.plugin.v1.Verdict.add_headers:type_name -> parley.plugin.v1.Header
-	12, // 7: parley.plugin.v1.Verdict.headers:type_name -> parley.plugin.v1.Header
-	15, // 8: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
-	1,  // 9: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
-	3,  // 10: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
-	5,  // 11: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
-	7,  // 12: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
-	14, // 13: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
-	17, // 14: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
-	19, // 15: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
-	21, // 16: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
-	23, // 17: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
-	25, // 18: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
-	27, // 19: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
-	29, // 20: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
-	2,  // 21: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
-	4,  // 22: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
-	6,  // 23: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
-	8,  // 24: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
-	16, // 25: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
-	18, // 26: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
-	20, // 27: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
-	22, // 28: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
-	24, // 29: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
-	26, // 30: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
-	28, // 31: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
-	30, // 32: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
-	21, // [21:33] is the sub-list for method output_type
-	9,  // [9:21] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	12, // 4: parley.plugin.v1.HostMessage.watchers:type_name -> parley.plugin.v1.Watchers
+	15, // 5: parley.plugin.v1.PluginMessage.verdict:type_name -> parley.plugin.v1.Verdict
+	13, // 6: parley.plugin.v1.Watchers.watchers:type_name -> parley.plugin.v1.Watcher
+	0,  // 7: parley.plugin.v1.Verdict.action:type_name -> parley.plugin.v1.Action
+	14, // 8: parley.plugin.v1.Verdict.add_headers:type_name -> parley.plugin.v1.Header
+	14, // 9: parley.plugin.v1.Verdict.headers:type_name -> parley.plugin.v1.Header
+	17, // 10: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
+	1,  // 11: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
+	3,  // 12: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
+	5,  // 13: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
+	7,  // 14: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
+	16, // 15: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
+	19, // 16: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
+	21, // 17: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
+	23, // 18: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
+	25, // 19: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
+	27, // 20: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
+	29, // 21: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
+	31, // 22: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
+	2,  // 23: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
+	4,  // 24: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
+	6,  // 25: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
+	8,  // 26: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
+	18, // 27: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
+	20, // 28: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
+	22, // 29: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
+	24, // 30: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
+	26, // 31: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
+	28, // 32: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
+	30, // 33: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
+	32, // 34: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
+	23, // [23:35] is the sub-list for method output_type
+	11, // [11:23] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_parleyv1_plugin_proto_init() }
@@ -2133,6 +2302,7 @@ func file_parleyv1_plugin_proto_init() {
 		(*HostMessage_Request)(nil),
 		(*HostMessage_Response)(nil),
 		(*HostMessage_Cancel)(nil),
+		(*HostMessage_Watchers)(nil),
 	}
 	file_parleyv1_plugin_proto_msgTypes[7].OneofWrappers = []any{
 		(*PluginMessage_Verdict)(nil),
@@ -2143,7 +2313,7 @@ func file_parleyv1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parleyv1_plugin_proto_rawDesc), len(file_parleyv1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   31,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

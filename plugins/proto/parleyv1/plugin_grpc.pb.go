@@ -4,7 +4,8 @@
 // The host calls the Plugin service: unary calls carry control (Describe,
 // Configure, Health); one long-lived bidirectional stream (Exchange) carries
 // the SIP requests the chain hands to the plugin, the plugin's verdicts and,
-// when the plugin asked for them, the final responses to requests it touched.
+// when the plugin asked for them, the final responses to requests it touched
+// and the watchers of the outside addresses it claims.
 // The plugin calls back into the node through the Host service, served on a
 // go-plugin broker connection whose id is given in ConfigureRequest.
 //

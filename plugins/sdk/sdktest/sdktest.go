@@ -77,6 +77,17 @@ func (p *Plugin) Handle(raw string) (pipeline.PluginVerdict, error) {
 	return codec.DecodeVerdict(m.GetVerdict())
 }
 
+// Watchers tells the plugin who watches aor, as the node does when the
+// presence subscriptions to an address it claims change; OnWatchers has
+// run when it returns.
+func (p *Plugin) Watchers(aor string, ws ...sdk.Watcher) error {
+	m := &pb.Watchers{Aor: aor}
+	for _, w := range ws {
+		m.Watchers = append(m.Watchers, &pb.Watcher{Id: w.ID, Watcher: w.Watcher, Status: w.Status, ExpiresUnix: w.Expires.Unix()})
+	}
+	return p.stream.Send(&pb.HostMessage{Kind: &pb.HostMessage_Watchers{Watchers: m}})
+}
+
 // Message is a raw MESSAGE from user@example.com to uri with body.
 func Message(from, uri, body string) string {
 	return Request("MESSAGE", from, uri, "text/plain", body)

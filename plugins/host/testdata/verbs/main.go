@@ -6,20 +6,26 @@
 //	fork URI URI...     Fork(URIs)
 //	send AOR            SendRequest a MESSAGE to AOR, answer 200 with X-Sent: <status>
 //	kv VALUE            KVPut then KVGet, answer 200 with X-KV: <value>
-//	publish AOR         PublishPresence for AOR, answer 200 or 403 with X-Error
+//	publish AOR [NOTE]  PublishPresence (open, with NOTE) for AOR, answer 200
+//	                    with X-Status and X-ETag, or 403 with X-Error
+//	watchers AOR        answer 200 with X-Watchers: the watchers of AOR it was
+//	                    last told of (OnWatchers), comma-separated, or "none"
 //	sleep DURATION      hold the request that long (or until the node gives up)
 //	last                answer 200 with X-Last: the status of the last final
 //	                    response it was shown (WantsResponses), kept in its store
 //	(anything else)     Continue
 //
-// Requests for its claimed domain gw.example are answered 202.
+// Requests for a domain not the node's (it claims gw.example and
+// xmpp.example.test; its chain entry may claim more) are answered 202.
 package main
 
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,14 +35,16 @@ import (
 )
 
 const pidf = `<?xml version="1.0" encoding="UTF-8"?>
-<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:%s"><tuple id="t1"><status><basic>open</basic></status></tuple></presence>`
+<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:%s"><tuple id="t1"><status><basic>open</basic></status></tuple>%s</presence>`
 
 func main() {
 	var host atomic.Pointer[sdk.Host]
+	var watching sync.Map // aor -> comma-separated watchers
+	var domains atomic.Pointer[[]string]
 	sdk.Serve(sdk.App{
 		Name:    "verbs",
 		Version: "test",
-		Claims:  []string{"*@gw.example"},
+		Claims:  []string{"*@gw.example", "*@xmpp.example.test"},
 		// Final responses of what it continued, proxied or forked go to
 		// its store.
 		WantsResponses: true,
@@ -45,12 +53,21 @@ func main() {
 				_ = (*h).KVPut(ctx, "last-response", []byte(strconv.Itoa(res.StatusCode)))
 			}
 		},
-		Configure: func(_ context.Context, _ sdk.Config, h sdk.Host) error {
+		OnWatchers: func(_ context.Context, aor string, ws []sdk.Watcher) {
+			names := make([]string, 0, len(ws))
+			for _, w := range ws {
+				names = append(names, w.Watcher)
+			}
+			sort.Strings(names)
+			watching.Store(aor, strings.Join(names, ","))
+		},
+		Configure: func(_ context.Context, cfg sdk.Config, h sdk.Host) error {
 			host.Store(&h)
+			domains.Store(&cfg.Domains)
 			return nil
 		},
 		Handle: func(ctx context.Context, req *sdk.Request) sdk.Verdict {
-			if strings.EqualFold(req.Recipient.Host, "gw.example") {
+			if !ours(*domains.Load(), req.Recipient.Host) {
 				return sdk.Respond(202, "Accepted by the gateway")
 			}
 			words := strings.Fields(string(req.Body()))
@@ -74,6 +91,12 @@ func main() {
 					return sdk.Respond(500, "", "X-Error", err.Error())
 				}
 				return sdk.Respond(200, "", "X-KV", string(v))
+			case "watchers":
+				v, _ := watching.Load(words[1])
+				if s, _ := v.(string); s != "" {
+					return sdk.Respond(200, "", "X-Watchers", s)
+				}
+				return sdk.Respond(200, "", "X-Watchers", "none")
 			case "sleep":
 				d, _ := time.ParseDuration(words[1])
 				select {
@@ -91,14 +114,19 @@ func main() {
 				}
 				return sdk.Respond(200, "", "X-Last", string(v))
 			case "publish":
-				if _, err := h.PublishPresence(ctx, words[1], fmt.Sprintf(pidf, words[1]), time.Minute, ""); err != nil {
+				note := ""
+				if len(words) > 2 {
+					note = "<note>" + strings.Join(words[2:], " ") + "</note>"
+				}
+				etag, err := h.PublishPresence(ctx, words[1], fmt.Sprintf(pidf, words[1], note), time.Minute, "")
+				if err != nil {
 					return sdk.Respond(403, "", "X-Error", strings.ReplaceAll(err.Error(), "\n", " "))
 				}
 				p, err := h.Presence(ctx, words[1])
 				if err != nil {
 					return sdk.Respond(500, "", "X-Error", err.Error())
 				}
-				return sdk.Respond(200, "", "X-Status", p.Status)
+				return sdk.Respond(200, "", "X-Status", p.Status, "X-ETag", etag)
 			}
 			return sdk.Continue()
 		},
@@ -129,4 +157,13 @@ func send(ctx context.Context, h sdk.Host, aor string) sdk.Verdict {
 		return sdk.Respond(500, "", "X-Error", strings.ReplaceAll(err.Error(), "\n", " "))
 	}
 	return sdk.Respond(200, "", "X-Sent", strconv.Itoa(res.StatusCode))
+}
+
+func ours(domains []string, host string) bool {
+	for _, d := range domains {
+		if strings.EqualFold(d, host) {
+			return true
+		}
+	}
+	return false
 }
