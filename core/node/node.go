@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	loc := location.New(st, w, cfg.NodeID, log.With("component", "location"))
 	var live *location.Liveness
 	if cfg.ClusterSIP != "" {
-		live = location.NewLiveness(st, cfg.NodeID, time.Second)
+		live = location.NewLiveness(st, cfg.NodeID, livenessInterval)
 		loc.SetLiveness(live)
 	}
 	m := metrics.New(

@@ -152,7 +152,7 @@ func (p *Pipeline) route(c *call) {
 		}
 	}
 	if target != nil {
-		p.forward(c, *target)
+		p.forwardBest(c, *target)
 		return
 	}
 	if claimant != "" && !routed {

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -47,16 +48,18 @@ func (p *Pipeline) clusterListener() *transport.Listener {
 	return nil
 }
 
+// errNoLink: a binding's home node publishes no usable cluster link.
+var errNoLink = errors.New("pipeline: home node has no cluster link")
+
 // homeTarget routes a request to binding b of aor, homed on another
-// node, through that node's cluster link. ok false means it answered c.
-func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, bool) {
+// node, through that node's cluster link.
+func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, error) {
 	m, _ := p.cfg.State.Member(b.Home)
 	link, ok := location.ParseLink(m.SIPAddr)
 	host, port, _ := net.SplitHostPort(link.HostPort)
 	if !ok || link.Network == "UDP" {
 		p.log.Warn("binding homed on a node without a cluster link", "aor", aor, "home", b.Home, "link", m.SIPAddr)
-		p.respond(c, 480, "Temporarily Unavailable")
-		return proxy.Target{}, false
+		return proxy.Target{}, errNoLink
 	}
 	pn, _ := strconv.Atoi(port)
 	mark := encodeHomeMark(aor, b.Key())
@@ -71,7 +74,7 @@ func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri)
 	if out := p.clusterListener(); out != nil && out.Network == link.Network {
 		t.Out = out
 	}
-	return t, true
+	return t, nil
 }
 
 func homeTokenInput(req *sip.Request, mark string) string {
@@ -91,11 +94,18 @@ func (p *Pipeline) refuseForgedHome(c *call) bool {
 	if c.in.Trust == transport.Cluster || c.in.Trust == transport.Server {
 		return false
 	}
-	for _, h := range c.req.GetHeaders("Route") {
-		r, ok := h.(*sip.RouteHeader)
-		if ok && r.Address.UriParams.Has(homeParam) {
-			p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
-			p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
+	if !hasHomeRoute(c.req) {
+		return false
+	}
+	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
+	p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
+	return true
+}
+
+// hasHomeRoute reports whether req carries a Route with our home marker.
+func hasHomeRoute(req *sip.Request) bool {
+	for _, h := range req.GetHeaders("Route") {
+		if r, ok := h.(*sip.RouteHeader); ok && r.Address.UriParams.Has(homeParam) {
 			return true
 		}
 	}

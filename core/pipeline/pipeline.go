@@ -145,6 +145,8 @@ type call struct {
 	viaHome   string
 	homeMark  string
 	homeValid bool
+	// endpoint is the binding the default router chose (failover.go).
+	endpoint *endpoint
 }
 
 // Handle is the sipgo request handler for every method.

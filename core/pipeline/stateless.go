@@ -7,6 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
@@ -52,6 +53,9 @@ func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, 
 	req.SetSource(source)
 	if req.IsInvite() || req.IsAck() || req.IsCancel() {
 		return false
+	}
+	if (p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER) || hasHomeRoute(req) {
+		return false // Handle refuses these with 403 before any challenge
 	}
 	if code, _, _ := p.invalid(req); code != 0 {
 		return false
