@@ -112,6 +112,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer sipNode.close()
+	defer sipNode.presence.Stop() // on every way out (it is idempotent)
 
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, &bg, admin.NewHandler(admin.Config{
