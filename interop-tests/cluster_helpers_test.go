@@ -156,6 +156,27 @@ func (p *parleyd) importUsers(t *testing.T, n int) {
 
 // boundUsers returns the users with at least one binding on p.
 func (p *parleyd) boundUsers() (map[string]bool, error) {
+	list, err := p.bindingList()
+	if err != nil {
+		return nil, err
+	}
+	set := map[string]bool{}
+	for _, b := range list {
+		set[strings.TrimSuffix(b.AOR, "@"+domain)] = true
+	}
+	return set, nil
+}
+
+// bindingCount is how many bindings p holds.
+func (p *parleyd) bindingCount() (int, error) {
+	list, err := p.bindingList()
+	return len(list), err
+}
+
+// bindingList is every binding p holds, through its admin API.
+func (p *parleyd) bindingList() ([]struct {
+	AOR string `json:"aor"`
+}, error) {
 	out, err := p.ctl("binding", "list", "-o", "json")
 	if err != nil {
 		return nil, err
@@ -166,11 +187,7 @@ func (p *parleyd) boundUsers() (map[string]bool, error) {
 	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		return nil, err
 	}
-	set := map[string]bool{}
-	for _, b := range list {
-		set[strings.TrimSuffix(b.AOR, "@"+domain)] = true
-	}
-	return set, nil
+	return list, nil
 }
 
 // registerLoad is a sipp run of cluster_register.xml over users

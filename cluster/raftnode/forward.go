@@ -110,7 +110,7 @@ func (n *Node) serveForward() {
 	mux.HandleFunc("POST /read-index", n.handleReadIndex)
 	mux.HandleFunc("POST /status", n.handleStatus)
 	n.fwdSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = n.fwdSrv.Serve(n.layer.fwd) }()
+	n.bg.Go(func() { _ = n.fwdSrv.Serve(n.layer.fwd) })
 }
 
 // handleApply commits forwarded commands as leader, all at once so raft
@@ -299,7 +299,7 @@ var errLeaderChanged = fmt.Errorf("leader changed during the call: %w", ErrNotLe
 // seeing addr as the leader.
 func (n *Node) whileLeader(ctx context.Context, addr raft.ServerAddress) context.Context {
 	ctx, cancel := context.WithCancelCause(ctx)
-	go func() {
+	n.bg.Go(func() { // only forward workers call this: bg is never idle here
 		t := time.NewTicker(50 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -316,7 +316,7 @@ func (n *Node) whileLeader(ctx context.Context, addr raft.ServerAddress) context
 				return
 			}
 		}
-	}()
+	})
 	return ctx
 }
 

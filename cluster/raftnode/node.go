@@ -83,6 +83,7 @@ type Node struct {
 	caughtUp  atomic.Bool // the log present at start is applied
 	closeOnce sync.Once
 	done      chan struct{}
+	bg        sync.WaitGroup // the node's goroutines; Close waits for them
 }
 
 // Open starts the node over st, which must be empty: raft replays the
@@ -144,12 +145,12 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 		}
 	}
 	for range fwdWorkers {
-		go n.forwardLoop()
+		n.bg.Go(n.forwardLoop)
 	}
-	go n.catchUp()
-	go n.ensureSecret()
-	go n.promoteLoop()
-	go n.publishSelf()
+	n.bg.Go(n.catchUp)
+	n.bg.Go(n.ensureSecret)
+	n.bg.Go(n.promoteLoop)
+	n.bg.Go(n.publishSelf)
 	return n, nil
 }
 
@@ -277,7 +278,8 @@ func (n *Node) ensureSecret() {
 // State returns the replicated state this node applies to.
 func (n *Node) State() *state.State { return n.st }
 
-// Close stops raft and releases its files and ports.
+// Close stops raft and releases its files and ports. It returns once
+// every goroutine the node started has ended.
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
@@ -288,7 +290,8 @@ func (n *Node) Close() error {
 		_ = n.fwdSrv.Close()
 		n.fwdClient.CloseIdleConnections()
 		n.trans.Close()
-		n.layer.Close()
+		n.layer.Close() // waits for the layer's own goroutines
+		n.bg.Wait()
 		if e := n.store.Close(); e != nil && err == nil {
 			err = fmt.Errorf("raftnode: close store: %w", e)
 		}

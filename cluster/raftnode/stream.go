@@ -35,6 +35,7 @@ type muxLayer struct {
 	fwd    *chanListener
 	faults func(addr string) bool // tests: true cuts traffic to addr
 	once   sync.Once
+	wg     sync.WaitGroup // the accept loop and its handshakes; Close waits
 }
 
 var _ raft.StreamLayer = (*muxLayer)(nil)
@@ -46,7 +47,7 @@ func newMuxLayer(bind string, tlsCfg *tls.Config, log *slog.Logger, faults func(
 	}
 	m := &muxLayer{ln: ln, tls: tlsCfg, log: log, faults: faults,
 		raft: newChanListener(ln.Addr()), fwd: newChanListener(ln.Addr())}
-	go m.acceptLoop()
+	m.wg.Go(m.acceptLoop)
 	return m, nil
 }
 
@@ -62,7 +63,7 @@ func (m *muxLayer) acceptLoop() {
 			m.fwd.close()
 			return
 		}
-		go m.route(c)
+		m.wg.Go(func() { m.route(c) }) // from the tracked loop: wg is not idle
 	}
 }
 
@@ -106,6 +107,9 @@ func (m *muxLayer) Close() error {
 		m.raft.close()
 		m.fwd.close()
 	})
+	m.wg.Wait() // handshakes in progress end within handshakeTimeout
+	m.raft.wait()
+	m.fwd.wait()
 	return err
 }
 
@@ -176,10 +180,26 @@ type chanListener struct {
 	ch   chan net.Conn
 	done chan struct{}
 	once sync.Once
+
+	mu      sync.Mutex
+	idle    *sync.Cond // signalled when waiting drops to 0
+	waiting int        // Accept calls in progress (raft's and the forward server's loops)
 }
 
 func newChanListener(addr net.Addr) *chanListener {
-	return &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+	l := &chanListener{addr: addr, ch: make(chan net.Conn), done: make(chan struct{})}
+	l.idle = sync.NewCond(&l.mu)
+	return l
+}
+
+// wait returns once no Accept call is in progress; after close, every
+// new one returns at once.
+func (l *chanListener) wait() {
+	l.mu.Lock()
+	for l.waiting > 0 {
+		l.idle.Wait()
+	}
+	l.mu.Unlock()
 }
 
 func (l *chanListener) deliver(c net.Conn) {
@@ -191,6 +211,16 @@ func (l *chanListener) deliver(c net.Conn) {
 }
 
 func (l *chanListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	l.waiting++
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		if l.waiting--; l.waiting == 0 {
+			l.idle.Broadcast()
+		}
+		l.mu.Unlock()
+	}()
 	select {
 	case c := <-l.ch:
 		return c, nil

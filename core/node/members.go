@@ -22,6 +22,12 @@ import (
 // package's tests set it, to reach the raft node of in-process members.
 var onRaft func(cfg config.Config, rn *raftnode.Node)
 
+// livenessInterval is how often a node probes the other members' cluster
+// links (core/location.Liveness). Only this package's tests change it
+// (before starting nodes), to see what a node does before its probes
+// notice a member is gone.
+var livenessInterval = time.Second
+
 // selfMember is the member entry this node publishes about itself. Its
 // SIPAddr is the intra-cluster link (cluster-sip), or without one the
 // first trust=server listener (mutual TLS; the members' certificate names

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -46,28 +47,24 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	// Transaction timers: B, F, H and J are 64*T1 (RFC 3261 17), so the
-	// transaction lifetime sets T1. sipgo keeps them process-wide.
-	// They are written only when they change, since other code in the
-	// process (tests' user agents) reads them concurrently.
-	if sip.T1 != cfg.SIPTimeout/64 {
-		sip.SetTimers(cfg.SIPTimeout/64, 4*time.Second, 5*time.Second)
+	release, err := useProcessSettings(cfg.SIPTimeout)
+	if err != nil {
+		return err
 	}
-	// Messages over 1300 bytes still go down a UDP flow, fragmented by IP:
-	// a client registered over UDP (often behind NAT) cannot be reached
-	// over a new TCP connection as RFC 3261 18.1.1 would have it, and list
-	// NOTIFYs (RFC 4662) easily exceed that size.
-	if sip.UDPMTUSize != udpMaxMessage+200 {
-		sip.UDPMTUSize = udpMaxMessage + 200
-	}
-	// And receive what we send: sipgo reads UDP into 32 KiB by default.
-	if sip.TransportBufferReadSize != 65535 {
-		sip.TransportBufferReadSize = 65535
-	}
+	defer release()
+	// Every goroutine Run starts has ended when Run returns: the servers'
+	// are counted in bg (its deferred Wait runs after they are closed),
+	// the loops bound to ctx in loops (waited before raft closes). A
+	// stopped node leaves nothing behind that reads process-wide settings
+	// (sipgo's timers) or writes to the state.
+	var bg, loops sync.WaitGroup
+	defer bg.Wait()
 	if cfg.PprofListen != "" {
-		if err := startPprof(ctx, cfg.PprofListen, log); err != nil {
+		ps, err := startPprof(cfg.PprofListen, &bg, log)
+		if err != nil {
 			return err
 		}
+		defer ps.Close()
 	}
 	st := state.New()
 	rcfg, err := raftConfig(cfg, log)
@@ -96,7 +93,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	loc := location.New(st, w, cfg.NodeID, log.With("component", "location"))
 	var live *location.Liveness
 	if cfg.ClusterSIP != "" {
-		live = location.NewLiveness(st, cfg.NodeID, time.Second)
+		live = location.NewLiveness(st, cfg.NodeID, livenessInterval)
 		loc.SetLiveness(live)
 	}
 	m := metrics.New(
@@ -115,9 +112,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer sipNode.close()
+	defer sipNode.presence.Stop() // on every way out (it is idempotent)
 
 	ready := readiness{rn: rn, p: sipNode.pipe}
-	httpSrv, err := startHTTP("admin", cfg.AdminListen, admin.NewHandler(admin.Config{
+	httpSrv, err := startHTTP("admin", cfg.AdminListen, &bg, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
 		Members: rn,
 		Plugins: func(app string) (admin.PluginState, bool) {
@@ -145,7 +143,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	authCfg := auth.Config{Secret: st.Secret(), NonceLifetime: cfg.NonceLifetime, Algorithms: algs}
 	sipNode.pipe.SetSecret(st.Secret(), authCfg)
 	if cfg.XCAPListen != "" {
-		xs, err := startHTTP("xcap", cfg.XCAPListen, xcap.NewHandler(xcap.Config{
+		xs, err := startHTTP("xcap", cfg.XCAPListen, &bg, xcap.NewHandler(xcap.Config{
 			Store: presence.NewXcapStore(st, rn), Auth: auth.NewAuthenticator(authCfg), Lookup: dir.HA1,
 			Realm: realmOf(cfg.Domains), Logger: log.With("component", "xcap"),
 		}), log)
@@ -154,29 +152,20 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		}
 		defer xs.Close()
 	}
-	locDone := make(chan struct{})
-	go func() {
-		defer close(locDone)
-		loc.Run(ctx, cfg.RefreshInterval)
-	}()
-	go sipNode.presence.Run(ctx)
+	defer loops.Wait() // runs first of the deferred calls: before raft closes
+	loops.Go(func() { loc.Run(ctx, cfg.RefreshInterval) })
+	loops.Go(func() { sipNode.presence.Run(ctx) })
 	if live != nil {
-		go live.Run(ctx)
+		loops.Go(func() { live.Run(ctx) })
 	}
-	go publishMember(ctx, cfg, st, w, sipNode.ls, log.With("component", "members"))
-	pluginsDone := make(chan struct{})
-	go func() {
-		defer close(pluginsDone)
-		sipNode.plugins.Run(ctx)
-	}()
-	defer func() { <-pluginsDone }()
+	loops.Go(func() { publishMember(ctx, cfg, st, w, sipNode.ls, log.With("component", "members")) })
+	loops.Go(func() { sipNode.plugins.Run(ctx) })
 	log.Info("parleyd ready", "node", cfg.NodeID, "domains", cfg.Domains, "admin", cfg.AdminListen,
 		"bindings", st.BindingCount(), "users", st.UserCount())
 	<-ctx.Done()
 	log.Info("parleyd stopping")
-	sipNode.presence.Stop()
-	sipNode.close() // stop taking requests before the last refresh flush
-	<-locDone
+	sipNode.presence.Stop() // ends and waits for its NOTIFYs
+	sipNode.close()         // stop taking requests; loc.Run then flushes the last refreshes
 	return nil
 }
 
@@ -356,18 +345,19 @@ func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
 	return specs, nil
 }
 
-// startHTTP serves h on addr in the background.
-func startHTTP(name, addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+// startHTTP serves h on addr in the background, on a goroutine counted
+// in bg that ends when the server is shut down or closed.
+func startHTTP(name, addr string, bg *sync.WaitGroup, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node: %s listen %s: %w", name, addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
+	bg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server stopped", "server", name, "error", err)
 		}
-	}()
+	})
 	log.Info("http server listening", "server", name, "addr", ln.Addr().String())
 	return srv, nil
 }

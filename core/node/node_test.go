@@ -156,6 +156,7 @@ type ua struct {
 	notifies chan *sip.Request
 	redirect atomic.Pointer[string] // when set, MESSAGEs are answered 302 to it
 	answer   atomic.Bool            // when set, INVITEs are answered 200 at once
+	mute     atomic.Bool            // when set, NOTIFYs are never answered
 	inDialog chan *sip.Request      // ACKs and BYEs received
 }
 
@@ -175,6 +176,9 @@ func newUA(t *testing.T, name string) *ua {
 		inDialog: make(chan *sip.Request, 4)}
 	srv.OnNotify(func(req *sip.Request, tx sip.ServerTransaction) {
 		a.notifies <- req
+		if a.mute.Load() {
+			return
+		}
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
 	// INVITEs ring until the caller gives up: sipgo answers the CANCEL

@@ -157,7 +157,7 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 		}
 	}
 	if target != nil {
-		p.forward(c, *target)
+		p.forwardBest(c, *target)
 		return
 	}
 	if claimant != "" && !routed {

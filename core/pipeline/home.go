@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -47,19 +48,21 @@ func (p *Pipeline) clusterListener() *transport.Listener {
 	return nil
 }
 
+// errNoLink: a binding's home node publishes no usable cluster link.
+var errNoLink = errors.New("pipeline: home node has no cluster link")
+
 // homeTarget routes a request to binding b of aor, homed on another
-// node, through that node's cluster link. ok false means it answered c.
-func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, bool) {
+// node, through that node's cluster link.
+func (p *Pipeline) homeTarget(c *call, aor string, b state.Binding, uri sip.Uri) (proxy.Target, error) {
 	t, ok := p.linkTarget(c, b.Home, homeParam, encodeHomeMark(aor, b.Key()))
 	if !ok {
 		m, _ := p.cfg.State.Member(b.Home)
 		p.log.Warn("binding homed on a node without a cluster link", "aor", aor, "home", b.Home, "link", m.SIPAddr)
-		p.respond(c, 480, "Temporarily Unavailable")
-		return proxy.Target{}, false
+		return proxy.Target{}, errNoLink
 	}
 	t.URI = uri
 	c.viaHome = b.Home
-	return t, true
+	return t, nil
 }
 
 // linkTarget is the target that sends c to member's cluster link with a
@@ -103,11 +106,19 @@ func (p *Pipeline) refuseForgedHome(c *call) bool {
 	if c.in.Trust == transport.Cluster || c.in.Trust == transport.Server {
 		return false
 	}
-	for _, h := range c.req.GetHeaders("Route") {
-		r, ok := h.(*sip.RouteHeader)
-		if ok && (r.Address.UriParams.Has(homeParam) || r.Address.UriParams.Has(pluginParam)) {
-			p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
-			p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
+	if !hasHomeRoute(c.req) {
+		return false
+	}
+	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
+	p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
+	return true
+}
+
+// hasHomeRoute reports whether req carries a Route with one of our
+// cluster markers (a binding's home node, a singleton plugin's holder).
+func hasHomeRoute(req *sip.Request) bool {
+	for _, h := range req.GetHeaders("Route") {
+		if r, ok := h.(*sip.RouteHeader); ok && (r.Address.UriParams.Has(homeParam) || r.Address.UriParams.Has(pluginParam)) {
 			return true
 		}
 	}

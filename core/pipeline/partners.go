@@ -155,7 +155,7 @@ func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target
 			t.Failover, t.NoAnswer = true, p.failoverWait()
 		}
 		err := p.forward(c, t)
-		if !t.Failover || !(errors.Is(err, proxy.ErrTimeout) || errors.Is(err, proxy.ErrUnreachable) || errors.Is(err, proxy.ErrUnavailable)) {
+		if !t.Failover || !errors.Is(err, proxy.ErrFailover) {
 			return
 		}
 		p.cfg.Metrics.Forwarded.WithLabelValues(string(c.req.Method), "failover").Inc()

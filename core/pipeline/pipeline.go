@@ -152,6 +152,8 @@ type call struct {
 	// member forwarded the request to this node for, as lease holder
 	// (homeValid says whether its token was right).
 	pluginMark string
+	// endpoint is the binding the default router chose (failover.go).
+	endpoint *endpoint
 }
 
 // Handle is the sipgo request handler for every method.

@@ -103,14 +103,12 @@ func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
 		p.respond(c, 480, "Temporarily Unavailable")
 		return t, false
 	}
-	if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
-		p.respond(c, 500, "Server Internal Error (bad contact)")
+	t, err := p.bindingTarget(c, aor, b)
+	if err != nil {
+		p.refuseBinding(c, err)
 		return t, false
 	}
-	if b.Home != p.cfg.Node {
-		return p.homeTarget(c, aor, b, t.URI)
-	}
-	t.Dest, t.Transport = b.Source, b.Transport
+	c.endpoint = &endpoint{aor: aor, key: b.Key(), home: b.Home}
 	return t, true
 }
 

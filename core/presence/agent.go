@@ -53,6 +53,13 @@ type Agent struct {
 
 	stopping atomic.Bool // Run's context ended: failures are ours, not the watchers'
 
+	// The goroutines the agent starts (lifecycle.go).
+	runCtx context.Context
+	cancel context.CancelFunc
+	life   sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
+
 	mu    sync.Mutex
 	cseq  map[string]uint32 // last NOTIFY CSeq per subscription
 	dirty map[string]bool   // resources whose watchers need a NOTIFY
@@ -69,6 +76,7 @@ func New(cfg Config, st *state.State, w state.Writer, loc *location.Service, px 
 	}
 	a := &Agent{cfg: cfg, st: st, w: w, loc: loc, px: px, ls: ls, log: cfg.Logger, now: time.Now,
 		domains: make(map[string]bool), cseq: make(map[string]uint32), dirty: make(map[string]bool), kick: make(chan struct{}, 1)}
+	a.runCtx, a.cancel = context.WithCancel(context.Background())
 	for _, d := range cfg.Domains {
 		a.domains[strings.ToLower(d)] = true
 	}
@@ -98,17 +106,18 @@ type Request struct {
 // status code.
 func (a *Agent) Handle(ctx context.Context, r Request) int {
 	var res *sip.Response
-	var after func()
+	var after *state.Subscription // whose first (or last) NOTIFY follows the 200
+	reason := ""
 	if r.Req.Method == sip.PUBLISH {
 		res = a.publish(ctx, r)
 	} else {
-		res, after = a.subscribe(ctx, r)
+		res, after, reason = a.subscribe(ctx, r)
 	}
 	if err := r.Tx.Respond(res); err != nil {
 		a.log.Debug("presence response not sent", "error", err)
 	}
 	if after != nil { // the first NOTIFY goes out after the 200 (strict UAs need that order)
-		go after()
+		a.goNotify(*after, reason)
 	}
 	return res.StatusCode
 }

@@ -13,15 +13,16 @@ import (
 )
 
 // subscribe handles SUBSCRIBE for presence and presence.winfo. It returns
-// the response and, when accepted, the NOTIFY to send once it is out.
-func (a *Agent) subscribe(ctx context.Context, r Request) (*sip.Response, func()) {
+// the response and, when accepted, the subscription to NOTIFY once it is
+// out, with the reason that makes that NOTIFY final ("" for none).
+func (a *Agent) subscribe(ctx context.Context, r Request) (*sip.Response, *state.Subscription, string) {
 	req := r.Req
 	exp, brief, ok := a.expires(req, time.Hour)
 	if !ok {
-		return siputil.Response(req, 400, "Bad Request (Expires)"), nil
+		return siputil.Response(req, 400, "Bad Request (Expires)"), nil, ""
 	}
 	if brief {
-		return siputil.Response(req, 423, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(int(a.cfg.MinExpires/time.Second)))), nil
+		return siputil.Response(req, 423, "Interval Too Brief", sip.NewHeader("Min-Expires", strconv.Itoa(int(a.cfg.MinExpires/time.Second)))), nil, ""
 	}
 	if siputil.IsInitial(req) {
 		return a.newSubscription(ctx, r, exp)
@@ -29,7 +30,7 @@ func (a *Agent) subscribe(ctx context.Context, r Request) (*sip.Response, func()
 	return a.refresh(ctx, r, exp)
 }
 
-func (a *Agent) newSubscription(ctx context.Context, r Request, exp int64) (*sip.Response, func()) {
+func (a *Agent) newSubscription(ctx context.Context, r Request, exp int64) (*sip.Response, *state.Subscription, string) {
 	req := r.Req
 	target := siputil.AOR(req.Recipient)
 	if !a.ours(target) {
@@ -43,20 +44,20 @@ func (a *Agent) newSubscription(ctx context.Context, r Request, exp int64) (*sip
 		// gateway publishes for it.
 	case isList:
 		if res := a.listTarget(r, target); res != nil {
-			return res, nil
+			return res, nil, ""
 		}
 	default:
 		if u, ok := a.st.User(target); !ok || !u.Enabled {
-			return siputil.Response(req, 404, "Not Found"), nil
+			return siputil.Response(req, 404, "Not Found"), nil, ""
 		}
 	}
 	ev, watcher := eventOf(req), identity(r)
 	if ev == EventWinfo && watcher != target {
-		return siputil.Response(req, 403, "Forbidden (watcher information is for its owner only)"), nil
+		return siputil.Response(req, 403, "Forbidden (watcher information is for its owner only)"), nil, ""
 	}
 	c := req.Contact()
 	if c == nil {
-		return siputil.Response(req, 400, "Bad Request (SUBSCRIBE without Contact)"), nil
+		return siputil.Response(req, 400, "Bad Request (SUBSCRIBE without Contact)"), nil, ""
 	}
 	fromTag, _ := req.From().Params.Get("tag")
 	sub := state.Subscription{
@@ -72,35 +73,32 @@ func (a *Agent) newSubscription(ctx context.Context, r Request, exp int64) (*sip
 		sub.Status = "pending"
 	}
 	if exp == 0 { // a fetch: one NOTIFY, nothing kept
-		notifyCtx := context.WithoutCancel(ctx)
-		return a.accepted(r, sub, 0), func() { a.notify(notifyCtx, sub, "timeout") }
+		return a.accepted(r, sub, 0), &sub, "timeout"
 	}
 	if _, err := a.w.Write(ctx, state.CmdSubscriptionPut, state.SubscriptionPut{Sub: sub}); err != nil {
 		a.log.Warn("subscription not committed", "target", target, "error", err)
-		return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil
+		return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil, ""
 	}
-	notifyCtx := context.WithoutCancel(ctx)
-	return a.accepted(r, sub, exp), func() { a.notify(notifyCtx, sub, "") }
+	return a.accepted(r, sub, exp), &sub, ""
 }
 
 // refresh handles an in-dialog SUBSCRIBE: a refresh or an unsubscribe.
-func (a *Agent) refresh(ctx context.Context, r Request, exp int64) (*sip.Response, func()) {
+func (a *Agent) refresh(ctx context.Context, r Request, exp int64) (*sip.Response, *state.Subscription, string) {
 	req := r.Req
 	fromTag, _ := req.From().Params.Get("tag")
 	toTag, _ := req.To().Params.Get("tag")
 	sub, ok := a.st.Subscription(dialogID(string(*req.CallID()), fromTag, toTag))
 	if !ok || sub.Event != eventOf(req) {
-		return siputil.Response(req, 481, "Subscription Does Not Exist"), nil
+		return siputil.Response(req, 481, "Subscription Does Not Exist"), nil, ""
 	}
 	if r.Identity != "" && r.Identity != sub.Watcher {
-		return siputil.Response(req, 403, "Forbidden"), nil
+		return siputil.Response(req, 403, "Forbidden"), nil, ""
 	}
 	if exp == 0 {
 		if _, err := a.w.Write(ctx, state.CmdSubscriptionDelete, state.SubscriptionDelete{IDs: []string{sub.ID}}); err != nil {
-			return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil
+			return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil, ""
 		}
-		notifyCtx := context.WithoutCancel(ctx)
-		return a.accepted(r, sub, 0), func() { a.notify(notifyCtx, sub, "timeout") }
+		return a.accepted(r, sub, 0), &sub, "timeout"
 	}
 	sub.Expires = a.now().Unix() + exp
 	sub.Transport, sub.Source, sub.Home = r.In.Network, r.Source, a.cfg.Node
@@ -108,10 +106,9 @@ func (a *Agent) refresh(ctx context.Context, r Request, exp int64) (*sip.Respons
 		sub.Contact = c.Address.String()
 	}
 	if _, err := a.w.Write(ctx, state.CmdSubscriptionPut, state.SubscriptionPut{Sub: sub}); err != nil {
-		return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil
+		return siputil.Response(req, 503, "Service Unavailable", retryAfter("5")), nil, ""
 	}
-	notifyCtx := context.WithoutCancel(ctx)
-	return a.accepted(r, sub, exp), func() { a.notify(notifyCtx, sub, "") }
+	return a.accepted(r, sub, exp), &sub, ""
 }
 
 // accepted builds the 200 for a SUBSCRIBE: our tag, our Contact, the

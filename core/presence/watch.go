@@ -3,7 +3,6 @@ package presence
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parley-rtc/parley/cluster/state"
@@ -47,11 +46,6 @@ func (a *Agent) observe(changes []state.Change) {
 	}
 }
 
-// Stop tells the agent the node is shutting down: NOTIFYs that fail from
-// now on are our fault, and the subscriptions are kept. Call it before
-// closing the SIP transport.
-func (a *Agent) Stop() { a.stopping.Store(true) }
-
 // Run sends NOTIFYs for changed resources and sweeps expired publications
 // and subscriptions until ctx ends.
 func (a *Agent) Run(ctx context.Context) {
@@ -61,28 +55,26 @@ func (a *Agent) Run(ctx context.Context) {
 	defer cal.Stop()
 	lastCal := a.now().Unix()
 	sem := make(chan struct{}, fanout)
-	var wg sync.WaitGroup
-	defer wg.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			a.stopping.Store(true)
 			return
 		case <-a.kick:
-			a.flush(ctx, sem, &wg)
+			a.flush(ctx, sem)
 		case <-sweep.C:
 			a.sweep(ctx)
 		case <-cal.C:
 			now := a.now().Unix()
 			a.calendarTurns(lastCal, now)
 			lastCal = now
-			a.flush(ctx, sem, &wg)
+			a.flush(ctx, sem)
 		}
 	}
 }
 
 // flush notifies the watchers, homed on this node, of every dirty resource.
-func (a *Agent) flush(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup) {
+func (a *Agent) flush(ctx context.Context, sem chan struct{}) {
 	a.mu.Lock()
 	dirty := a.dirty
 	a.dirty = make(map[string]bool)
@@ -91,7 +83,7 @@ func (a *Agent) flush(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup
 		if owner, ok := strings.CutPrefix(key, "list:"); ok {
 			for _, sub := range a.st.SubscriptionsOf(a.cfg.Node) {
 				if sub.List && sub.Watcher == owner {
-					a.spawn(ctx, sem, wg, sub)
+					a.spawn(sem, sub)
 				}
 			}
 			continue
@@ -108,19 +100,20 @@ func (a *Agent) flush(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup
 			if !winfo {
 				sub = a.promote(ctx, sub)
 			}
-			a.spawn(ctx, sem, wg, sub)
+			a.spawn(sem, sub)
 		}
 	}
 }
 
 // spawn sends one NOTIFY in the background, at most fanout at a time.
-func (a *Agent) spawn(ctx context.Context, sem chan struct{}, wg *sync.WaitGroup, sub state.Subscription) {
+func (a *Agent) spawn(sem chan struct{}, sub state.Subscription) {
 	sem <- struct{}{}
-	wg.Add(1)
-	go func() {
-		defer func() { <-sem; wg.Done() }()
+	if !a.goTrack(func(ctx context.Context) {
+		defer func() { <-sem }()
 		a.notify(ctx, sub, "")
-	}()
+	}) {
+		<-sem // stopped: nothing started
+	}
 }
 
 // promote activates a pending subscription its presentity now allows.
@@ -143,7 +136,7 @@ func (a *Agent) sweep(ctx context.Context) {
 	for _, sub := range a.st.SubscriptionsOf(a.cfg.Node) {
 		if sub.Expires <= nowS {
 			ids = append(ids, sub.ID)
-			go a.notify(context.WithoutCancel(ctx), sub, "timeout")
+			a.goNotify(sub, "timeout")
 		}
 	}
 	if len(ids) > 0 {

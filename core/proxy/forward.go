@@ -18,12 +18,14 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 	if err != nil {
 		if !t.Failover {
 			_ = tx.Respond(siputil.Response(req, 480, "Temporarily Unavailable"))
+			return fmt.Errorf("%w: %w", ErrUnreachable, err)
 		}
-		return fmt.Errorf("%w: %w", ErrUnreachable, err)
+		return fmt.Errorf("%w: %w: %w", ErrFailover, ErrUnreachable, err)
 	}
 	var noAnswer <-chan time.Time
+	var na *time.Timer
 	if t.Failover && t.NoAnswer > 0 {
-		na := time.NewTimer(t.NoAnswer)
+		na = time.NewTimer(t.NoAnswer)
 		defer na.Stop()
 		noAnswer = na.C
 	}
@@ -90,7 +92,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				return ErrRedirected
 			}
 			if res.StatusCode == 503 && t.Failover && !cancelWanted {
-				return ErrUnavailable
+				return fmt.Errorf("%w: %w", ErrFailover, ErrUnavailable)
 			}
 			if err := tx.Respond(relay); err != nil && !cancelWanted {
 				p.log.Debug("final response not relayed", "status", res.StatusCode, "error", err)
@@ -99,17 +101,21 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 		case <-ctr.Done():
 			if t.Failover && !cancelWanted {
 				if errors.Is(ctr.Err(), sip.ErrTransactionTimeout) {
-					return ErrTimeout
+					return fmt.Errorf("%w: %w", ErrFailover, ErrTimeout)
 				}
-				return fmt.Errorf("%w: %w", ErrUnreachable, ctr.Err())
+				return fmt.Errorf("%w: %w: %w", ErrFailover, ErrUnreachable, ctr.Err())
 			}
 			return p.failed(req, tx, ctr.Err(), t.Server)
 		case <-noAnswer:
+			if !cancelWanted && t.Alive != nil && t.Alive() {
+				na.Reset(t.NoAnswer) // the hop is up: keep waiting
+				continue
+			}
 			ctr.Terminate()
 			if cancelWanted {
 				return p.failed(req, tx, sip.ErrTransactionTimeout, t.Server)
 			}
-			return ErrTimeout
+			return fmt.Errorf("%w: %w", ErrFailover, ErrTimeout)
 		case <-cancelled:
 			cancelled = nil // sipgo already answered 487 upstream
 			cancelWanted = true

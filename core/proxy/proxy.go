@@ -68,9 +68,15 @@ type Target struct {
 	// targets, an edge's inward hops): when it cannot be reached, does not
 	// answer within NoAnswer (or at all), or answers 503, Forward returns
 	// ErrTimeout, ErrUnreachable or ErrUnavailable without answering the
-	// server transaction, so the caller can try the next one.
+	// server transaction, so the caller can try the next one. Such an
+	// error wraps ErrFailover; any other error means Forward answered.
 	Failover bool
 	NoAnswer time.Duration
+	// Alive, when set on a Failover target with NoAnswer, is asked when
+	// NoAnswer passes: while it reports true the hop is waited for
+	// another NoAnswer (a live home node whose endpoint is slow), and only
+	// once it reports false is the target given up (a dead home node).
+	Alive func() bool
 	// Rewrite, when set, edits the copy about to be sent (after our Via
 	// and Record-Route were added); RewriteResponse edits each response
 	// before it is relayed (topology hiding on an edge).
@@ -86,6 +92,11 @@ var (
 	ErrRedirected = errors.New("proxy: redirected")
 	// ErrUnavailable: a Failover target answered 503; nothing was relayed.
 	ErrUnavailable = errors.New("proxy: next hop answered 503")
+	// ErrFailover wraps ErrTimeout, ErrUnreachable or ErrUnavailable when
+	// a Failover target failed and the server transaction was left
+	// unanswered for the next target. Without it (a CANCEL, timer C, our
+	// shutdown) Forward answered the caller and nothing may be tried.
+	ErrFailover = errors.New("proxy: left for the next target")
 )
 
 // prepare builds the copy of req to send to t (RFC 3261 16.6 steps 1-8).
