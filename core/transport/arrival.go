@@ -39,10 +39,15 @@ func (s *Set) arrivalMark(id int) []byte {
 
 // markArrival inserts mark after the start line of the request in b[:n]
 // and returns the new length; ok is false when b has no room for it.
-// Responses and keep-alives are left alone.
+// Responses and keep-alives are left alone; CRLFs before the start line
+// (RFC 3261 7.5) are skipped.
 func markArrival(b []byte, n int, mark []byte) (int, bool) {
-	data := b[:n]
-	if n == 0 || bytes.HasPrefix(data, []byte("SIP/")) || data[0] < 'A' || data[0] > 'Z' {
+	start := 0
+	for start < n && (b[start] == '\r' || b[start] == '\n') {
+		start++
+	}
+	data := b[start:n]
+	if len(data) == 0 || bytes.HasPrefix(data, []byte("SIP/")) {
 		return n, true
 	}
 	eol := bytes.IndexByte(data, '\n')
@@ -52,7 +57,7 @@ func markArrival(b []byte, n int, mark []byte) (int, bool) {
 	if n+len(mark) > len(b) {
 		return n, false
 	}
-	at := eol + 1
+	at := start + eol + 1
 	copy(b[at+len(mark):], b[at:n])
 	copy(b[at:], mark)
 	return n + len(mark), true
