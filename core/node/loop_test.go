@@ -51,3 +51,51 @@ func TestNodeRoutingLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestNodeTrustFollowsArrivalSocket: one sender port talking to both a
+// client and a trusted UDP listener gets each request judged by the
+// listener it reached. sipgo files a sender's address under the socket
+// that last read from it, but a socket files it only when its previous
+// sender differed, so after trusted, client, trusted the third request's
+// transaction held the client socket and was challenged (the looping node
+// of TestNodeRoutingLoop is such a sender: it sends to itself from its
+// client port and answers that port from its trusted one). The requests
+// to the client listener carry credentials, so sipgo reads them (the read
+// loop challenges only requests without).
+func TestNodeTrustFollowsArrivalSocket(t *testing.T) {
+	trusted := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	n := startNodeWith(t, func(c *config.Config) {
+		c.SIPListen = append(c.SIPListen, "udp://"+trusted+"?trust=trusted")
+	})
+	peer := newRawUDP(t)
+	const creds = "Proxy-Authorization: Digest username=\"gw\", realm=\"localhost\", nonce=\"x\", uri=\"sip:nobody@localhost\", response=\"00000000000000000000000000000000\"\r\n"
+	steps := []struct {
+		to     string
+		client bool // want the client policy: a challenge or refusal
+	}{
+		{trusted, false},
+		{n.sip, true},
+		{trusted, false},
+		{n.sip, true},
+		{trusted, false},
+	}
+	for i, st := range steps {
+		extra := ""
+		if st.client {
+			extra = creds
+		}
+		branch := fmt.Sprintf("z9hG4bK-arr-%d", i)
+		peer.send(t, st.to, fmt.Sprintf("MESSAGE sip:nobody@localhost SIP/2.0\r\n"+
+			"Via: SIP/2.0/UDP %s;branch=%s\r\nMax-Forwards: 70\r\n"+
+			"From: <sip:gw@localhost>;tag=a%d\r\nTo: <sip:nobody@localhost>\r\nCall-ID: arr-%d@test\r\n"+
+			"CSeq: 1 MESSAGE\r\n%sContent-Length: 0\r\n\r\n", peer.addr, branch, i, i, extra))
+		res := peer.await(t, 10*time.Second, func(m sip.Message) bool {
+			r, ok := m.(*sip.Response)
+			return ok && r.StatusCode >= 200 && r.Via() != nil && strings.Contains(r.Via().Value(), branch)
+		}).(*sip.Response)
+		refused := res.StatusCode == 401 || res.StatusCode == 403 || res.StatusCode == 407
+		if refused != st.client {
+			t.Fatalf("step %d to %s: answered %d %s, want client policy %v", i, st.to, res.StatusCode, res.Reason, st.client)
+		}
+	}
+}

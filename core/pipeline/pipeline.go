@@ -254,8 +254,17 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 
 // listenerOf finds the listener a request arrived on; onSocket reports
 // that it came in on the listener's own socket (not on a connection sipgo
-// opened for a request of ours).
+// opened for a request of ours). Over UDP the listener's socket marked the
+// request (transport.Set.Arrival): the transaction's Connection is sipgo's
+// pick by source address and may be another listener's socket.
 func (p *Pipeline) listenerOf(req *sip.Request, tx sip.ServerTransaction) (l *transport.Listener, onSocket bool) {
+	if strings.EqualFold(req.Transport(), "UDP") {
+		if l := p.cfg.Listeners.Arrival(req); l != nil {
+			return l, true
+		}
+		l, _ = p.cfg.Listeners.For(req.Transport())
+		return l, false
+	}
 	if stx, ok := tx.(*sip.ServerTx); ok {
 		if conn := stx.Connection(); conn != nil {
 			if l := p.cfg.Listeners.ByLocal(req.Transport(), conn.LocalAddr().String()); l != nil {

@@ -1,6 +1,9 @@
 package transport
 
-import "net"
+import (
+	"log/slog"
+	"net"
+)
 
 // Interceptor sees every datagram a UDP listener receives before sipgo
 // does (parsing, transactions). It returns true when it has dealt with the
@@ -21,18 +24,33 @@ func (s *Set) Intercept(f Interceptor) {
 	s.mu.Unlock()
 }
 
-// interceptConn is a UDP socket whose reads skip what its interceptor took.
+// interceptConn is a UDP listener socket as sipgo reads it: reads skip
+// what its interceptor took, and requests carry the listener's arrival
+// mark (arrival.go).
 type interceptConn struct {
 	net.PacketConn
-	l *Listener
-	f Interceptor
+	l    *Listener
+	f    Interceptor // nil: none installed
+	mark []byte
+	log  *slog.Logger
 }
 
 func (c *interceptConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
 		n, from, err := c.PacketConn.ReadFrom(b)
-		if err != nil || !c.f(c.l, b[:n], from, c.PacketConn) {
+		if err != nil {
 			return n, from, err
 		}
+		if c.f != nil && c.f(c.l, b[:n], from, c.PacketConn) {
+			continue
+		}
+		n, ok := markArrival(b, n, c.mark)
+		if !ok {
+			// Within a few bytes of the 64 KiB UDP limit: no room for the
+			// mark, and no SIP request that size belongs on UDP.
+			c.log.Debug("oversized udp request dropped", "from", from, "size", n)
+			continue
+		}
+		return n, from, nil
 	}
 }

@@ -73,6 +73,7 @@ type Listener struct {
 	// itself (retransmissions of stateless answers); nil otherwise.
 	Packet net.PacketConn
 	closer func() error
+	id     int // names the listener in arrival marks (arrival.go)
 }
 
 // Set is the open listeners of a node.
@@ -81,6 +82,8 @@ type Set struct {
 	list      []*Listener
 	log       *slog.Logger
 	intercept Interceptor
+	arrival   string // header name of arrival marks (arrival.go)
+	ids       int
 }
 
 // ErrNoListener is returned when no listener serves a transport.
@@ -88,7 +91,7 @@ var ErrNoListener = errors.New("transport: no listener for transport")
 
 // NewSet returns an empty set; the pipeline can be wired to it before
 // any listener serves.
-func NewSet(log *slog.Logger) *Set { return &Set{log: log} }
+func NewSet(log *slog.Logger) *Set { return &Set{log: log, arrival: arrivalName()} }
 
 // Open binds every spec synchronously, so a busy port fails start-up with
 // a clear error, then serves them on srv in the background until Close.
@@ -116,7 +119,10 @@ func (s *Set) Open(ctx context.Context, srv *sipgo.Server, specs []Spec, adverti
 
 func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise string) (*Listener, func() error, error) {
 	addr := net.JoinHostPort(sp.Host, strconv.Itoa(sp.Port))
-	l := &Listener{Spec: sp, Network: strings.ToUpper(sp.Scheme)}
+	s.mu.Lock()
+	s.ids++
+	l := &Listener{Spec: sp, Network: strings.ToUpper(sp.Scheme), id: s.ids}
+	s.mu.Unlock()
 	var serve func() error
 	switch sp.Scheme {
 	case "udp":
@@ -133,11 +139,13 @@ func (s *Set) open(ctx context.Context, srv *sipgo.Server, sp Spec, advertise st
 		}
 		serve = func() error {
 			errs := make(chan error, len(pcs))
+			s.mu.Lock()
+			f := s.intercept
+			s.mu.Unlock()
+			mark := s.arrivalMark(l.id)
 			for _, pc := range pcs {
-				if s.intercept != nil {
-					pc = &interceptConn{PacketConn: pc, l: l, f: s.intercept}
-				}
-				go func() { errs <- srv.ServeUDP(pc) }()
+				rc := &interceptConn{PacketConn: pc, l: l, f: f, mark: mark, log: s.log}
+				go func() { errs <- srv.ServeUDP(rc) }()
 			}
 			return <-errs
 		}
