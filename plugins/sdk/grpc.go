@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 
 	"github.com/hashicorp/go-plugin"
@@ -74,7 +75,16 @@ func (s *pluginServer) Configure(ctx context.Context, req *pb.ConfigureRequest) 
 	if err := (&inProcess{app: *s.app, log: s.log}).Configure(ctx, req, &hostClient{c: pb.NewHostClient(conn)}); err != nil {
 		return nil, err
 	}
-	return &pb.ConfigureResponse{}, nil
+	if req.GetHopSocket() == "" {
+		return &pb.ConfigureResponse{}, nil
+	}
+	hop, err := dialHop(ctx, req.GetHopSocket())
+	if err != nil { // the Exchange stream carries the messages instead
+		s.log.Warn("hop socket not dialed; using the gRPC stream", "error", err)
+		return &pb.ConfigureResponse{}, nil
+	}
+	go s.serveHop(hop)
+	return &pb.ConfigureResponse{HopDialed: true}, nil
 }
 
 func (s *pluginServer) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthResponse, error) {
@@ -105,6 +115,7 @@ func (s *pluginServer) Exchange(stream pb.Plugin_ExchangeServer) error {
 type grpcInstance struct {
 	c      pb.PluginClient
 	broker *plugin.GRPCBroker
+	hop    net.Conn // the plugin dialed the hop socket: Exchange uses it
 }
 
 func (g *grpcInstance) Describe(ctx context.Context) (*pb.Description, error) {
@@ -123,8 +134,24 @@ func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, 
 		return s
 	})
 	req.HostBrokerId = id
-	if _, err := g.c.Configure(ctx, req); err != nil {
+	ln, err := listenHop()
+	if err == nil { // without a socket, the Exchange stream carries the messages
+		defer ln.close()
+		req.HopSocket = ln.path()
+	}
+	res, err := g.c.Configure(ctx, req)
+	if err != nil {
 		return fmt.Errorf("sdk: configure: %w", err)
+	}
+	if res.GetHopDialed() && ln != nil {
+		c, err := ln.accept(ctx)
+		if err != nil {
+			return err
+		}
+		if g.hop != nil {
+			_ = g.hop.Close()
+		}
+		g.hop = c
 	}
 	return nil
 }
@@ -143,7 +170,13 @@ func (g *grpcInstance) Health(ctx context.Context) error {
 func (g *grpcInstance) Exchange(ctx context.Context) (Stream, error) {
 	st, err := g.c.Exchange(ctx)
 	if err != nil {
+		if g.hop != nil {
+			_ = g.hop.Close()
+		}
 		return nil, fmt.Errorf("sdk: exchange: %w", err)
+	}
+	if g.hop != nil {
+		return newHopStream(ctx, g.hop, st), nil
 	}
 	return st, nil
 }

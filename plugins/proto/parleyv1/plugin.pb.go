@@ -241,7 +241,14 @@ type ConfigureRequest struct {
 	// Settings from the chain entry (key=value) and the host.
 	Settings map[string]string `protobuf:"bytes,4,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// go-plugin broker id on which the Host service is served.
-	HostBrokerId  uint32 `protobuf:"varint,5,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	HostBrokerId uint32 `protobuf:"varint,5,opt,name=host_broker_id,json=hostBrokerId,proto3" json:"host_broker_id,omitempty"`
+	// A Unix socket the host offers as the carrier of the Exchange messages
+	// (empty: none). A plugin that dials it says so in ConfigureResponse;
+	// from then on HostMessage and PluginMessage travel on the socket, each
+	// as a 4-byte big-endian length and the message's protobuf bytes, and
+	// the Exchange stream stays open but idle. A plugin that does not dial
+	// it keeps using the Exchange stream.
+	HopSocket     string `protobuf:"bytes,6,opt,name=hop_socket,json=hopSocket,proto3" json:"hop_socket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -311,8 +318,17 @@ func (x *ConfigureRequest) GetHostBrokerId() uint32 {
 	return 0
 }
 
+func (x *ConfigureRequest) GetHopSocket() string {
+	if x != nil {
+		return x.HopSocket
+	}
+	return ""
+}
+
 type ConfigureResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The plugin dialed hop_socket.
+	HopDialed     bool `protobuf:"varint,1,opt,name=hop_dialed,json=hopDialed,proto3" json:"hop_dialed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -345,6 +361,13 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
 	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ConfigureResponse) GetHopDialed() bool {
+	if x != nil {
+		return x.HopDialed
+	}
+	return false
 }
 
 type HealthRequest struct {
@@ -2053,17 +2076,21 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12'\n" +
 	"\x0fwants_responses\x18\x05 \x01(\bR\x0ewantsResponses\x12\x1c\n" +
 	"\tsingleton\x18\x06 \x01(\bR\tsingleton\x12%\n" +
-	"\x0ewants_watchers\x18\a \x01(\bR\rwantsWatchers\"\x83\x02\n" +
+	"\x0ewants_watchers\x18\a \x01(\bR\rwantsWatchers\"\xa2\x02\n" +
 	"\x10ConfigureRequest\x12\x10\n" +
 	"\x03app\x18\x01 \x01(\tR\x03app\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x18\n" +
 	"\adomains\x18\x03 \x03(\tR\adomains\x12L\n" +
 	"\bsettings\x18\x04 \x03(\v20.parley.plugin.v1.ConfigureRequest.SettingsEntryR\bsettings\x12$\n" +
-	"\x0ehost_broker_id\x18\x05 \x01(\rR\fhostBrokerId\x1a;\n" +
+	"\x0ehost_broker_id\x18\x05 \x01(\rR\fhostBrokerId\x12\x1d\n" +
+	"\n" +
+	"hop_socket\x18\x06 \x01(\tR\thopSocket\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
-	"\x11ConfigureResponse\"\x0f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
+	"\x11ConfigureResponse\x12\x1d\n" +
+	"\n" +
+	"hop_dialed\x18\x01 \x01(\bR\thopDialed\"\x0f\n" +
 	"\rHealthRequest\"8\n" +
 	"\x0eHealthResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
