@@ -181,9 +181,7 @@ func sameHost(host, ip string) bool {
 // deliverHome sends a request another member routed here down the flow
 // of the binding its Route named.
 func (p *Pipeline) deliverHome(c *call) {
-	if !c.homeValid {
-		p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
-		p.respond(c, 403, "Forbidden (bad cluster route token)")
+	if !p.markTrusted(c) {
 		return
 	}
 	aor, key, ok := decodeHomeMark(c.homeMark)
@@ -219,17 +217,39 @@ func (p *Pipeline) clusterOut(t *proxy.Target) {
 	}
 }
 
-// encodeHomeMark is the ph value naming binding key of aor.
-func encodeHomeMark(aor, key string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(aor + "\x00" + key))
+// encodeMark packs the two fields a cluster Route marker (ph, pp)
+// carries: NUL-separated, base64url so it is a valid URI parameter.
+func encodeMark(first, second string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(first + "\x00" + second))
 }
 
-// decodeHomeMark reverses encodeHomeMark.
-func decodeHomeMark(mark string) (aor, key string, ok bool) {
+// decodeMark reverses encodeMark; ok is false for anything that is not
+// two fields with a non-empty first one.
+func decodeMark(mark string) (first, second string, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(mark)
 	if err != nil {
 		return "", "", false
 	}
-	aor, key, ok = strings.Cut(string(raw), "\x00")
-	return aor, key, ok && aor != "" && key != "" && !strings.Contains(key, "\x00")
+	first, second, ok = strings.Cut(string(raw), "\x00")
+	return first, second, ok && first != "" && !strings.Contains(second, "\x00")
+}
+
+// encodeHomeMark is the ph value naming binding key of aor.
+func encodeHomeMark(aor, key string) string { return encodeMark(aor, key) }
+
+// decodeHomeMark reverses encodeHomeMark.
+func decodeHomeMark(mark string) (aor, key string, ok bool) {
+	aor, key, ok = decodeMark(mark)
+	return aor, key, ok && key != ""
+}
+
+// markTrusted answers 403 unless the cluster Route marker c arrived with
+// carried a valid token (noteHomeRoute checked it).
+func (p *Pipeline) markTrusted(c *call) bool {
+	if c.homeValid {
+		return true
+	}
+	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
+	p.respond(c, 403, "Forbidden (bad cluster route token)")
+	return false
 }

@@ -1,9 +1,7 @@
 package pipeline
 
 import (
-	"encoding/base64"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -88,9 +86,7 @@ func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
 // deliverPlugin runs the chain from the singleton entry a member
 // forwarded c to this node for.
 func (p *Pipeline) deliverPlugin(c *call) {
-	if !c.homeValid {
-		p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
-		p.respond(c, 403, "Forbidden (bad cluster route token)")
+	if !p.markTrusted(c) {
 		return
 	}
 	name, identity, ok := decodePluginMark(c.pluginMark)
@@ -111,16 +107,7 @@ func (p *Pipeline) deliverPlugin(c *call) {
 
 // encodePluginMark is the pp value naming entry app and the identity the
 // first node authenticated ("" for none).
-func encodePluginMark(app, identity string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(app + "\x00" + identity))
-}
+func encodePluginMark(app, identity string) string { return encodeMark(app, identity) }
 
 // decodePluginMark reverses encodePluginMark.
-func decodePluginMark(mark string) (app, identity string, ok bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(mark)
-	if err != nil {
-		return "", "", false
-	}
-	app, identity, ok = strings.Cut(string(raw), "\x00")
-	return app, identity, ok && app != "" && !strings.Contains(identity, "\x00")
-}
+func decodePluginMark(mark string) (app, identity string, ok bool) { return decodeMark(mark) }
