@@ -102,22 +102,34 @@ func (s *server) putDocument(w http.ResponseWriter, r *http.Request, t target) {
 		if !exists {
 			ifMatch, ifNoneMatch = "", "*"
 		}
-		etag, created, err := s.cfg.Store.Put(ctx, t.usage.auid, t.xui, t.doc, body, ifMatch, ifNoneMatch)
-		if errors.Is(err, ErrPrecondition) {
-			continue
-		}
-		if err != nil {
-			s.fail(w, r, err)
+		// If-None-Match: * makes the write a creation exactly when the
+		// document did not exist.
+		if s.save(w, r, t, body, ifMatch, ifNoneMatch, !exists) {
 			return
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		respond(w, status, "", etag, nil)
-		return
 	}
 	s.fail(w, r, errBusy)
+}
+
+// save stores body as t's document under the given preconditions and
+// answers 201 when created, else 200 (or the error). It returns false,
+// having answered nothing, when a concurrent write changed the document
+// first: the caller reads it again and retries.
+func (s *server) save(w http.ResponseWriter, r *http.Request, t target, body []byte, ifMatch, ifNoneMatch string, created bool) bool {
+	etag, _, err := s.cfg.Store.Put(r.Context(), t.usage.auid, t.xui, t.doc, body, ifMatch, ifNoneMatch)
+	if errors.Is(err, ErrPrecondition) {
+		return false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return true
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	respond(w, status, "", etag, nil)
+	return true
 }
 
 // deleteDocument removes a whole document.

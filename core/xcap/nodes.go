@@ -143,20 +143,9 @@ func (s *server) modify(w http.ResponseWriter, r *http.Request, t target, sel *s
 			s.fail(w, r, err)
 			return
 		}
-		etag, _, err = s.cfg.Store.Put(ctx, t.usage.auid, t.xui, t.doc, out, etag, "")
-		if errors.Is(err, ErrPrecondition) {
-			continue
-		}
-		if err != nil {
-			s.fail(w, r, err)
+		if s.save(w, r, t, out, etag, "", created) {
 			return
 		}
-		status := http.StatusOK
-		if created {
-			status = http.StatusCreated
-		}
-		respond(w, status, "", etag, nil)
-		return
 	}
 	s.fail(w, r, errBusy)
 }
