@@ -16,6 +16,26 @@ import (
 	"github.com/parley-rtc/parley/internal/testpki"
 )
 
+// placement is a user agent that registers as user at node n
+// (password "pw-"+user).
+type placement struct {
+	u    *ua
+	n    *testNode
+	user string
+}
+
+// registerAll registers each placement in order and waits until every
+// node sees its binding homed there.
+func registerAll(t *testing.T, ns []*testNode, ps ...placement) {
+	t.Helper()
+	for _, r := range ps {
+		if res := r.u.register(t, r.n, r.user, "pw-"+r.user); res.StatusCode != 200 {
+			t.Fatalf("register %s on %s: %d", r.user, r.n.cfg.NodeID, res.StatusCode)
+		}
+		waitHome(t, ns, r.user, r.u.port, r.n.cfg.NodeID)
+	}
+}
+
 // waitHome waits until every running node sees user's binding whose
 // contact is on port homed on home.
 func waitHome(t *testing.T, ns []*testNode, user string, port int, home string) {
@@ -111,16 +131,7 @@ func TestClusterNodeLoss(t *testing.T) {
 		addClusterUser(t, ns, u, "pw-"+u)
 	}
 	alice, bob, carolA, carolB := newUA(t, "alice"), newUA(t, "bob"), newUA(t, "carolA"), newUA(t, "carolB")
-	for _, r := range []struct {
-		u    *ua
-		n    *testNode
-		user string
-	}{{carolB, ns[0], "carol"}, {carolA, ns[2], "carol"}, {bob, ns[2], "bob"}} {
-		if res := r.u.register(t, r.n, r.user, "pw-"+r.user); res.StatusCode != 200 {
-			t.Fatalf("register %s on %s: %d", r.user, r.n.cfg.NodeID, res.StatusCode)
-		}
-		waitHome(t, ns, r.user, r.u.port, r.n.cfg.NodeID)
-	}
+	registerAll(t, ns, placement{carolB, ns[0], "carol"}, placement{carolA, ns[2], "carol"}, placement{bob, ns[2], "bob"})
 	// The most recent registration wins: carol's endpoint on n3.
 	if res := alice.message(t, ns[1], "alice", "carol", "pw-alice"); res.StatusCode != 200 {
 		t.Fatalf("to carol: %d", res.StatusCode)

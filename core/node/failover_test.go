@@ -22,16 +22,7 @@ func TestClusterEndpointFailover(t *testing.T) {
 		addClusterUser(t, ns, u, "pw-"+u)
 	}
 	alice, bob, carol2, carol3 := newUA(t, "alice"), newUA(t, "bob"), newUA(t, "carol2"), newUA(t, "carol3")
-	for _, r := range []struct {
-		u    *ua
-		n    *testNode
-		user string
-	}{{carol2, ns[1], "carol"}, {carol3, ns[2], "carol"}, {bob, ns[2], "bob"}} {
-		if res := r.u.register(t, r.n, r.user, "pw-"+r.user); res.StatusCode != 200 {
-			t.Fatalf("register %s on %s: %d", r.user, r.n.cfg.NodeID, res.StatusCode)
-		}
-		waitHome(t, ns, r.user, r.u.port, r.n.cfg.NodeID)
-	}
+	registerAll(t, ns, placement{carol2, ns[1], "carol"}, placement{carol3, ns[2], "carol"}, placement{bob, ns[2], "bob"})
 	if res := alice.message(t, ns[0], "alice", "carol", "pw-alice"); res.StatusCode != 200 {
 		t.Fatalf("to carol: %d", res.StatusCode)
 	}
