@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -63,36 +64,57 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 		return none, pipeline.ErrPluginDown
 	}
 	p.m.requests.Inc()
+	deadline := time.Now().Add(p.h.cfg.TxLifetime)
 	t := time.NewTimer(p.h.cfg.TxLifetime)
 	defer t.Stop()
+	var (
+		v  *pb.Verdict
+		ok bool
+	)
 	select {
-	case v, ok := <-ch:
-		if !ok {
-			p.m.down.Inc()
-			return none, pipeline.ErrPluginDown // died holding it
-		}
-		out, err := codec.DecodeVerdict(v)
-		if err != nil {
-			p.m.garbage.Inc()
-			p.log.Warn("plugin returned an unusable verdict", "error", err)
+	case v, ok = <-ch:
+	case <-r.lead: // nil unless this goroutine may read the stream itself
+		var err error
+		v, ok, err = p.readFor(ctx, r, ch, deadline)
+		switch {
+		case errors.Is(err, errLeadTimeout):
+			return none, p.timedOut(r, id, req)
+		case err != nil:
+			p.giveUp(r, id)
 			return none, err
 		}
-		p.m.verdict(out.Action, sent)
-		switch out.Action {
-		case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
-			out.WantResponse, out.Ticket = r.desc.GetWantsResponses(), id
-		}
-		return out, nil
 	case <-t.C:
-		p.m.timeout.Inc()
-		p.giveUp(r, id)
-		p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
-		p.stuck(r)
-		return none, pipeline.ErrPluginTimeout
+		return none, p.timedOut(r, id, req)
 	case <-ctx.Done():
 		p.giveUp(r, id)
 		return none, ctx.Err()
 	}
+	if !ok {
+		p.m.down.Inc()
+		return none, pipeline.ErrPluginDown // died holding it
+	}
+	out, err := codec.DecodeVerdict(v)
+	if err != nil {
+		p.m.garbage.Inc()
+		p.log.Warn("plugin returned an unusable verdict", "error", err)
+		return none, err
+	}
+	p.m.verdict(out.Action, sent)
+	switch out.Action {
+	case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
+		out.WantResponse, out.Ticket = r.desc.GetWantsResponses(), id
+	}
+	return out, nil
+}
+
+// timedOut gives up on request id, which the plugin held past the
+// transaction lifetime.
+func (p *plugin) timedOut(r *running, id uint64, req *pipeline.PluginRequest) error {
+	p.m.timeout.Inc()
+	p.giveUp(r, id)
+	p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
+	p.stuck(r)
+	return pipeline.ErrPluginTimeout
 }
 
 // stuck counts a request given up on; after maxStuck in a row with no

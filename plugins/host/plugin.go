@@ -43,6 +43,12 @@ type running struct {
 	// (guarded by plugin.mu); at maxStuck the run is ended and restarted.
 	stuck int
 	end   context.CancelFunc
+	// lead, for a stream whose Recv takes a deadline, holds the right to
+	// read it (see lead.go); nil for other streams, which one goroutine
+	// of runOnce reads.
+	lead chan struct{}
+	// failed is why a reader ended the run (guarded by plugin.mu).
+	failed error
 	// watchMu orders the Watchers messages (watchers.go).
 	watchMu sync.Mutex
 }
@@ -130,6 +136,11 @@ func (p *plugin) runOnce(ctx context.Context) error {
 		return err
 	}
 	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel}
+	_, leads := stream.(sdk.DeadlineStream)
+	if leads {
+		r.lead = make(chan struct{}, 1)
+		r.lead <- struct{}{}
+	}
 	p.mu.Lock()
 	p.run, p.described = r, desc.GetClaims()
 	p.mu.Unlock()
@@ -143,26 +154,44 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	if desc.GetWantsWatchers() {
 		go p.tellWatchers(p.h.cfg.State.SubscriptionTargets())
 	}
+	if leads {
+		// The goroutines waiting for verdicts read the stream (lead.go);
+		// the run lasts until one of them finds it broken, the process
+		// exits or the run is ended.
+		<-ctx.Done()
+		p.mu.Lock()
+		err := r.failed
+		p.mu.Unlock()
+		if err == nil {
+			err = ctx.Err()
+		}
+		return fmt.Errorf("host: stream of %s: %w", p.app.Name, err)
+	}
 	for {
 		m, err := stream.Recv()
 		if err != nil {
 			return fmt.Errorf("host: stream of %s: %w", p.app.Name, err)
 		}
-		v := m.GetVerdict()
-		if v == nil {
-			continue
-		}
-		p.mu.Lock()
-		ch := r.pending[v.GetId()]
-		delete(r.pending, v.GetId())
-		r.stuck = 0
-		p.mu.Unlock()
-		if ch == nil {
-			p.log.Debug("verdict for no pending request", "id", v.GetId())
-			continue
-		}
-		ch <- v
+		p.deliver(r, m)
 	}
+}
+
+// deliver hands a verdict to the request waiting for it.
+func (p *plugin) deliver(r *running, m *pb.PluginMessage) {
+	v := m.GetVerdict()
+	if v == nil {
+		return
+	}
+	p.mu.Lock()
+	ch := r.pending[v.GetId()]
+	delete(r.pending, v.GetId())
+	r.stuck = 0
+	p.mu.Unlock()
+	if ch == nil {
+		p.log.Debug("verdict for no pending request", "id", v.GetId())
+		return
+	}
+	ch <- v
 }
 
 // watch ends a run when the process exits or a singleton loses its lease,

@@ -75,11 +75,14 @@ func (d *dispatcher) begin(id uint64) context.Context {
 }
 
 // serve reads the host's messages with recv until it fails. The
-// goroutine that reads a request hands reading on to a new goroutine and
-// handles the request itself: no goroutine switch lies between a request
-// arriving and its handler running, and reading goes on meanwhile. Other
-// messages are handled by the reader, in order.
-func (d *dispatcher) serve(recv func() (*pb.HostMessage, error)) {
+// goroutine that reads a request handles it itself: no goroutine switch
+// lies between a request arriving and its handler running. Unless the
+// App is Inline and no further message is waiting (waiting, when it
+// says whether the next message has already arrived), reading is first
+// handed on to a new goroutine, so handlers run concurrently and cancels
+// are read meanwhile. Other messages are handled by the reader, in
+// order.
+func (d *dispatcher) serve(recv func() (*pb.HostMessage, error), waiting func() bool) {
 	done := make(chan struct{})
 	var read func()
 	read = func() {
@@ -89,14 +92,21 @@ func (d *dispatcher) serve(recv func() (*pb.HostMessage, error)) {
 				close(done)
 				return
 			}
-			if r, ok := m.GetKind().(*pb.HostMessage_Request); ok {
-				ctx := d.begin(r.Request.GetId())
-				go read()
-				defer d.wg.Done()
-				d.request(ctx, r.Request)
-				return
+			r, ok := m.GetKind().(*pb.HostMessage_Request)
+			if !ok {
+				d.handle(m)
+				continue
 			}
-			d.handle(m)
+			ctx := d.begin(r.Request.GetId())
+			if d.app.Inline && waiting != nil && !waiting() {
+				d.request(ctx, r.Request)
+				d.wg.Done()
+				continue
+			}
+			go read()
+			defer d.wg.Done()
+			d.request(ctx, r.Request)
+			return
 		}
 	}
 	go read()

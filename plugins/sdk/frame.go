@@ -46,35 +46,64 @@ func (f *frameWriter) write(m proto.Message) error {
 	return nil
 }
 
-// frameReader reads length-prefixed messages. One goroutine reads.
+// frameReader reads length-prefixed messages. One goroutine at a time
+// reads. A read that fails part way through a frame (a read deadline on
+// the socket, say) keeps what it got: the next read goes on with the
+// same frame, so a deadline never desynchronises the stream.
 type frameReader struct {
 	r   *bufio.Reader
-	buf []byte
+	hdr [4]byte
+	nh  int    // bytes of hdr read so far
+	buf []byte // the frame's body once hdr is complete
+	nb  int    // bytes of the body read so far
+	in  bool   // hdr is complete: buf is sized to the body
 }
 
 func newFrameReader(r io.Reader) *frameReader {
 	return &frameReader{r: bufio.NewReaderSize(r, 32<<10)}
 }
 
+// buffered says whether bytes of a next message have already arrived
+// (and a read would not wait for the socket).
+func (f *frameReader) buffered() bool { return f.r.Buffered() > 0 || f.nh > 0 }
+
 // read fills m with the next message. A length over MaxFrame or bytes
-// that are not a message fail; the socket is then unusable.
+// that are not a message fail; the socket is then unusable. io.EOF
+// between frames comes back as such (wrapped); within one, as
+// io.ErrUnexpectedEOF.
 func (f *frameReader) read(m proto.Message) error {
-	var hdr [4]byte
-	if _, err := io.ReadFull(f.r, hdr[:]); err != nil {
-		return fmt.Errorf("sdk: hop read: %w", err)
+	for f.nh < len(f.hdr) {
+		n, err := f.r.Read(f.hdr[f.nh:])
+		f.nh += n
+		if err != nil && f.nh < len(f.hdr) {
+			if errors.Is(err, io.EOF) && f.nh > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("sdk: hop read: %w", err)
+		}
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
-	if n > MaxFrame {
-		return errFrameSize
+	if !f.in {
+		n := binary.BigEndian.Uint32(f.hdr[:])
+		if n > MaxFrame {
+			return errFrameSize
+		}
+		if cap(f.buf) < int(n) {
+			f.buf = make([]byte, n)
+		}
+		f.buf, f.nb, f.in = f.buf[:n], 0, true
 	}
-	if cap(f.buf) < int(n) {
-		f.buf = make([]byte, n)
+	for f.nb < len(f.buf) {
+		n, err := f.r.Read(f.buf[f.nb:])
+		f.nb += n
+		if err != nil && f.nb < len(f.buf) {
+			if errors.Is(err, io.EOF) {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("sdk: hop read: %w", err)
+		}
 	}
-	b := f.buf[:n]
-	if _, err := io.ReadFull(f.r, b); err != nil {
-		return fmt.Errorf("sdk: hop read: %w", err)
-	}
-	if err := proto.Unmarshal(b, m); err != nil {
+	f.nh, f.in = 0, false
+	if err := proto.Unmarshal(f.buf, m); err != nil {
 		return fmt.Errorf("sdk: hop unmarshal: %w", err)
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"os"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -95,4 +97,65 @@ func FuzzReadFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// stutter hands out its bytes a few at a time, with a deadline error
+// between reads, as a socket read with short deadlines does.
+type stutter struct {
+	b    []byte
+	step int
+	fail bool
+}
+
+func (s *stutter) Read(p []byte) (int, error) {
+	if s.fail = !s.fail; s.fail {
+		return 0, os.ErrDeadlineExceeded
+	}
+	if len(s.b) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), s.step)], s.b)
+	s.b = s.b[n:]
+	return n, nil
+}
+
+// TestFrameResumesAfterDeadline: reads that fail part way through a frame
+// lose nothing; the frames come out whole and in order.
+func TestFrameResumesAfterDeadline(t *testing.T) {
+	var all []byte
+	var want []*pb.PluginMessage
+	for i := range 5 {
+		m := &pb.PluginMessage{Kind: &pb.PluginMessage_Verdict{Verdict: &pb.Verdict{Id: uint64(i + 1), Reason: strings.Repeat("r", 40*i)}}}
+		want = append(want, m)
+		all = append(all, frame(m)...)
+	}
+	r := newFrameReader(&stutter{b: all, step: 3})
+	timeouts := 0
+	for i := 0; i < len(want); {
+		if timeouts > 10*len(all) {
+			t.Fatal("no progress")
+		}
+		got := &pb.PluginMessage{}
+		err := r.read(got)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			timeouts++
+			continue
+		}
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if !proto.Equal(got, want[i]) {
+			t.Fatalf("frame %d: got %v, want %v", i, got, want[i])
+		}
+		i++
+	}
+	if timeouts == 0 {
+		t.Fatal("the reader never saw a deadline")
+	}
+	for range 3 {
+		if err := r.read(&pb.PluginMessage{}); errors.Is(err, io.EOF) {
+			return
+		}
+	}
+	t.Fatal("no EOF after the last frame")
 }

@@ -107,7 +107,7 @@ func (s *pluginServer) Exchange(stream pb.Plugin_ExchangeServer) error {
 	d := newDispatcher(ctx, s.app, send, s.log)
 	defer d.wait()
 	defer cancel()
-	d.serve(stream.Recv) // until the host closes the stream or goes away
+	d.serve(stream.Recv, nil) // until the host closes the stream or goes away
 	return nil
 }
 

@@ -93,6 +93,12 @@ func newHopStream(ctx context.Context, conn net.Conn, idle pb.Plugin_ExchangeCli
 
 func (s *hopStream) Send(m *pb.HostMessage) error { return s.w.write(m) }
 
+// SetRecvDeadline bounds the Recv calls that follow (the zero time: no
+// bound). A Recv that reaches it fails with os.ErrDeadlineExceeded and
+// leaves the stream usable: the frame it was reading goes on at the next
+// Recv.
+func (s *hopStream) SetRecvDeadline(t time.Time) error { return s.conn.SetReadDeadline(t) }
+
 func (s *hopStream) Recv() (*pb.PluginMessage, error) {
 	m := &pb.PluginMessage{}
 	if err := s.r.read(m); err != nil {
@@ -126,7 +132,7 @@ func (s *pluginServer) serveHop(conn net.Conn) {
 			return nil, err
 		}
 		return m, nil
-	})
+	}, r.buffered)
 	cancel()
 	d.wait()
 }

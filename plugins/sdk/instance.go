@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
@@ -27,6 +28,17 @@ type Instance interface {
 type Stream interface {
 	Send(*pb.HostMessage) error
 	Recv() (*pb.PluginMessage, error)
+}
+
+// DeadlineStream is a Stream whose Recv can be bounded in time, so
+// that any goroutine may read it for a while and hand the reading on:
+// the host then lets the goroutine waiting for a verdict read the stream
+// itself, which spares a goroutine switch on every hop. A Recv that
+// reaches the deadline fails with an error matching os.ErrDeadlineExceeded
+// and leaves the stream usable. The hop socket's stream is one.
+type DeadlineStream interface {
+	Stream
+	SetRecvDeadline(t time.Time) error
 }
 
 // InProcess runs app inside the calling process: for tests, and for

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
@@ -133,7 +135,7 @@ func TestServeReadsWhileHandling(t *testing.T) {
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
-		d.serve(recv)
+		d.serve(recv, nil)
 	}()
 	entered.Wait() // all n held at once: reading went on meanwhile
 	close(all)
@@ -142,5 +144,69 @@ func TestServeReadsWhileHandling(t *testing.T) {
 	d.wait()
 	if len(sent) != n {
 		t.Fatalf("verdicts sent for %v, want %d", sent, n)
+	}
+}
+
+// TestServeInline: an Inline App's requests run on the reading goroutine,
+// one after another, while nothing else waits; once messages queue up
+// (waiting says so) they run concurrently again.
+func TestServeInline(t *testing.T) {
+	raw := []byte("MESSAGE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n")
+	for _, tc := range []struct {
+		name    string
+		waiting bool
+		want    int32 // most handlers at once
+	}{{"idle", false, 1}, {"queued", true, 5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 5
+			var in, most atomic.Int32
+			release := make(chan struct{})
+			var once sync.Once
+			app := App{Name: "inline", Inline: true, Handle: func(context.Context, *Request) Verdict {
+				c := in.Add(1)
+				for m := most.Load(); c > m && !most.CompareAndSwap(m, c); m = most.Load() {
+				}
+				if c == tc.want {
+					once.Do(func() { close(release) }) // the most this case allows at once are in
+				}
+				if tc.waiting {
+					<-release
+				}
+				in.Add(-1)
+				return Continue()
+			}}
+			msgs := make(chan *pb.HostMessage, n)
+			for i := 1; i <= n; i++ {
+				msgs <- &pb.HostMessage{Kind: &pb.HostMessage_Request{Request: &pb.SipRequest{Id: uint64(i), Method: "MESSAGE", Raw: raw}}}
+			}
+			var sent atomic.Int32
+			recv := func() (*pb.HostMessage, error) {
+				select {
+				case m := <-msgs:
+					return m, nil
+				default:
+					return nil, io.EOF
+				}
+			}
+			send := func(*pb.PluginMessage) error { sent.Add(1); return nil }
+			d := newDispatcher(context.Background(), &app, send, slog.New(slog.DiscardHandler))
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				d.serve(recv, func() bool { return tc.waiting })
+				d.wait()
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("serve did not end")
+			}
+			if got := most.Load(); got != tc.want {
+				t.Errorf("handlers at once = %d, want %d", got, tc.want)
+			}
+			if sent.Load() != n {
+				t.Errorf("verdicts sent = %d, want %d", sent.Load(), n)
+			}
+		})
 	}
 }

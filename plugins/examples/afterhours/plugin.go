@@ -34,6 +34,9 @@ func New() sdk.App {
 	return sdk.App{
 		Name:    "afterhours",
 		Version: Version,
+		// Handle decides from the message and the settings alone: it
+		// runs on the reading goroutine (see sdk.App.Inline).
+		Inline:  true,
 		Methods: []string{"INVITE", "MESSAGE"},
 		Configure: func(_ context.Context, cfg sdk.Config, _ sdk.Host) error {
 			c, err := configure(cfg)

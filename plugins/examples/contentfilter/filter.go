@@ -38,6 +38,9 @@ func New() sdk.App {
 	return sdk.App{
 		Name:    "contentfilter",
 		Version: Version,
+		// Handle decides from the message and the settings alone: it
+		// runs on the reading goroutine (see sdk.App.Inline).
+		Inline:  true,
 		Methods: []string{"MESSAGE"},
 		Configure: func(_ context.Context, cfg sdk.Config, _ sdk.Host) error {
 			c, err := parse(setting(cfg, "words", "CONTENTFILTER_WORDS"), setting(cfg, "mode", "CONTENTFILTER_MODE"))

@@ -1,0 +1,83 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
+	"github.com/parley-rtc/parley/plugins/sdk"
+)
+
+// Reading a plugin's stream in the waiting goroutine.
+//
+// With a reader goroutine, every verdict crosses a goroutine switch: the
+// reader wakes, hands the verdict over a channel and the waiting
+// goroutine wakes in turn, and the Go scheduler wakes a second thread to
+// run it. On a busy two-core machine that doubles the hop. So for a
+// stream that can bound its Recv in time (the hop socket) there is no
+// reader goroutine: a goroutine waiting for a verdict takes the run's
+// lead token and reads the stream itself until its own verdict comes,
+// handing the others theirs on the way. With one request in flight the
+// verdict reaches the goroutine that waits for it straight from the
+// socket. When it leaves, the token goes to another waiter, if any;
+// nothing is read while nobody waits, and nothing is lost meanwhile, as
+// unread verdicts wait in the socket.
+
+// errLeadTimeout: the lead's own request reached its lifetime.
+var errLeadTimeout = errors.New("host: no verdict within the transaction lifetime")
+
+// readFor reads r's stream, holding its lead token, until the verdict for
+// the request whose channel is ch arrives, the request's deadline passes
+// (errLeadTimeout), ctx ends or the stream breaks (the run is then
+// ended: ok is false). It gives the token back when it returns.
+func (p *plugin) readFor(ctx context.Context, r *running, ch chan *pb.Verdict, deadline time.Time) (v *pb.Verdict, ok bool, err error) {
+	defer func() { r.lead <- struct{}{} }()
+	ds := r.stream.(sdk.DeadlineStream)
+	if err := ds.SetRecvDeadline(deadline); err != nil {
+		p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+		return nil, false, nil
+	}
+	// ctx ending interrupts the Recv through the deadline.
+	stop := context.AfterFunc(ctx, func() { _ = ds.SetRecvDeadline(time.Now()) })
+	defer stop()
+	for {
+		select {
+		case v, ok := <-ch: // delivered by an earlier lead, or by us below
+			return v, ok, nil
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		if !time.Now().Before(deadline) {
+			return nil, false, errLeadTimeout
+		}
+		m, err := ds.Recv()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// Ours, or one an earlier lead's ctx set late: look again.
+			if err := ds.SetRecvDeadline(deadline); err != nil {
+				p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+				return nil, false, nil
+			}
+			continue
+		}
+		if err != nil {
+			p.fail(r, err)
+			return nil, false, nil
+		}
+		p.deliver(r, m)
+	}
+}
+
+// fail ends run r for err, the first reason kept.
+func (p *plugin) fail(r *running, err error) {
+	p.mu.Lock()
+	if r.failed == nil {
+		r.failed = err
+	}
+	p.mu.Unlock()
+	r.end()
+}
