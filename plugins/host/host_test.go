@@ -3,6 +3,7 @@ package host
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -34,13 +35,18 @@ func request(t testing.TB) *pipeline.PluginRequest {
 // crashable launches in-process apps and lets a test kill the current run.
 type crashable struct {
 	apps     map[string]sdk.App
+	socket   bool // carry messages on a Unix socket, as for a binary
 	mu       sync.Mutex
 	kill     map[string]context.CancelFunc
 	launches atomic.Int32
 }
 
 func (c *crashable) launch(ctx context.Context, a state.App) (Process, error) {
-	p, err := InProcess(c.apps, quiet)(ctx, a)
+	launch := InProcess
+	if c.socket {
+		launch = InProcessOverSocket
+	}
+	p, err := launch(c.apps, quiet)(ctx, a)
 	if err != nil {
 		return p, err
 	}
@@ -71,6 +77,26 @@ type fixture struct {
 
 func start(t *testing.T, cfg Config, apps map[string]sdk.App, chain ...state.App) *fixture {
 	t.Helper()
+	return startOn(t, false, cfg, apps, chain...)
+}
+
+// eachCarrier runs test with the messages on a channel in process and
+// on a Unix socket, as for a plugin binary (where the waiting
+// goroutines read the socket themselves, lead.go).
+func eachCarrier(t *testing.T, test func(t *testing.T, socket bool)) {
+	for _, socket := range []bool{false, true} {
+		name := "channel"
+		if socket {
+			name = "socket"
+		}
+		t.Run(name, func(t *testing.T) { test(t, socket) })
+	}
+}
+
+// startOn starts a host running chain, its plugins from apps, carried
+// on a socket or not.
+func startOn(t *testing.T, socket bool, cfg Config, apps map[string]sdk.App, chain ...state.App) *fixture {
+	t.Helper()
 	st := state.New()
 	w := statetest.NewWriter(st)
 	for _, a := range chain {
@@ -78,7 +104,7 @@ func start(t *testing.T, cfg Config, apps map[string]sdk.App, chain ...state.App
 			t.Fatal(err)
 		}
 	}
-	l := &crashable{apps: apps}
+	l := &crashable{apps: apps, socket: socket}
 	cfg.Node, cfg.Domains, cfg.State, cfg.Writer, cfg.Launch, cfg.Logger = "n1", []string{"example.com"}, st, w, l.launch, quiet
 	if cfg.BackoffMin == 0 {
 		cfg.BackoffMin = 10 * time.Millisecond
@@ -115,124 +141,130 @@ func (f *fixture) waitUp(t *testing.T, name string) Status {
 }
 
 func TestVerdicts(t *testing.T) {
-	apps := map[string]sdk.App{"tag": {Name: "tag", WantsResponses: true, Claims: []string{"*@xmpp.example.net"},
-		Handle: func(_ context.Context, r *sdk.Request) sdk.Verdict {
-			if string(r.Body()) == "hello" {
-				return sdk.Continue().AddHeader("X-Seen", "tag").SetRequestURI("sip:carol@example.com")
-			}
-			return sdk.Respond(403, "")
-		}}}
-	f := start(t, Config{}, apps, plug("tag"))
-	f.waitUp(t, "tag")
-	v, err := f.h.Handle(context.Background(), "tag", request(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Action != pipeline.PluginContinue || len(v.AddHeaders) != 1 || v.RequestURI.User != "carol" || !v.WantResponse || v.Ticket == 0 {
-		t.Fatalf("verdict %+v", v)
-	}
-	if c := f.h.Claims("tag"); len(c) != 1 || c[0] != "*@xmpp.example.net" {
-		t.Fatalf("claims %v", c)
-	}
-	f.l.crash("tag") // the claims outlive the process
-	if c := f.h.Claims("tag"); len(c) != 1 {
-		t.Fatalf("claims while down %v", c)
-	}
-	if _, err := f.h.Handle(context.Background(), "nope", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
-		t.Fatalf("unknown plugin: %v", err)
-	}
+	eachCarrier(t, func(t *testing.T, socket bool) {
+		apps := map[string]sdk.App{"tag": {Name: "tag", WantsResponses: true, Claims: []string{"*@xmpp.example.net"},
+			Handle: func(_ context.Context, r *sdk.Request) sdk.Verdict {
+				if string(r.Body()) == "hello" {
+					return sdk.Continue().AddHeader("X-Seen", "tag").SetRequestURI("sip:carol@example.com")
+				}
+				return sdk.Respond(403, "")
+			}}}
+		f := startOn(t, socket, Config{}, apps, plug("tag"))
+		f.waitUp(t, "tag")
+		v, err := f.h.Handle(context.Background(), "tag", request(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Action != pipeline.PluginContinue || len(v.AddHeaders) != 1 || v.RequestURI.User != "carol" || !v.WantResponse || v.Ticket == 0 {
+			t.Fatalf("verdict %+v", v)
+		}
+		if c := f.h.Claims("tag"); len(c) != 1 || c[0] != "*@xmpp.example.net" {
+			t.Fatalf("claims %v", c)
+		}
+		f.l.crash("tag") // the claims outlive the process
+		if c := f.h.Claims("tag"); len(c) != 1 {
+			t.Fatalf("claims while down %v", c)
+		}
+		if _, err := f.h.Handle(context.Background(), "nope", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+			t.Fatalf("unknown plugin: %v", err)
+		}
+	})
 }
 
 func TestGarbageHangCrash(t *testing.T) {
-	release := make(chan struct{})
-	var cancelled atomic.Bool
-	apps := map[string]sdk.App{
-		"garbage": {Name: "garbage", Handle: func(context.Context, *sdk.Request) sdk.Verdict {
-			return sdk.Continue().AddHeader("X-Evil", "a\r\nVia: SIP/2.0/UDP evil")
-		}},
-		"panics": {Name: "panics", Handle: func(context.Context, *sdk.Request) sdk.Verdict { panic("boom") }},
-		"hangs": {Name: "hangs", Handle: func(ctx context.Context, _ *sdk.Request) sdk.Verdict {
-			select {
-			case <-ctx.Done():
-				cancelled.Store(true)
-			case <-release:
-			}
-			return sdk.Continue()
-		}},
-	}
-	f := start(t, Config{TxLifetime: time.Second}, apps, plug("garbage"), plug("panics"), plug("hangs"))
-	defer close(release)
-	for _, name := range []string{"garbage", "panics", "hangs"} {
-		f.waitUp(t, name)
-	}
-	if _, err := f.h.Handle(context.Background(), "garbage", request(t)); !errors.Is(err, codec.ErrBadMessage) {
-		t.Fatalf("garbage verdict: %v", err)
-	}
-	if _, err := f.h.Handle(context.Background(), "panics", request(t)); !errors.Is(err, codec.ErrBadMessage) {
-		t.Fatalf("panicking plugin: %v", err)
-	}
-	if _, err := f.h.Handle(context.Background(), "hangs", request(t)); !errors.Is(err, pipeline.ErrPluginTimeout) {
-		t.Fatalf("hanging plugin: %v", err)
-	}
-	for i := 0; i < 100 && !cancelled.Load(); i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !cancelled.Load() {
-		t.Fatal("the plugin was not told the request was cancelled")
-	}
-	// A crash while holding a request: the caller learns at once, and
-	// the host starts the plugin again.
-	errc := make(chan error, 1)
-	go func() {
-		_, err := f.h.Handle(context.Background(), "hangs", request(t))
-		errc <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	before := f.l.launches.Load()
-	f.l.crash("hangs")
-	if err := <-errc; !errors.Is(err, pipeline.ErrPluginDown) {
-		t.Fatalf("crash while holding: %v", err)
-	}
-	for i := 0; i < 300 && f.l.launches.Load() == before; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if s := f.waitUp(t, "hangs"); s.Restarts < 1 {
-		t.Fatalf("status after crash %+v", s)
-	}
+	eachCarrier(t, func(t *testing.T, socket bool) {
+		release := make(chan struct{})
+		var cancelled atomic.Bool
+		apps := map[string]sdk.App{
+			"garbage": {Name: "garbage", Handle: func(context.Context, *sdk.Request) sdk.Verdict {
+				return sdk.Continue().AddHeader("X-Evil", "a\r\nVia: SIP/2.0/UDP evil")
+			}},
+			"panics": {Name: "panics", Handle: func(context.Context, *sdk.Request) sdk.Verdict { panic("boom") }},
+			"hangs": {Name: "hangs", Handle: func(ctx context.Context, _ *sdk.Request) sdk.Verdict {
+				select {
+				case <-ctx.Done():
+					cancelled.Store(true)
+				case <-release:
+				}
+				return sdk.Continue()
+			}},
+		}
+		f := startOn(t, socket, Config{TxLifetime: time.Second}, apps, plug("garbage"), plug("panics"), plug("hangs"))
+		defer close(release)
+		for _, name := range []string{"garbage", "panics", "hangs"} {
+			f.waitUp(t, name)
+		}
+		if _, err := f.h.Handle(context.Background(), "garbage", request(t)); !errors.Is(err, codec.ErrBadMessage) {
+			t.Fatalf("garbage verdict: %v", err)
+		}
+		if _, err := f.h.Handle(context.Background(), "panics", request(t)); !errors.Is(err, codec.ErrBadMessage) {
+			t.Fatalf("panicking plugin: %v", err)
+		}
+		if _, err := f.h.Handle(context.Background(), "hangs", request(t)); !errors.Is(err, pipeline.ErrPluginTimeout) {
+			t.Fatalf("hanging plugin: %v", err)
+		}
+		for i := 0; i < 100 && !cancelled.Load(); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if !cancelled.Load() {
+			t.Fatal("the plugin was not told the request was cancelled")
+		}
+		// A crash while holding a request: the caller learns at once, and
+		// the host starts the plugin again.
+		errc := make(chan error, 1)
+		go func() {
+			_, err := f.h.Handle(context.Background(), "hangs", request(t))
+			errc <- err
+		}()
+		time.Sleep(50 * time.Millisecond)
+		before := f.l.launches.Load()
+		f.l.crash("hangs")
+		if err := <-errc; !errors.Is(err, pipeline.ErrPluginDown) {
+			t.Fatalf("crash while holding: %v", err)
+		}
+		for i := 0; i < 300 && f.l.launches.Load() == before; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if s := f.waitUp(t, "hangs"); s.Restarts < 1 {
+			t.Fatalf("status after crash %+v", s)
+		}
+	})
 }
 
 func TestQueueFull(t *testing.T) {
-	block := make(chan struct{})
-	var entered atomic.Int32
-	apps := map[string]sdk.App{"slow": {Name: "slow", Handle: func(ctx context.Context, _ *sdk.Request) sdk.Verdict {
-		entered.Add(1)
-		select {
-		case <-block:
-		case <-ctx.Done():
-		}
-		return sdk.Continue()
-	}}}
-	f := start(t, Config{QueueSize: 2}, apps, plug("slow"))
-	f.waitUp(t, "slow")
-	var wg sync.WaitGroup
-	for i := 0; i < 2; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if _, err := f.h.Handle(context.Background(), "slow", request(t)); err != nil {
-				t.Errorf("queued request: %v", err)
+	eachCarrier(t, func(t *testing.T, socket bool) {
+		block := make(chan struct{})
+		var entered atomic.Int32
+		apps := map[string]sdk.App{"slow": {Name: "slow", Handle: func(ctx context.Context, _ *sdk.Request) sdk.Verdict {
+			entered.Add(1)
+			select {
+			case <-block:
+			case <-ctx.Done():
 			}
-		}()
-	}
-	for i := 0; i < 500 && entered.Load() < 2; i++ {
-		time.Sleep(5 * time.Millisecond)
-	}
-	_, err := f.h.Handle(context.Background(), "slow", request(t))
-	close(block)
-	wg.Wait()
-	if !errors.Is(err, pipeline.ErrPluginBusy) {
-		t.Fatalf("a full queue answered %v", err)
-	}
+			return sdk.Continue()
+		}}}
+		f := startOn(t, socket, Config{QueueSize: 2}, apps, plug("slow"))
+		f.waitUp(t, "slow")
+		var wg sync.WaitGroup
+		for i := 0; i < 2; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := f.h.Handle(context.Background(), "slow", request(t)); err != nil {
+					t.Errorf("queued request: %v", err)
+				}
+			}()
+		}
+		for i := 0; i < 500 && entered.Load() < 2; i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+		_, err := f.h.Handle(context.Background(), "slow", request(t))
+		close(block)
+		wg.Wait()
+		if !errors.Is(err, pipeline.ErrPluginBusy) {
+			t.Fatalf("a full queue answered %v", err)
+		}
+	})
 }
 
 func TestServicesKVAndClaims(t *testing.T) {
@@ -386,5 +418,65 @@ func TestReconcile(t *testing.T) {
 	wait(func() bool { _, ok := f.h.Status("p"); return !ok }, "a disabled plugin still runs")
 	if _, err := f.h.Handle(context.Background(), "p", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
 		t.Fatalf("disabled plugin: %v", err)
+	}
+}
+
+// TestSocketLeadManyWaiters: many requests in flight on the socket, the
+// plugin answering out of order and some callers giving up early: every
+// caller that waits gets its own verdict, whoever read it off the
+// socket, and late verdicts for the others go nowhere.
+func TestSocketLeadManyWaiters(t *testing.T) {
+	apps := map[string]sdk.App{"echo": {Name: "echo", Handle: func(_ context.Context, r *sdk.Request) sdk.Verdict {
+		body := string(r.Body())
+		var n int
+		fmt.Sscanf(body, "m%d", &n)
+		time.Sleep(time.Duration(n%7) * 300 * time.Microsecond) // out of order
+		return sdk.Continue().AddHeader("X-Echo", body)
+	}}}
+	f := startOn(t, true, Config{QueueSize: 1024}, apps, plug("echo"))
+	f.waitUp(t, "echo")
+	const n = 400
+	var wg sync.WaitGroup
+	var answered, gaveUp atomic.Int32
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf("m%d", i)
+			req, err := codec.ParseRequest([]byte(sdktest.Message("alice", "sip:bob@example.com", body)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ctx := context.Background()
+			if i%5 == 4 { // gives up before the slower answers come
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 500*time.Microsecond)
+				defer cancel()
+			}
+			v, err := f.h.Handle(ctx, "echo", &pipeline.PluginRequest{Req: req, Source: "127.0.0.1:5070", Transport: "UDP"})
+			if err != nil {
+				if ctx.Err() == nil {
+					t.Errorf("request %d: %v", i, err)
+				}
+				gaveUp.Add(1)
+				return
+			}
+			if len(v.AddHeaders) != 1 || v.AddHeaders[0].Value() != body {
+				t.Errorf("request %d got the verdict %+v", i, v.AddHeaders)
+				return
+			}
+			answered.Add(1)
+		}()
+	}
+	wg.Wait()
+	if answered.Load() < n*4/5 {
+		t.Fatalf("answered %d, gave up %d of %d", answered.Load(), gaveUp.Load(), n)
+	}
+	t.Logf("answered %d, gave up %d", answered.Load(), gaveUp.Load())
+	// The run is intact: the next request is answered.
+	v, err := f.h.Handle(context.Background(), "echo", request(t))
+	if err != nil || len(v.AddHeaders) != 1 || v.AddHeaders[0].Value() != "hello" {
+		t.Fatalf("after the burst: %+v, %v", v, err)
 	}
 }

@@ -31,13 +31,23 @@ type Process struct {
 // InProcess is a Launcher for tests: it runs apps by name in this
 // process, through the same Instance calls a binary gets.
 func InProcess(apps map[string]sdk.App, log *slog.Logger) Launcher {
+	return inProcess(apps, log, sdk.InProcess)
+}
+
+// InProcessOverSocket is InProcess with each plugin's messages carried
+// on a Unix socket as a binary's are (sdk.InProcessOverSocket): for tests.
+func InProcessOverSocket(apps map[string]sdk.App, log *slog.Logger) Launcher {
+	return inProcess(apps, log, sdk.InProcessOverSocket)
+}
+
+func inProcess(apps map[string]sdk.App, log *slog.Logger, instance func(sdk.App, *slog.Logger) sdk.Instance) Launcher {
 	return func(ctx context.Context, a state.App) (Process, error) {
 		app, ok := apps[a.Command]
 		if !ok {
 			return Process{}, fmt.Errorf("host: no in-process plugin %q", a.Command)
 		}
 		ctx, cancel := context.WithCancel(ctx)
-		return Process{Instance: sdk.InProcess(app, log), Exited: ctx.Done(), Kill: cancel}, nil
+		return Process{Instance: instance(app, log), Exited: ctx.Done(), Kill: cancel}, nil
 	}
 }
 

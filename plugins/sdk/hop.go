@@ -68,8 +68,8 @@ func (l *hopListener) close() {
 }
 
 // hopStream is the host's Stream over the hop socket. The gRPC Exchange
-// stream beside it carries nothing; when it ends, the socket is closed,
-// and when ctx ends, both are.
+// stream beside it (idle; nil in process) carries nothing; when it ends,
+// the socket is closed, and when ctx ends, both are.
 type hopStream struct {
 	conn net.Conn
 	w    frameWriter
@@ -79,6 +79,9 @@ type hopStream struct {
 func newHopStream(ctx context.Context, conn net.Conn, idle pb.Plugin_ExchangeClient) *hopStream {
 	s := &hopStream{conn: conn, w: frameWriter{w: conn}, r: newFrameReader(conn)}
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
+	if idle == nil {
+		return s
+	}
 	go func() { // a plugin never sends on the idle stream: this ends with it
 		for {
 			if _, err := idle.Recv(); err != nil {

@@ -80,6 +80,36 @@ func (p *inProcess) Exchange(ctx context.Context) (Stream, error) {
 	return s, nil
 }
 
+// InProcessOverSocket runs app inside the calling process like
+// InProcess, but its messages travel as a plugin binary's do: framed on
+// a Unix socket, the host reading it through DeadlineStream, the plugin
+// through the same reader and dispatcher. For tests of hosts and of the
+// carrier, without building a binary.
+func InProcessOverSocket(app App, log *slog.Logger) Instance {
+	return &inProcessSocket{inProcess{app: app, log: log}}
+}
+
+type inProcessSocket struct{ inProcess }
+
+func (p *inProcessSocket) Exchange(ctx context.Context) (Stream, error) {
+	l, err := listenHop()
+	if err != nil {
+		return nil, err
+	}
+	defer l.close()
+	plug, err := dialHop(ctx, l.path())
+	if err != nil {
+		return nil, err
+	}
+	host, err := l.accept(ctx)
+	if err != nil {
+		_ = plug.Close()
+		return nil, err
+	}
+	go (&pluginServer{app: &p.app, log: p.log}).serveHop(plug)
+	return newHopStream(ctx, host, nil), nil
+}
+
 // localStream connects the host to a dispatcher through a channel.
 type localStream struct {
 	ctx context.Context
