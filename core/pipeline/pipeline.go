@@ -83,12 +83,15 @@ type Pipeline struct {
 	chainc  chainCache
 	parser  *sip.Parser // for the stateless challenge (stateless.go)
 	retrans *retrans.Store
+	// inflight holds the direct REGISTERs being served (direct.go).
+	inflight *inflight
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
-		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil)}
+		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
+		inflight: newInflight()}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
@@ -173,6 +176,14 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 			c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
 		}
 	}
+	p.serve(c)
+}
+
+// serve takes a request from the listener it arrived on to its answer:
+// admission (cluster links, flood, per-connection limits, start-up),
+// validation, routes, authentication, then User Services or routing.
+func (p *Pipeline) serve(c *call) {
+	req := c.req
 	// On a TLS link the handshake proved membership (a cluster-CA
 	// certificate); on a TCP link the source address has to.
 	if c.in.Trust == transport.Cluster && c.in.Scheme != "tls" && !p.fromMember(c.source) {

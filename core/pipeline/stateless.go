@@ -30,9 +30,12 @@ import (
 // It first answers retransmissions whose final response is recorded
 // (absorb.go).
 func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
-	if p.resend(data, from, w) {
-		return true
-	}
+	return p.resend(data, from, w) || p.challenge(l, data, from, w) || p.direct(l, data, from, w)
+}
+
+// challenge answers data statelessly with a 401 or 407 when that is what
+// Handle would answer; false leaves it alone.
+func (p *Pipeline) challenge(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
 	// An edge answers REGISTER 403 before any challenge, and a Route on a
 	// client request is stripped or refused (a forged cluster marker gets
 	// 403) before authentication: Handle decides those.

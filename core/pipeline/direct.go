@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/retrans"
+	"github.com/parley-rtc/parley/core/transport"
+)
+
+// The direct REGISTER path. Over UDP a REGISTER never needs sipgo's
+// server transaction: the registrar answers it once, with a final
+// response, and nothing is proxied. So the read loop takes it (the ones
+// the stateless challenge did not answer: with credentials, or from a
+// trusted listener), hands it to a goroutine that runs the same serve
+// as Handle, and the answer goes out from the listener's socket and into
+// core/retrans like every UDP non-INVITE final response. What sipgo's
+// transaction did besides is done here: a retransmission that arrives
+// while the request is being served is absorbed (the in-flight set), and
+// one that arrives later gets the recorded response (Intercept's resend).
+// sipgo never hears of the sender, which does not matter: requests to
+// the registered contact leave from the listener's socket all the same,
+// since the proxy names the listener's address (Laddr) on every UDP
+// request it sends. Kamailio's registrar answers statelessly (sl) the
+// same way. It saves, per REGISTER, sipgo's transaction, its goroutine
+// hand-off, the transaction store and sipgo's connection-pool entry for
+// the sender.
+
+// direct takes a UDP REGISTER off the read loop (see above); false
+// leaves the datagram to sipgo.
+func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
+	if !bytes.HasPrefix(data, []byte("REGISTER ")) || p.cfg.Role == state.RoleEdge || l.Trust == transport.Cluster {
+		return false
+	}
+	dest, ok := from.(*net.UDPAddr)
+	if !ok {
+		return false
+	}
+	msg, err := p.parser.ParseSIP(data) // copies what it keeps
+	if err != nil {
+		return false // sipgo logs and drops it
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok || req.Method != sip.REGISTER {
+		return false
+	}
+	via := req.Via()
+	if via == nil {
+		return false // Handle answers 400
+	}
+	branch, _ := via.Params.Get("branch")
+	if branch == "" {
+		return false
+	}
+	source := from.String()
+	req.SetTransport(l.Network)
+	req.SetSource(source)
+	key := retrans.KeyOf(string(req.Method), branch, source)
+	if !p.inflight.add(key) {
+		return true // a retransmission of one being served
+	}
+	tx := &directTx{p: p, key: key, conn: w, dest: dest, done: make(chan struct{})}
+	go func() {
+		defer tx.Terminate() // frees the key if serve answered nothing
+		p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
+		p.serve(&call{req: req, tx: tx, in: l, source: source, onSocket: true})
+	}()
+	return true
+}
+
+// inflight is the set of direct requests being served, by retransmission
+// key.
+type inflight struct {
+	mu  sync.Mutex
+	set map[string]struct{}
+}
+
+func newInflight() *inflight { return &inflight{set: make(map[string]struct{})} }
+
+// add reports false when key is already in the set.
+func (f *inflight) add(key []byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.set[string(key)]; ok {
+		return false
+	}
+	f.set[string(key)] = struct{}{}
+	return true
+}
+
+func (f *inflight) remove(key []byte) {
+	f.mu.Lock()
+	delete(f.set, string(key))
+	f.mu.Unlock()
+}
+
+// directTx is the server transaction of a direct request: its final
+// response is recorded for retransmissions and sent from the listener's
+// socket; provisional responses are sent as they are.
+type directTx struct {
+	p     *Pipeline
+	key   []byte
+	conn  net.PacketConn
+	dest  *net.UDPAddr
+	final atomic.Bool
+
+	mu    sync.Mutex
+	done  chan struct{} // closed by Terminate
+	ended bool
+	onEnd []sip.FnTxTerminate
+}
+
+var _ sip.ServerTransaction = (*directTx)(nil)
+
+func (t *directTx) Respond(res *sip.Response) error {
+	if !res.IsProvisional() && !t.final.CompareAndSwap(false, true) {
+		return sip.ErrTransactionTerminated
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	res.StringWrite(buf)
+	if !res.IsProvisional() {
+		// Record, then leave the in-flight set, then send: a
+		// retransmission finds one or the other.
+		t.p.retrans.Put(t.key, buf.Bytes())
+		t.Terminate()
+	}
+	if _, err := t.conn.WriteTo(buf.Bytes(), t.dest); err != nil {
+		return fmt.Errorf("pipeline: send %d: %w", res.StatusCode, err)
+	}
+	return nil
+}
+
+// Terminate ends the transaction: the key leaves the in-flight set (a
+// retransmission is then answered from the record, or served anew if
+// nothing was answered) and OnTerminate functions run.
+func (t *directTx) Terminate() {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return
+	}
+	t.ended = true
+	fns := t.onEnd
+	t.onEnd = nil
+	close(t.done)
+	t.mu.Unlock()
+	t.p.inflight.remove(t.key)
+	for _, f := range fns {
+		f(string(t.key), nil)
+	}
+}
+
+func (t *directTx) OnTerminate(f sip.FnTxTerminate) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return false
+	}
+	t.onEnd = append(t.onEnd, f)
+	return true
+}
+
+func (t *directTx) Done() <-chan struct{} { return t.done }
+
+func (t *directTx) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.ended {
+		return sip.ErrTransactionTerminated
+	}
+	return nil
+}
+
+// Acks: a REGISTER has none.
+func (t *directTx) Acks() <-chan *sip.Request { return nil }
+
+// OnCancel: a CANCEL for a REGISTER gets 481 (it matches no INVITE).
+func (t *directTx) OnCancel(sip.FnTxCancel) bool { return false }
