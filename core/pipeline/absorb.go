@@ -99,6 +99,12 @@ func (p *Pipeline) resend(data []byte, from net.Addr, w net.PacketConn) bool {
 	if !ok {
 		return false
 	}
+	return p.resendKey(key, from, w)
+}
+
+// resendKey sends the recorded final response of the request with key,
+// if there is one.
+func (p *Pipeline) resendKey(key []byte, from net.Addr, w net.PacketConn) bool {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	out, ok := p.retrans.Get(buf.AvailableBuffer(), key)

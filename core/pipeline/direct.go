@@ -14,29 +14,31 @@ import (
 	"github.com/parley-rtc/parley/core/transport"
 )
 
-// The direct REGISTER path. Over UDP a REGISTER never needs sipgo's
-// server transaction: the registrar answers it once, with a final
-// response, and nothing is proxied. So the read loop takes it (the ones
-// the stateless challenge did not answer: with credentials, or from a
-// trusted listener), hands it to a goroutine that runs the same serve
-// as Handle, and the answer goes out from the listener's socket and into
-// core/retrans like every UDP non-INVITE final response. What sipgo's
-// transaction did besides is done here: a retransmission that arrives
-// while the request is being served is absorbed (the in-flight set), and
-// one that arrives later gets the recorded response (Intercept's resend).
-// sipgo never hears of the sender, which does not matter: requests to
-// the registered contact leave from the listener's socket all the same,
-// since the proxy names the listener's address (Laddr) on every UDP
-// request it sends. Kamailio's registrar answers statelessly (sl) the
-// same way. It saves, per REGISTER, sipgo's transaction, its goroutine
-// hand-off, the transaction store and sipgo's connection-pool entry for
-// the sender.
+// The direct path. Over UDP a request other than INVITE, ACK and CANCEL
+// needs little of sipgo's server transaction: it gets one final response
+// (the registrar's, the presence agent's, or the one the proxy relays),
+// and nobody CANCELs it. So the read loop takes it (what the stateless
+// challenge did not answer: with credentials, in a dialog, or from a
+// trusted listener), hands it to a goroutine that runs the same serve as
+// Handle, and the final response goes out from the listener's socket and
+// into core/retrans like every UDP non-INVITE final response. What
+// sipgo's transaction did besides is done here: a retransmission that
+// arrives while the request is being served is absorbed (the in-flight
+// set; the last provisional response, if any, is sent again, RFC 3261
+// 17.2.2), and one that arrives later gets the recorded response
+// (Intercept's resend). sipgo never hears of the sender, which does not
+// matter: requests to a registered contact leave from the listener's
+// socket all the same, since the proxy names the listener's address
+// (Laddr) on every UDP request it sends. Kamailio's registrar answers
+// statelessly (sl) the same way. It saves, per request, sipgo's
+// transaction, its goroutine hand-off, the transaction store and sipgo's
+// connection-pool entry for the sender.
 
-// direct takes a UDP REGISTER off the read loop (see above); false
-// leaves the datagram to sipgo.
+// direct takes a UDP request off the read loop (see above); false leaves
+// the datagram to sipgo.
 func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
-	if !bytes.HasPrefix(data, []byte("REGISTER ")) || p.cfg.Role == state.RoleEdge || l.Trust == transport.Cluster {
-		return false
+	if p.cfg.Role == state.RoleEdge || l.Trust == transport.Cluster || !directCandidate(data) {
+		return false // an edge's paths keep their transactions (topology.go)
 	}
 	dest, ok := from.(*net.UDPAddr)
 	if !ok {
@@ -47,7 +49,7 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 		return false // sipgo logs and drops it
 	}
 	req, ok := msg.(*sip.Request)
-	if !ok || req.Method != sip.REGISTER {
+	if !ok || req.IsInvite() || req.IsAck() || req.IsCancel() {
 		return false
 	}
 	via := req.Via()
@@ -62,10 +64,14 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 	req.SetTransport(l.Network)
 	req.SetSource(source)
 	key := retrans.KeyOf(string(req.Method), branch, source)
-	if !p.inflight.add(key) {
-		return true // a retransmission of one being served
+	if p.resendKey(key, from, w) {
+		return true // answered: a retransmission the quick look missed
 	}
 	tx := &directTx{p: p, key: key, conn: w, dest: dest, done: make(chan struct{})}
+	if prev := p.inflight.add(key, tx); prev != nil {
+		prev.retransmitted() // a retransmission of one being served
+		return true
+	}
 	go func() {
 		defer tx.Terminate() // frees the key if serve answered nothing
 		p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
@@ -74,24 +80,39 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 	return true
 }
 
+// directCandidate is a quick look at a raw datagram: a request whose
+// method is neither INVITE, ACK nor CANCEL.
+func directCandidate(data []byte) bool {
+	sp := bytes.IndexByte(data, ' ')
+	if sp <= 0 || bytes.HasPrefix(data, []byte("SIP/")) {
+		return false
+	}
+	switch string(data[:sp]) {
+	case "INVITE", "ACK", "CANCEL":
+		return false
+	}
+	return true
+}
+
 // inflight is the set of direct requests being served, by retransmission
 // key.
 type inflight struct {
 	mu  sync.Mutex
-	set map[string]struct{}
+	set map[string]*directTx
 }
 
-func newInflight() *inflight { return &inflight{set: make(map[string]struct{})} }
+func newInflight() *inflight { return &inflight{set: make(map[string]*directTx)} }
 
-// add reports false when key is already in the set.
-func (f *inflight) add(key []byte) bool {
+// add puts tx in the set under key, unless a transaction is already
+// there: then it returns that one and adds nothing.
+func (f *inflight) add(key []byte, tx *directTx) *directTx {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if _, ok := f.set[string(key)]; ok {
-		return false
+	if prev, ok := f.set[string(key)]; ok {
+		return prev
 	}
-	f.set[string(key)] = struct{}{}
-	return true
+	f.set[string(key)] = tx
+	return nil
 }
 
 func (f *inflight) remove(key []byte) {
@@ -114,6 +135,7 @@ type directTx struct {
 	done  chan struct{} // closed by Terminate
 	ended bool
 	onEnd []sip.FnTxTerminate
+	last  []byte // the last provisional response sent
 }
 
 var _ sip.ServerTransaction = (*directTx)(nil)
@@ -126,7 +148,11 @@ func (t *directTx) Respond(res *sip.Response) error {
 	defer bufPool.Put(buf)
 	buf.Reset()
 	res.StringWrite(buf)
-	if !res.IsProvisional() {
+	if res.IsProvisional() {
+		t.mu.Lock()
+		t.last = append(t.last[:0], buf.Bytes()...)
+		t.mu.Unlock()
+	} else {
 		// Record, then leave the in-flight set, then send: a
 		// retransmission finds one or the other.
 		t.p.retrans.Put(t.key, buf.Bytes())
@@ -136,6 +162,23 @@ func (t *directTx) Respond(res *sip.Response) error {
 		return fmt.Errorf("pipeline: send %d: %w", res.StatusCode, err)
 	}
 	return nil
+}
+
+// retransmitted answers a retransmission of the request while it is
+// served: with the last provisional response, if one was sent.
+func (t *directTx) retransmitted() {
+	t.mu.Lock()
+	last := t.last
+	if t.ended {
+		last = nil
+	}
+	if last != nil {
+		last = append([]byte(nil), last...)
+	}
+	t.mu.Unlock()
+	if last != nil {
+		_, _ = t.conn.WriteTo(last, t.dest)
+	}
 }
 
 // Terminate ends the transaction: the key leaves the in-flight set (a
@@ -179,8 +222,10 @@ func (t *directTx) Err() error {
 	return nil
 }
 
-// Acks: a REGISTER has none.
+// Acks: only INVITE has them, and INVITE never takes this path.
 func (t *directTx) Acks() <-chan *sip.Request { return nil }
 
-// OnCancel: a CANCEL for a REGISTER gets 481 (it matches no INVITE).
+// OnCancel: CANCEL has no effect on a non-INVITE request (RFC 3261 9.2);
+// sipgo, which matches CANCELs, never sees this request, so a CANCEL
+// for it gets 481.
 func (t *directTx) OnCancel(sip.FnTxCancel) bool { return false }

@@ -28,14 +28,16 @@ func (c *recordConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 func TestDirectTx(t *testing.T) {
 	p := &Pipeline{retrans: retrans.New(time.Minute, nil), inflight: newInflight()}
 	key := retrans.KeyOf("REGISTER", "z9hG4bK-1", "127.0.0.1:5070")
-	if !p.inflight.add(key) {
-		t.Fatal("first add refused")
-	}
-	if p.inflight.add(key) {
-		t.Fatal("a retransmission in flight was not absorbed")
-	}
 	conn := &recordConn{}
 	tx := &directTx{p: p, key: key, conn: conn, dest: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}, done: make(chan struct{})}
+	if p.inflight.add(key, tx) != nil {
+		t.Fatal("first add refused")
+	}
+	again := &directTx{p: p, key: key, conn: conn, done: make(chan struct{})}
+	if p.inflight.add(key, again) != tx {
+		t.Fatal("a retransmission in flight was not absorbed")
+	}
+	tx.retransmitted() // nothing sent yet: nothing to repeat
 	var ended []string
 	if !tx.OnTerminate(func(k string, _ error) { ended = append(ended, k) }) {
 		t.Fatal("OnTerminate refused before the end")
@@ -51,6 +53,11 @@ func TestDirectTx(t *testing.T) {
 	if err := tx.Err(); err != nil {
 		t.Fatalf("ended by a provisional response: %v", err)
 	}
+	tx.retransmitted() // repeats the 100
+	if len(conn.sent) != 2 || string(conn.sent[1]) != string(conn.sent[0]) {
+		t.Fatalf("a retransmission while proceeding got %d datagrams", len(conn.sent))
+	}
+	conn.sent = conn.sent[:1]
 	if err := tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
 		t.Fatal(err)
 	}
@@ -72,17 +79,17 @@ func TestDirectTx(t *testing.T) {
 	if len(ended) != 1 || tx.OnTerminate(func(string, error) {}) {
 		t.Fatalf("OnTerminate calls %v, or accepted after the end", ended)
 	}
-	if !p.inflight.add(key) {
+	if p.inflight.add(key, again) != nil {
 		t.Fatal("the key stayed in flight after the final response")
 	}
 	p.inflight.remove(key)
 
 	other := retrans.KeyOf("REGISTER", "z9hG4bK-2", "127.0.0.1:5070")
-	p.inflight.add(other)
 	silent := &directTx{p: p, key: other, conn: conn, done: make(chan struct{})}
+	p.inflight.add(other, silent)
 	silent.Terminate()
 	silent.Terminate()
-	if !p.inflight.add(other) {
+	if p.inflight.add(other, silent) != nil {
 		t.Fatal("a transaction ended without an answer kept its key")
 	}
 }
