@@ -72,11 +72,11 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 		prev.retransmitted() // a retransmission of one being served
 		return true
 	}
-	go func() {
+	p.workers.run(func() {
 		defer tx.Terminate() // frees the key if serve answered nothing
 		p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 		p.serve(&call{req: req, tx: tx, in: l, source: source, onSocket: true})
-	}()
+	})
 	return true
 }
 

@@ -83,15 +83,17 @@ type Pipeline struct {
 	chainc  chainCache
 	parser  *sip.Parser // for the stateless challenge (stateless.go)
 	retrans *retrans.Store
-	// inflight holds the direct REGISTERs being served (direct.go).
+	// inflight holds the direct requests being served (direct.go), and
+	// workers serves them.
 	inflight *inflight
+	workers  *workers
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
 		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
-		inflight: newInflight()}
+		inflight: newInflight(), workers: newWorkers(ctx)}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
