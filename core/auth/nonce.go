@@ -133,6 +133,12 @@ func (n *Nonces) check(nonce, nc string, record bool) error {
 	if err != nil {
 		return err
 	}
+	return n.checkID(id, nc, record)
+}
+
+// checkID is check for a nonce already authenticated: its MAC is
+// computed once per request, not once per check.
+func (n *Nonces) checkID(id nonceID, nc string, record bool) error {
 	count, err := parseNC(nc)
 	if err != nil {
 		return err

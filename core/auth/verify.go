@@ -152,7 +152,11 @@ func (a *Authenticator) Check(req Request, lookup Lookup) (Result, error) {
 		return Result{}, fmt.Errorf("%w: %q vs %q", ErrURIMismatch, c.URI, req.RequestURI)
 	}
 
-	stale := a.nonces.Validate(c.Nonce, nc)
+	id, err := a.nonces.authenticate(c.Nonce)
+	if err != nil {
+		return Result{}, err
+	}
+	stale := a.nonces.checkID(id, nc, false) // as Validate
 	if stale != nil && !errors.Is(stale, ErrStale) {
 		return Result{}, stale
 	}
@@ -175,7 +179,7 @@ func (a *Authenticator) Check(req Request, lookup Lookup) (Result, error) {
 	}
 	// Record the nonce-count now that the response verified. This re-checks,
 	// so of two concurrent requests with the same nc only one wins.
-	if err := a.nonces.Check(c.Nonce, nc); err != nil {
+	if err := a.nonces.checkID(id, nc, true); err != nil { // as Check
 		return Result{}, err
 	}
 	return Result{Username: c.Username, Realm: c.Realm, Algorithm: alg}, nil
