@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # `make bench`: parleyd against Kamailio on 127.0.0.1 with sipp load, four
-# tests of DURATION (default 20s) each, then REGISTER on one node against a
+# tests of DURATION (default 10s) each, in ROUNDS (default 3) rounds that
+# alternate which server goes first (the report takes each test's median
+# round), then REGISTER on one node against a
 # three-node cluster (leader and follower), the Go benchmarks (failover
 # time, catch-up of a new member with 100k bindings); prints a table and
 # writes docs/benchmarks.md, then the presence fan-out and the memory cost
-# of TLS connections (bench/cmd/tlsconns). Whole run: about 10 minutes. Extra arguments go to bench/cmd/sipbench (e.g. -only cluster
+# of TLS connections (bench/cmd/tlsconns). Whole run: about 15 minutes.
+# Extra arguments go to bench/cmd/sipbench (e.g. -only cluster
 # -keep).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +15,7 @@ scripts/install-test-deps.sh --bench
 # Always rebuild (incremental): a stale bin/parleyd would be measured silently.
 go build -o bin/ ./cmd/... ./plugins/examples/...
 go build -o bin/sipbench ./bench/cmd/sipbench
-timeout 900 bin/sipbench -duration "${DURATION:-20s}" -out docs/benchmarks.md "$@"
+timeout 1800 bin/sipbench -duration "${DURATION:-10s}" -rounds "${ROUNDS:-3}" -out docs/benchmarks.md "$@"
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.
 go build -o bin/fanout ./bench/cmd/fanout
 timeout 300 bin/fanout -append docs/benchmarks.md

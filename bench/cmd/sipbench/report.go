@@ -8,24 +8,23 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"sort"
 	"strings"
 	"time"
 )
 
-// table renders the results as a markdown table, parleyd against Kamailio.
+// table renders the results as a markdown table, parleyd against Kamailio:
+// each test's median round, and the ratio in every round.
 func (b *bench) table(res results) string {
 	var sb strings.Builder
-	sb.WriteString("| test | parleyd calls/s | kamailio calls/s | parleyd / kamailio | parleyd ok / failed | kamailio ok / failed | mean call ms (parleyd / kamailio) |\n")
-	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	sb.WriteString("| test | parleyd calls/s | kamailio calls/s | parleyd / kamailio | ratio in each round | parleyd ok / failed | kamailio ok / failed | mean call ms (parleyd / kamailio) |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range tests {
 		p, pok := res["parleyd"][t.key]
 		k, kok := res["kamailio"][t.key]
-		ratio := "-"
-		if pok && kok && p.Err == "" && k.Err == "" && k.Rate() > 0 {
-			ratio = fmt.Sprintf("%.2f", p.Rate()/k.Rate())
-		}
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s / %s |\n", t.title,
-			rate(p, pok), rate(k, kok), ratio, counts(p, pok), counts(k, kok), mean(p, pok), mean(k, kok))
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", t.title,
+			rate(p, pok), rate(k, kok), ratio(p, pok, k, kok), b.roundRatios(t.key),
+			counts(p, pok), counts(k, kok), mean(p, pok), mean(k, kok))
 	}
 	var notes []string
 	for _, srv := range []string{"parleyd", "kamailio"} {
@@ -39,6 +38,63 @@ func (b *bench) table(res results) string {
 		sb.WriteString("\nNotes:\n" + strings.Join(notes, "\n") + "\n")
 	}
 	return sb.String()
+}
+
+func ratio(p result, pok bool, k result, kok bool) string {
+	if pok && kok && p.Err == "" && k.Err == "" && k.Rate() > 0 {
+		return fmt.Sprintf("%.2f", p.Rate()/k.Rate())
+	}
+	return "-"
+}
+
+// roundRatios is parleyd / Kamailio for test key in each round.
+func (b *bench) roundRatios(key string) string {
+	var out []string
+	for _, r := range b.runs {
+		p, pok := r["parleyd"][key]
+		k, kok := r["kamailio"][key]
+		if v := ratio(p, pok, k, kok); v != "-" {
+			out = append(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, ", ")
+}
+
+// medians takes, for every server and test, the round with the median
+// rate (the lower middle one of an even count); failed runs count only
+// when every round failed.
+func medians(runs []results) results {
+	out := results{}
+	for _, srv := range []string{"parleyd", "kamailio"} {
+		for _, t := range tests {
+			var ok, bad []result
+			for _, r := range runs {
+				if v, found := r[srv][t.key]; found {
+					if v.Err == "" {
+						ok = append(ok, v)
+					} else {
+						bad = append(bad, v)
+					}
+				}
+			}
+			pick := ok
+			if len(pick) == 0 {
+				pick = bad
+			}
+			if len(pick) == 0 {
+				continue
+			}
+			sort.Slice(pick, func(i, j int) bool { return pick[i].Rate() < pick[j].Rate() })
+			if out[srv] == nil {
+				out[srv] = map[string]result{}
+			}
+			out[srv][t.key] = pick[(len(pick)-1)/2]
+		}
+	}
+	return out
 }
 
 func rate(r result, ok bool) string {
@@ -92,6 +148,9 @@ func (b *bench) markdown(table string) string {
 	sb.WriteString("per-second statistics; the drain after it is left out); ok / failed are totals including\n")
 	sb.WriteString("the drain. The mean call time is sipp's response time 1 (first request to final 200;\n")
 	sb.WriteString("for (d), first INVITE to the 200 for the BYE).\n\n")
+	fmt.Fprintf(&sb, "Both servers run every test in each of %d rounds, alternating which server goes first\n", len(b.runs))
+	sb.WriteString("(other work on this shared machine moves throughput by tens of percent over minutes); the\n")
+	sb.WriteString("table gives each test's median round per server, and parleyd / Kamailio in every round.\n\n")
 	sb.WriteString("- parleyd: single node, fresh data directory, users imported with `parleyctl user import`;\n")
 	sb.WriteString("  every new binding is committed through raft (bolt, fsync) before the 200 OK. Test (a)\n")
 	sb.WriteString("  sends to a second UDP listener with `?trust=trusted`, whose requests parleyd takes as\n")
