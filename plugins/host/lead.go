@@ -22,9 +22,12 @@ import (
 // lead token and reads the stream itself until its own verdict comes,
 // handing the others theirs on the way. With one request in flight the
 // verdict reaches the goroutine that waits for it straight from the
-// socket. When it leaves, the token goes to another waiter, if any;
-// nothing is read while nobody waits, and nothing is lost meanwhile, as
-// unread verdicts wait in the socket.
+// socket. When it leaves with other requests still pending (under
+// load), the token goes to a reader goroutine that reads on until none
+// is pending, as the classic reader would: then each verdict costs one
+// hand-off, not two (a verdict and then the token). Otherwise the token
+// goes back for the next waiter; nothing is read while nobody waits,
+// and nothing is lost meanwhile, as unread verdicts wait in the socket.
 
 // errLeadTimeout: the lead's own request reached its lifetime.
 var errLeadTimeout = errors.New("host: no verdict within the transaction lifetime")
@@ -34,7 +37,7 @@ var errLeadTimeout = errors.New("host: no verdict within the transaction lifetim
 // (errLeadTimeout), ctx ends or the stream breaks (the run is then
 // ended: ok is false). It gives the token back when it returns.
 func (p *plugin) readFor(ctx context.Context, r *running, ch chan *pb.Verdict, deadline time.Time) (v *pb.Verdict, ok bool, err error) {
-	defer func() { r.lead <- struct{}{} }()
+	defer p.handOn(r)
 	ds := r.stream.(sdk.DeadlineStream)
 	if err := ds.SetRecvDeadline(deadline); err != nil {
 		p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
@@ -70,6 +73,46 @@ func (p *plugin) readFor(ctx context.Context, r *running, ch chan *pb.Verdict, d
 		}
 		p.deliver(r, m)
 	}
+}
+
+// handOn passes the lead token on as its holder leaves: to a reader
+// goroutine while requests are pending, else back for the next waiter.
+func (p *plugin) handOn(r *running) {
+	if p.pending(r) == 0 {
+		r.lead <- struct{}{}
+		return
+	}
+	go p.readOn(r)
+}
+
+// readOn reads r's stream, holding its lead token, while requests are
+// pending, then gives the token back.
+func (p *plugin) readOn(r *running) {
+	defer func() { r.lead <- struct{}{} }()
+	ds := r.stream.(sdk.DeadlineStream)
+	for p.pending(r) > 0 {
+		// No deadline: the waiters keep their own time; one a waiter's
+		// ctx set late just makes this loop look again.
+		if err := ds.SetRecvDeadline(time.Time{}); err != nil {
+			p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+			return
+		}
+		m, err := ds.Recv()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			continue
+		}
+		if err != nil {
+			p.fail(r, err)
+			return
+		}
+		p.deliver(r, m)
+	}
+}
+
+func (p *plugin) pending(r *running) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(r.pending)
 }
 
 // fail ends run r for err, the first reason kept.
