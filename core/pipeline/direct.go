@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -10,7 +11,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/retrans"
+	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
 )
 
@@ -141,13 +144,26 @@ type directTx struct {
 var _ sip.ServerTransaction = (*directTx)(nil)
 
 func (t *directTx) Respond(res *sip.Response) error {
+	return t.send(res, res.StringWrite)
+}
+
+// RespondRelayed sends a response the proxy relays, without our top Via
+// and without a copy (proxy.Relayer).
+func (t *directTx) RespondRelayed(res *sip.Response) error {
+	return t.send(res, func(w io.StringWriter) { siputil.WriteRelayed(w, res) })
+}
+
+var _ proxy.Relayer = (*directTx)(nil)
+
+// send sends res as write serialises it.
+func (t *directTx) send(res *sip.Response, write func(io.StringWriter)) error {
 	if !res.IsProvisional() && !t.final.CompareAndSwap(false, true) {
 		return sip.ErrTransactionTerminated
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
-	res.StringWrite(buf)
+	write(buf)
 	if res.IsProvisional() {
 		t.mu.Lock()
 		t.last = append(t.last[:0], buf.Bytes()...)

@@ -73,10 +73,6 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				}
 				continue
 			}
-			relay := popVia(res)
-			if t.RewriteResponse != nil {
-				t.RewriteResponse(relay)
-			}
 			if res.IsProvisional() {
 				provisional = true
 				if cancelWanted {
@@ -85,7 +81,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 				if tc != nil {
 					tc.Reset(p.cfg.InviteTimeout)
 				}
-				_ = tx.Respond(relay)
+				_ = relay(tx, res, t.RewriteResponse)
 				continue
 			}
 			if res.StatusCode >= 300 && res.StatusCode < 400 && t.OnRedirect != nil && !cancelWanted && t.OnRedirect(res) {
@@ -94,7 +90,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			if res.StatusCode == 503 && t.Failover && !cancelWanted {
 				return fmt.Errorf("%w: %w", ErrFailover, ErrUnavailable)
 			}
-			if err := tx.Respond(relay); err != nil && !cancelWanted {
+			if err := relay(tx, res, t.RewriteResponse); err != nil && !cancelWanted {
 				p.log.Debug("final response not relayed", "status", res.StatusCode, "error", err)
 			}
 			return nil
@@ -214,6 +210,26 @@ func (p *Proxy) relayStateless(res *sip.Response) {
 	if err := p.tpl.WriteMsg(relay); err != nil {
 		p.log.Debug("stateless relay failed", "status", res.StatusCode, "error", err)
 	}
+}
+
+// Relayer is a server transaction that relays a response itself: as it
+// stands but for its top Via (ours), serialised without a copy
+// (siputil.WriteRelayed). core/pipeline's UDP transactions are ones.
+type Relayer interface {
+	RespondRelayed(res *sip.Response) error
+}
+
+// relay sends res, a response from the next hop, to the previous one
+// through tx: rewritten when rewrite is set, without a copy when tx can.
+func relay(tx sip.ServerTransaction, res *sip.Response, rewrite func(*sip.Response)) error {
+	if r, ok := tx.(Relayer); ok && rewrite == nil {
+		return r.RespondRelayed(res)
+	}
+	out := popVia(res)
+	if rewrite != nil {
+		rewrite(out)
+	}
+	return tx.Respond(out)
 }
 
 // popVia copies a response for the previous hop: without our Via, and

@@ -1,6 +1,7 @@
 package siputil
 
 import (
+	"io"
 	"strconv"
 	"strings"
 
@@ -62,4 +63,29 @@ func IsInitial(req *sip.Request) bool {
 func Unquote(s string) string {
 	s = strings.Trim(s, `"`)
 	return strings.TrimSuffix(strings.TrimPrefix(s, "<"), ">")
+}
+
+// WriteRelayed writes res as a proxy relays it to the previous hop:
+// byte for byte as sipgo serialises it (StringWrite), but without its
+// top Via (the proxy's own). It leaves res untouched, so a proxy needs
+// no copy of a response it relays.
+func WriteRelayed(w io.StringWriter, res *sip.Response) {
+	res.StartLineWrite(w)
+	w.WriteString("\r\n")
+	skipped, first := false, true
+	for _, h := range res.Headers() {
+		if !skipped && strings.EqualFold(h.Name(), "Via") {
+			skipped = true
+			continue
+		}
+		if !first {
+			w.WriteString("\r\n")
+		}
+		first = false
+		h.StringWrite(w)
+	}
+	w.WriteString("\r\n\r\n")
+	if b := res.Body(); b != nil {
+		w.WriteString(string(b))
+	}
 }
