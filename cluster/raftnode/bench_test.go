@@ -110,10 +110,16 @@ func BenchmarkCatchUp100k(b *testing.B) {
 }
 
 // BenchmarkWriteBinding: concurrent new-binding writes, as REGISTERs make
-// them, committed on one node (bolt with fsync). cpu-us/op is the CPU of
-// the whole process per write.
+// them, committed on one node with fsync, on each raft store. cpu-us/op
+// is the CPU of the whole process per write.
 func BenchmarkWriteBinding(b *testing.B) {
-	n := open(b, b.TempDir(), freeAddr(b))
+	for _, store := range []string{StoreWAL, StoreBolt} {
+		b.Run("store="+store, func(b *testing.B) { benchWriteBinding(b, store) })
+	}
+}
+
+func benchWriteBinding(b *testing.B, store string) {
+	n := openOn(b, b.TempDir(), freeAddr(b), store)
 	defer n.Close()
 	const writers = 64
 	var next atomic.Int64

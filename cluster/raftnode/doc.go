@@ -1,7 +1,8 @@
 // Package raftnode runs the raft consensus node that replicates Parley's
-// state: a bolt-backed log and stable store, file snapshots, and one TCP
-// port (optionally mutual TLS, see LoadTLS) that carries both raft RPCs
-// and the calls followers make to the leader.
+// state: a log and stable store (raft-wal by default, raft-boltdb on
+// request, with a one-way migration from bolt to wal; see Config.Store),
+// file snapshots, and one TCP port (optionally mutual TLS, see LoadTLS)
+// that carries both raft RPCs and the calls followers make to the leader.
 //
 // A node with no prior state and no cluster to join bootstraps a one-node
 // cluster, which is the default deployment; the first leader creates the

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/raft"
-	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/logging"
@@ -26,6 +25,10 @@ type Config struct {
 	NodeID  string
 	DataDir string // raft files go to DataDir/raft
 	Bind    string // host:port of the raft transport; also its advertised address
+	// Store is the raft log and stable store: StoreWAL (the default when
+	// empty) or StoreBolt. Opening with StoreWAL migrates a bolt store
+	// found in the data directory.
+	Store string
 	// Bootstrap makes a node with no prior state start a one-node cluster.
 	// A node that joins an existing cluster leaves it false and is added
 	// by the leader (AddMember).
@@ -71,7 +74,7 @@ type Node struct {
 	raft  *raft.Raft
 	trans *raft.NetworkTransport
 	layer *muxLayer
-	store *raftboltdb.BoltStore
+	store logStore
 	prog  *progress
 	res   *results
 
@@ -97,9 +100,9 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 		return nil, fmt.Errorf("raftnode: data dir: %w", err)
 	}
 	hl := logging.HCLog(cfg.Logger, "raft", slog.LevelInfo)
-	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	store, err := openStore(cfg.Store, dir, cfg.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("raftnode: open log store: %w", err)
+		return nil, err
 	}
 	snaps, err := raft.NewFileSnapshotStoreWithLogger(dir, 3, hl)
 	if err != nil {

@@ -22,7 +22,14 @@ func freeAddr(t testing.TB) string {
 
 func open(t testing.TB, dir, addr string) *Node {
 	t.Helper()
-	n, err := Open(Config{NodeID: "n1", DataDir: dir, Bind: addr, Bootstrap: true}, state.New())
+	return openOn(t, dir, addr, "")
+}
+
+// openOn opens a bootstrapping node n1 on the given raft store and waits
+// until it is ready.
+func openOn(t testing.TB, dir, addr, store string) *Node {
+	t.Helper()
+	n, err := Open(Config{NodeID: "n1", DataDir: dir, Bind: addr, Bootstrap: true, Store: store}, state.New())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,15 @@ import (
 	"crypto/x509"
 )
 
+// raftStores are the raft-store values.
+var raftStores = []string{"wal", "bolt"}
+
 // validateCluster checks the cluster transport's TLS files (all three or
-// none, loadable) and the snapshot settings.
+// none, loadable), the snapshot settings and the raft store.
 func (c Config) validateCluster(bad func(key, format string, args ...any)) {
+	if !contains(raftStores, c.RaftStore) {
+		bad("raft-store", "%q: want wal or bolt", c.RaftStore)
+	}
 	if c.SnapshotInterval <= 0 {
 		bad("snapshot-interval", "%s must be positive", formatDuration(c.SnapshotInterval))
 	}

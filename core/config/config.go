@@ -52,6 +52,7 @@ type Config struct {
 	ClusterKey       string        `key:"cluster-key" help:"PEM private key matching cluster-cert"`
 	SnapshotInterval time.Duration `key:"snapshot-interval" help:"how often raft checks whether to snapshot the state and trim its log"`
 	SnapshotEntries  int           `key:"snapshot-threshold" help:"log entries since the last snapshot that make the next check take one"`
+	RaftStore        string        `key:"raft-store" help:"raft log and stable store: wal (hashicorp/raft-wal in <data-dir>/raft/wal; an existing <data-dir>/raft/raft.db is migrated into it on start and kept as raft.db.migrated) or bolt (hashicorp/raft-boltdb in <data-dir>/raft/raft.db; refused once the log lives in the wal: there is no migration back)"`
 	Role             string        `key:"role" help:"role of this node: home (holds users and bindings), director (holds no bindings: redirects REGISTER to the user's home node and proxies other requests to home nodes) or edge (access proxy: admits only federation partners, forwards inward to edge-inward and outward to partners)"`
 	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP, or TLS with cluster-ca), over which other members forward requests for bindings homed here (mutual TLS with the cluster-ca certificates when they are set); the host must be reachable by the other members, port 0 = any free port, published to them (empty = off: a single node)"`
 	EdgeInward       []string      `key:"edge-inward" help:"role edge: SIP URIs of the directors or home nodes requests from partners go to, tried in order when one does not answer (sip:10.0.0.5:5060;transport=tcp)"`
@@ -87,6 +88,7 @@ func Default() Config {
 		RaftListen:       "127.0.0.1:7060",
 		SnapshotInterval: 30 * time.Second,
 		SnapshotEntries:  8192,
+		RaftStore:        "wal",
 		Role:             "home",
 		LogFormat:        "text",
 		LogLevel:         "info",

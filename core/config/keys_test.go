@@ -81,7 +81,7 @@ func TestEverySource(t *testing.T) {
 		"plugin-dir":        {flag: "/opt/parley/plugins"},
 	}
 	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key,
-		"snapshot-interval": "5m", "snapshot-threshold": "100"} {
+		"snapshot-interval": "5m", "snapshot-threshold": "100", "raft-store": "BOLT"} {
 		samples[k] = struct{ flag, yaml string }{flag: v}
 	}
 	// The tls:// sample listener needs both TLS files, and each TLS file
@@ -205,7 +205,7 @@ func TestKeys(t *testing.T) {
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
-		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192",
+		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192", "raft-store": "wal",
 		"cluster-sip": "",
 		"plugin-dir":  "",
 	}

@@ -109,6 +109,7 @@ func (c *Config) normalize() {
 	c.Role = strings.ToLower(c.Role)
 	c.LogFormat = strings.ToLower(c.LogFormat)
 	c.LogLevel = strings.ToLower(c.LogLevel)
+	c.RaftStore = strings.ToLower(c.RaftStore)
 }
 
 // canonicalSet maps each value to its canonical form and drops repeats,

@@ -24,7 +24,7 @@ import (
 // node publishes about itself.
 func raftConfig(cfg config.Config, log *slog.Logger) (raftnode.Config, error) {
 	rc := raftnode.Config{
-		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Bind: cfg.RaftListen,
+		NodeID: cfg.NodeID, DataDir: cfg.DataDir, Store: cfg.RaftStore, Bind: cfg.RaftListen,
 		Bootstrap: cfg.Bootstrap || cfg.Join == "", Logger: log,
 		SnapshotInterval: cfg.SnapshotInterval, SnapshotThreshold: uint64(cfg.SnapshotEntries),
 		// SIP addresses come from publishMember once the listeners are open.
