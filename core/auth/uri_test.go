@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/emiago/sipgo/sip"
 )
 
 func TestCheckSippOwnURI(t *testing.T) {
@@ -22,6 +24,29 @@ func TestCheckSippOwnURI(t *testing.T) {
 	req.IsOwnURI = func(uri string) bool { return uri == "sip:127.0.0.1:5060" }
 	if _, err := a.Check(req, u.lookup); err != nil {
 		t.Fatalf("with IsOwnURI: %v", err)
+	}
+
+	// The same through IsOwnHost and a parsed Recipient, as the pipeline
+	// asks (the digest uri parsed once): another host is refused.
+	for _, tc := range []struct {
+		own  string
+		port int
+		ok   bool
+	}{{"127.0.0.1", 5060, true}, {"127.0.0.1", 5070, false}, {"10.0.0.1", 5060, false}} {
+		nc := fmt.Sprintf("%08x", 2+tc.port%7)
+		resp := Response(MD5, HA1(MD5, "alice", "localhost", "wonderland"), "INVITE", "sip:127.0.0.1:5060", nonce, nc, "6b8b4567", "auth")
+		hdr := fmt.Sprintf(`Digest username="alice",realm="localhost",cnonce="6b8b4567",nc=%s,qop=auth,uri="sip:127.0.0.1:5060",nonce="%s",response="%s",algorithm=MD5`, nc, nonce, resp)
+		rcpt := sip.Uri{Scheme: "sip", User: "bob", Host: "localhost"}
+		req := Request{Method: "INVITE", RequestURI: "sip:bob@localhost", Recipient: &rcpt, Header: hdr,
+			IsOwnURI:  func(string) bool { return true }, // not asked when IsOwnHost is set
+			IsOwnHost: func(h string, p int) bool { return h == tc.own && p == tc.port }}
+		_, err := a.Check(req, u.lookup)
+		if tc.ok && err != nil {
+			t.Errorf("IsOwnHost %s:%d: %v", tc.own, tc.port, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrURIMismatch) {
+			t.Errorf("IsOwnHost %s:%d: err = %v, want ErrURIMismatch", tc.own, tc.port, err)
+		}
 	}
 }
 

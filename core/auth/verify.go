@@ -96,9 +96,15 @@ type Request struct {
 	// Header is the Authorization or Proxy-Authorization value; "" yields
 	// ErrNoCredentials. When there are several, see SelectCredentials.
 	Header string
+	// Recipient, when set, is the Request-URI already parsed (it spares
+	// parsing RequestURI again).
+	Recipient *sip.Uri
 	// IsOwnURI optionally reports whether a digest uri names this server's
 	// own address (sipp puts the server address there). May be nil.
 	IsOwnURI func(uri string) bool
+	// IsOwnHost, when set, does the same from the digest uri's host and
+	// port (parsed once here) and is asked instead of IsOwnURI.
+	IsOwnHost func(host string, port int) bool
 	// Realm, when not empty, is the realm this request was challenged with;
 	// credentials for any other realm fail with ErrMismatch.
 	Realm string
@@ -148,7 +154,7 @@ func (a *Authenticator) Check(req Request, lookup Lookup) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("%w: unsupported qop %q", ErrMalformed, c.QOP)
 	}
-	if !uriMatches(c.URI, req.RequestURI) && (req.IsOwnURI == nil || !req.IsOwnURI(c.URI)) {
+	if !uriNamesTarget(c.URI, req) {
 		return Result{}, fmt.Errorf("%w: %q vs %q", ErrURIMismatch, c.URI, req.RequestURI)
 	}
 
@@ -185,6 +191,30 @@ func (a *Authenticator) Check(req Request, lookup Lookup) (Result, error) {
 	return Result{Username: c.Username, Realm: c.Realm, Algorithm: alg}, nil
 }
 
+// uriNamesTarget reports whether the digest uri names the Request-URI
+// (uriMatches) or, per IsOwnHost or IsOwnURI, this server. The digest uri
+// is parsed once.
+func uriNamesTarget(digestURI string, req Request) bool {
+	if digestURI == req.RequestURI {
+		return true
+	}
+	d, okd := parseSIPURI(digestURI)
+	var r sip.Uri
+	okr := false
+	if req.Recipient != nil {
+		r, okr = sipURI(*req.Recipient)
+	} else {
+		r, okr = parseSIPURI(req.RequestURI)
+	}
+	if okd && okr && sameURI(d, r) {
+		return true
+	}
+	if req.IsOwnHost != nil {
+		return okd && req.IsOwnHost(d.Host, d.Port)
+	}
+	return req.IsOwnURI != nil && req.IsOwnURI(digestURI)
+}
+
 // uriMatches reports whether the digest uri names the Request-URI (RFC 3261
 // section 22.4 item 1). SIP and SIPS URIs are compared by scheme, user
 // (case-sensitive), host (case-insensitive) and port; URI parameters and
@@ -196,9 +226,11 @@ func uriMatches(digestURI, requestURI string) bool {
 	}
 	d, ok1 := parseSIPURI(digestURI)
 	r, ok2 := parseSIPURI(requestURI)
-	if !ok1 || !ok2 {
-		return false
-	}
+	return ok1 && ok2 && sameURI(d, r)
+}
+
+// sameURI compares two normalised SIP URIs as uriMatches does.
+func sameURI(d, r sip.Uri) bool {
 	return d.Scheme == r.Scheme && d.User == r.User &&
 		strings.EqualFold(d.Host, r.Host) && d.Port == r.Port
 }
@@ -214,6 +246,12 @@ func parseSIPURI(s string) (u sip.Uri, ok bool) {
 	if err := sip.ParseUri(s, &u); err != nil {
 		return sip.Uri{}, false
 	}
+	return sipURI(u)
+}
+
+// sipURI normalises a parsed URI for comparison: a sip: or sips: URI
+// with a host, its scheme in lower case.
+func sipURI(u sip.Uri) (sip.Uri, bool) {
 	u.Scheme = strings.ToLower(u.Scheme)
 	if (u.Scheme != "sip" && u.Scheme != "sips") || u.Host == "" || u.Wildcard {
 		return sip.Uri{}, false

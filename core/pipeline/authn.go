@@ -24,8 +24,9 @@ func (p *Pipeline) authenticate(c *call) bool {
 	res, err := a.Check(auth.Request{
 		Method:     string(c.req.Method),
 		RequestURI: c.req.Recipient.String(),
+		Recipient:  &c.req.Recipient,
 		Header:     p.credentialsFor(c.req, k.credentials, realm),
-		IsOwnURI:   p.isOwnURI,
+		IsOwnHost:  p.isOwnHost,
 	}, p.cfg.Lookup)
 	challenge := func(stale bool) {
 		p.respond(c, k.code, k.reason, k.challenges(a, realm, stale)...)
@@ -140,16 +141,12 @@ func (p *Pipeline) realmOf(u sip.Uri) string {
 	return p.cfg.Domains[0]
 }
 
-// isOwnURI accepts a digest uri naming this server (sipp puts our address
+// isOwnHost accepts a digest uri naming this server (sipp puts our address
 // there), one of our domains, or another member of the cluster: the
 // cluster is one server to its clients, and a client a director
 // redirected here may keep the director's address (sipp does).
-func (p *Pipeline) isOwnURI(s string) bool {
-	var u sip.Uri
-	if err := sip.ParseUri(s, &u); err != nil {
-		return false
-	}
-	return p.isOurDomain(u.Host, u.Port) || p.isMemberAddress(u.Host, u.Port)
+func (p *Pipeline) isOwnHost(host string, port int) bool {
+	return p.isOurDomain(host, port) || p.isMemberAddress(host, port)
 }
 
 func ipOf(hostport string) string {
