@@ -84,7 +84,8 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 }
 
 // directCandidate is a quick look at a raw datagram: a request whose
-// method is neither INVITE, ACK nor CANCEL.
+// method is neither INVITE, ACK nor CANCEL (the stateless challenge's
+// quick look starts with it too).
 func directCandidate(data []byte) bool {
 	sp := bytes.IndexByte(data, ' ')
 	if sp <= 0 || bytes.HasPrefix(data, []byte("SIP/")) {

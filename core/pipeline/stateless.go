@@ -97,12 +97,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // It may say yes to what the parsed checks then refuse, never the reverse
 // for what they accept, so most other traffic is parsed once only.
 func challengeCandidate(data []byte) bool {
-	sp := bytes.IndexByte(data, ' ')
-	if sp <= 0 || bytes.HasPrefix(data, []byte("SIP/")) {
-		return false
-	}
-	switch string(data[:sp]) {
-	case "INVITE", "ACK", "CANCEL":
+	if !directCandidate(data) {
 		return false
 	}
 	head := data
