@@ -164,7 +164,7 @@ func (b *bench) clusterSection(runs []clusterRun) string {
 	fmt.Fprintf(&sb, "`-r %d -l %d -t %s` for %v per run, in the same run: one node, then a three-node cluster\n", b.rate, b.limit, b.transport, b.duration)
 	sb.WriteString("(n2 and n3 joined with --join) with the load sent to the leader, and to a follower, which\n")
 	sb.WriteString("forwards each new binding to the leader and answers once it is applied locally. Every\n")
-	sb.WriteString("200 OK waits for the binding to be committed (bolt, fsync) by a quorum. All processes\n")
+	sb.WriteString("200 OK waits for the binding to be committed (raft-wal, fsync) by a quorum. All processes\n")
 	sb.WriteString("share this machine's CPUs. The failover and catch-up figures are in the Go benchmarks above.\n\n")
 	sb.WriteString("| setup | calls/s | ok / failed | mean call ms |\n|---|---:|---:|---:|\n")
 	for _, c := range runs {

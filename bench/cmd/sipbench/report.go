@@ -152,7 +152,7 @@ func (b *bench) markdown(table string) string {
 	sb.WriteString("(other work on this shared machine moves throughput by tens of percent over minutes); the\n")
 	sb.WriteString("table gives each test's median round per server, and parleyd / Kamailio in every round.\n\n")
 	sb.WriteString("- parleyd: single node, fresh data directory, users imported with `parleyctl user import`;\n")
-	sb.WriteString("  every new binding is committed through raft (bolt, fsync) before the 200 OK. Test (a)\n")
+	sb.WriteString("  every new binding is committed through raft (raft-wal, fsync) before the 200 OK. Test (a)\n")
 	sb.WriteString("  sends to a second UDP listener with `?trust=trusted`, whose requests parleyd takes as\n")
 	sb.WriteString("  already authenticated (LCS's TreatAllConnectionsAsServer); (b), (c) and (d) use digest.\n")
 	sb.WriteString("  It record-routes every INVITE; the ACK and BYE come back through it on that route.\n")
