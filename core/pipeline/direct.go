@@ -99,13 +99,25 @@ func directCandidate(data []byte) bool {
 }
 
 // inflight is the set of direct requests being served, by retransmission
-// key.
+// key (method, branch, source), with a count by branch and source alone,
+// which is what a CANCEL for one of them matches (RFC 3261 9.1).
 type inflight struct {
-	mu  sync.Mutex
-	set map[string]*directTx
+	mu    sync.Mutex
+	set   map[string]*directTx
+	sites map[string]int
 }
 
-func newInflight() *inflight { return &inflight{set: make(map[string]*directTx)} }
+func newInflight() *inflight {
+	return &inflight{set: make(map[string]*directTx), sites: make(map[string]int)}
+}
+
+// site is key without its method: "\x00branch\x00source".
+func site(key []byte) string {
+	if i := bytes.IndexByte(key, 0); i >= 0 {
+		return string(key[i:])
+	}
+	return string(key)
+}
 
 // add puts tx in the set under key, unless a transaction is already
 // there: then it returns that one and adds nothing.
@@ -116,13 +128,29 @@ func (f *inflight) add(key []byte, tx *directTx) *directTx {
 		return prev
 	}
 	f.set[string(key)] = tx
+	f.sites[site(key)]++
 	return nil
 }
 
 func (f *inflight) remove(key []byte) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.set[string(key)]; !ok {
+		return
+	}
 	delete(f.set, string(key))
-	f.mu.Unlock()
+	s := site(key)
+	if f.sites[s]--; f.sites[s] <= 0 {
+		delete(f.sites, s)
+	}
+}
+
+// cancels reports whether a CANCEL with branch from source matches a
+// request being served on the direct path.
+func (f *inflight) cancels(branch, source string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sites[string(retrans.KeyOf("", branch, source))] > 0
 }
 
 // directTx is the server transaction of a direct request: its final
@@ -243,6 +271,5 @@ func (t *directTx) Err() error {
 func (t *directTx) Acks() <-chan *sip.Request { return nil }
 
 // OnCancel: CANCEL has no effect on a non-INVITE request (RFC 3261 9.2);
-// sipgo, which matches CANCELs, never sees this request, so a CANCEL
-// for it gets 481.
+// the pipeline answers a CANCEL that matches one 200 (inflight.cancels).
 func (t *directTx) OnCancel(sip.FnTxCancel) bool { return false }

@@ -33,6 +33,9 @@ func TestDirectTx(t *testing.T) {
 	if p.inflight.add(key, tx) != nil {
 		t.Fatal("first add refused")
 	}
+	if !p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") || p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5071") {
+		t.Fatal("a CANCEL's match by branch and source is wrong")
+	}
 	again := &directTx{p: p, key: key, conn: conn, done: make(chan struct{})}
 	if p.inflight.add(key, again) != tx {
 		t.Fatal("a retransmission in flight was not absorbed")
@@ -78,6 +81,9 @@ func TestDirectTx(t *testing.T) {
 	}
 	if len(ended) != 1 || tx.OnTerminate(func(string, error) {}) {
 		t.Fatalf("OnTerminate calls %v, or accepted after the end", ended)
+	}
+	if p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") {
+		t.Fatal("a CANCEL matches a request already answered")
 	}
 	if p.inflight.add(key, again) != nil {
 		t.Fatal("the key stayed in flight after the final response")

@@ -238,7 +238,15 @@ func (p *Pipeline) serve(c *call) {
 	}
 	p.consumeOwnRoutes(c)
 	if req.IsCancel() {
-		// sipgo answers CANCELs that match a transaction; this one does not.
+		// sipgo answers CANCELs that match its transactions. One that
+		// matches a request on the direct path (never an INVITE) gets
+		// 200 and changes nothing (RFC 3261 9.2); others 481.
+		if v := req.Via(); v != nil && c.in.Packet != nil {
+			if b, _ := v.Params.Get("branch"); b != "" && p.inflight.cancels(b, c.source) {
+				p.respond(c, 200, "OK")
+				return
+			}
+		}
 		p.respond(c, 481, "Call/Transaction Does Not Exist")
 		return
 	}
