@@ -95,19 +95,27 @@ func (alg Algorithm) hexLen() int {
 }
 
 // h returns lowercase hex(H(parts joined by ":")), or "" when alg is not
-// supported.
+// supported. The joined input is built in a stack buffer and hashed with
+// the one-shot sum functions, so a short input allocates only the hex
+// string (it runs twice for every digest check).
 func h(alg Algorithm, parts ...string) string {
-	hh := alg.newHash()
-	if hh == nil {
-		return ""
-	}
+	var stack [512]byte
+	b := stack[:0]
 	for i, p := range parts {
 		if i > 0 {
-			hh.Write([]byte{':'})
+			b = append(b, ':')
 		}
-		hh.Write([]byte(p))
+		b = append(b, p...)
 	}
-	return hex.EncodeToString(hh.Sum(nil))
+	switch alg {
+	case MD5:
+		sum := md5.Sum(b)
+		return hex.EncodeToString(sum[:])
+	case SHA256:
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:])
+	}
+	return ""
 }
 
 // HA1 returns hex(H(username ":" realm ":" password)) for the algorithm, the
