@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -108,6 +109,23 @@ func valueLen(h sip.Header, n *lenCounter) int {
 		return len(*h)
 	case *sip.ContentTypeHeader:
 		return len(*h)
+	case *sip.ViaHeader:
+		// Counted from its fields: sipgo formats a Via's host and port
+		// into new strings even when streaming it.
+		l := len(h.ProtocolName) + len(h.ProtocolVersion) + len(h.Transport) + len(h.Host) + 3
+		if strings.Contains(h.Host, ":") && !strings.HasPrefix(h.Host, "[") {
+			l += 2 // an IPv6 address is written in brackets
+		}
+		if h.Port > 0 {
+			l += 1 + len(strconv.Itoa(h.Port))
+		}
+		for _, kv := range h.Params {
+			l += 1 + len(kv.K)
+			if kv.V != "" {
+				l += 1 + len(kv.V)
+			}
+		}
+		return l
 	}
 	*n = 0
 	h.StringWrite(n)

@@ -12,6 +12,8 @@ import (
 func TestValueLen(t *testing.T) {
 	raw := "MESSAGE sip:bob@localhost SIP/2.0\r\n" +
 		"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1;rport\r\n" +
+		"Via: SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bK2;received=2001:db8::2\r\n" +
+		"Via: SIP/2.0/UDP proxy.example.net;branch=z9hG4bK3\r\n" +
 		"From: \"Alice A\" <sip:alice@localhost>;tag=1\r\n" +
 		"To: <sip:bob@localhost>\r\n" +
 		"Call-ID: abc@host\r\nCSeq: 12 MESSAGE\r\nMax-Forwards: 70\r\nExpires: 60\r\n" +
