@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/siputil"
 )
 
 // authenticate challenges or verifies a request from a client connection;
@@ -90,7 +91,7 @@ func (k authKind) challenges(a *auth.Authenticator, realm string, stale bool) []
 // the request is forwarded (RFC 3261 22.3): the next hop has no business
 // with them.
 func (p *Pipeline) dropOwnCredentials(req *sip.Request, name string) {
-	hs := req.GetHeaders(name)
+	hs := siputil.Headers(req, name)
 	keep := make([]sip.Header, 0, len(hs))
 	for _, h := range hs {
 		if cr, err := auth.ParseCredentials(h.Value()); err == nil && p.domains[strings.ToLower(cr.Realm)] {
@@ -122,7 +123,7 @@ func (p *Pipeline) sleep(d time.Duration) {
 // carry several: one per proxy on its path, or one per algorithm from a
 // UA that answers every challenge), preferring SHA-256.
 func (p *Pipeline) credentialsFor(req *sip.Request, name, realm string) string {
-	hs := req.GetHeaders(name)
+	hs := siputil.Headers(req, name)
 	if len(hs) == 1 {
 		return hs[0].Value()
 	}

@@ -64,7 +64,7 @@ func (p *Pipeline) challenge(l *transport.Listener, data []byte, from net.Addr, 
 		return false
 	}
 	k := authKindOf(req)
-	if !siputil.IsInitial(req) || req.GetHeader(k.credentials) != nil ||
+	if !siputil.IsInitial(req) || siputil.HasHeader(req, k.credentials) ||
 		p.cfg.Routes.TrustedSource(l.Network, source) {
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/core/siputil"
 )
 
 // maxBody bounds request bodies we accept (pages of IM, SDP, PIDF).
@@ -86,7 +88,7 @@ func (p *Pipeline) ownVias(req *sip.Request) int {
 // unsupported returns the option tags of header name we do not support.
 func unsupported(req *sip.Request, name string) []string {
 	var out []string
-	for _, h := range req.GetHeaders(name) {
+	for _, h := range siputil.Headers(req, name) {
 		for _, tag := range strings.Split(h.Value(), ",") {
 			tag = strings.ToLower(strings.TrimSpace(tag))
 			if tag != "" && !supported[tag] {

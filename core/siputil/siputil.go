@@ -89,3 +89,27 @@ func WriteRelayed(w io.StringWriter, res *sip.Response) {
 		w.WriteString(string(b))
 	}
 }
+
+// Headers returns msg's headers called name, in any letter case. sipgo's
+// GetHeaders lower-cases the name of every header in the message to
+// compare, which allocates for each one outside its short list of common
+// names; this compares without allocating.
+func Headers(msg interface{ Headers() []sip.Header }, name string) []sip.Header {
+	var out []sip.Header
+	for _, h := range msg.Headers() {
+		if strings.EqualFold(h.Name(), name) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// HasHeader reports whether msg has a header called name (any case).
+func HasHeader(msg interface{ Headers() []sip.Header }, name string) bool {
+	for _, h := range msg.Headers() {
+		if strings.EqualFold(h.Name(), name) {
+			return true
+		}
+	}
+	return false
+}

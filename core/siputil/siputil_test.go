@@ -38,3 +38,22 @@ func TestWriteRelayed(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadersAnyCase: headers are found whatever the letter case of the
+// name asked for or sent, in order; absent ones are not.
+func TestHeadersAnyCase(t *testing.T) {
+	raw := "REGISTER sip:localhost SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:a@h>\r\n" +
+		"Call-ID: c\r\nCSeq: 1 REGISTER\r\nproxy-require: foo\r\nProxy-Require: bar\r\nContent-Length: 0\r\n\r\n"
+	msg, err := sip.NewParser().ParseSIP([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := msg.(*sip.Request)
+	hs := Headers(req, "PROXY-REQUIRE")
+	if len(hs) != 2 || hs[0].Value() != "foo" || hs[1].Value() != "bar" {
+		t.Fatalf("Headers: %v", hs)
+	}
+	if !HasHeader(req, "call-id") || HasHeader(req, "Authorization") || len(Headers(req, "Require")) != 0 {
+		t.Fatal("HasHeader/Headers found the wrong headers")
+	}
+}
