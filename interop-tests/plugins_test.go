@@ -278,7 +278,7 @@ func TestPluginHoldTryingTimeout(t *testing.T) {
 func countReceivedCode(log []sippLogged, code int) int {
 	n := 0
 	for _, m := range log {
-		if !m.sent && m.msg.code == code {
+		if !m.sent && m.msg.Code == code {
 			n++
 		}
 	}

@@ -110,7 +110,7 @@ func TestBaresipPresence(t *testing.T) {
 	step("bob's second device away, baresip online", alice, bobURI, "Online")
 	etag = dev.mustPublish(levelNamed(t, "do-not-disturb").pidf("bob"), etag, 600)
 	step("bob's second device do-not-disturb", alice, bobURI, "Busy")
-	if res, err := dev.publish("", etag, 0); err != nil || res.code != 200 {
+	if res, err := dev.publish("", etag, 0); err != nil || res.Code != 200 {
 		t.Fatalf("removing the second device's publication: %v %v", err, res)
 	}
 	step("second device gone", alice, bobURI, "Online")

@@ -87,8 +87,8 @@ func (l level) shows(body string) string {
 // isPresenceNotify reports whether m is an active presence NOTIFY showing l.
 func isPresenceNotify(l level) func(*sipMsg) bool {
 	return func(m *sipMsg) bool {
-		return strings.HasPrefix(m.header("Subscription-State"), "active") &&
-			strings.HasPrefix(m.header("Content-Type"), "application/pidf+xml") && l.shows(m.body) == ""
+		return strings.HasPrefix(m.Header("Subscription-State"), "active") &&
+			strings.HasPrefix(m.Header("Content-Type"), "application/pidf+xml") && l.shows(m.Body) == ""
 	}
 }
 
@@ -111,9 +111,9 @@ func (s *subscription) expectLevel(t testing.TB, name string, limit time.Duratio
 		t.Fatal(err)
 	}
 	l := levelNamed(t, name)
-	if why := l.shows(m.body); why != "" || !strings.HasPrefix(m.header("Subscription-State"), "active") {
+	if why := l.shows(m.Body); why != "" || !strings.HasPrefix(m.Header("Subscription-State"), "active") {
 		t.Fatalf("%s: NOTIFY should show %s (%s; Subscription-State %q):\n%s", s.ua.user, name, why,
-			m.header("Subscription-State"), m.raw)
+			m.Header("Subscription-State"), m.Raw)
 	}
 	return m
 }
@@ -196,8 +196,8 @@ func TestPresencePublishETag(t *testing.T) {
 	}
 	sub.waitLevel(t, "registered", 5*time.Second)
 	for _, m := range sub.seen {
-		if levelNamed(t, "away").shows(m.body) == "" {
-			t.Errorf("bob saw away, which only the refused (412) PUBLISH carried:\n%s", m.raw)
+		if levelNamed(t, "away").shows(m.Body) == "" {
+			t.Errorf("bob saw away, which only the refused (412) PUBLISH carried:\n%s", m.Raw)
 		}
 	}
 	etags := regexp.MustCompile(`(?mi)^SIP-ETag:\s*(\S+)`).FindAllStringSubmatch(alice.messages(), -1)
@@ -225,14 +225,14 @@ func TestPresenceRegisteredNeverPublished(t *testing.T) {
 	sub := bob.mustSubscribe("sip:alice@"+domain, "presence", 600)
 	sub.expectLevel(t, "offline", 5*time.Second) // not registered
 	alice := newSipUA(t, p.sipAddr(), "alice", "secret")
-	if res, err := alice.register(600); err != nil || res.code != 200 {
+	if res, err := alice.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", err, res)
 	}
 	m := sub.waitLevel(t, "registered", 5*time.Second)
-	if why := levelNamed(t, "online").shows(m.body); why != "" {
+	if why := levelNamed(t, "online").shows(m.Body); why != "" {
 		t.Errorf("SERVER BUG: registered, never-published alice shows online but the PIDF %s "+
 			"(core/presence Level: the tuples of presdoc.Aggregate's offline document for no publication "+
-			"are kept, so Compose closes \"state\" and adds an open \"state-2\"):\n%s", why, m.body)
+			"are kept, so Compose closes \"state\" and adds an open \"state-2\"):\n%s", why, m.Body)
 	}
 }
 
@@ -256,20 +256,20 @@ func TestPresenceWinfo(t *testing.T) {
 
 	winfo := alice.mustSubscribe(alice.aor(), "presence.winfo", 600, "Accept: application/watcherinfo+xml")
 	isWinfo := func(m *sipMsg) bool {
-		return strings.HasPrefix(m.header("Content-Type"), "application/watcherinfo+xml") &&
-			strings.Contains(m.body, `resource="sip:alice@localhost"`) && strings.Contains(m.body, `package="presence"`)
+		return strings.HasPrefix(m.Header("Content-Type"), "application/watcherinfo+xml") &&
+			strings.Contains(m.Body, `resource="sip:alice@localhost"`) && strings.Contains(m.Body, `package="presence"`)
 	}
 	first, err := winfo.waitFor("an empty watcher list", 5*time.Second, func(m *sipMsg) bool {
-		return isWinfo(m) && len(winfoWatchers(m.body)) == 0
+		return isWinfo(m) && len(winfoWatchers(m.Body)) == 0
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := first.header("Event"); ev != "presence.winfo" {
+	if ev := first.Header("Event"); ev != "presence.winfo" {
 		t.Errorf("winfo NOTIFY Event = %q, want presence.winfo", ev)
 	}
 
-	if _, res, err := bob.subscribe(alice.aor(), "presence.winfo", 600); err != nil || res.code != 403 {
+	if _, res, err := bob.subscribe(alice.aor(), "presence.winfo", 600); err != nil || res.Code != 403 {
 		t.Errorf("bob SUBSCRIBE to alice's presence.winfo: want 403, got %v %v", err, res)
 	}
 
@@ -281,7 +281,7 @@ func TestPresenceWinfo(t *testing.T) {
 		if !isWinfo(m) {
 			return false
 		}
-		for _, w := range winfoWatchers(m.body) {
+		for _, w := range winfoWatchers(m.Body) {
 			if strings.Contains(w, ">sip:bob@localhost<") && strings.Contains(w, `status="active"`) {
 				return true
 			}
@@ -292,14 +292,14 @@ func TestPresenceWinfo(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if res, err := sub.refresh(0); err != nil || res.code != 200 {
+	if res, err := sub.refresh(0); err != nil || res.Code != 200 {
 		t.Fatalf("bob unsubscribe: %v %v", err, res)
 	}
 	gone, err := winfo.waitFor("bob gone or terminated", 5*time.Second, func(m *sipMsg) bool {
 		if !isWinfo(m) {
 			return false
 		}
-		for _, w := range winfoWatchers(m.body) {
+		for _, w := range winfoWatchers(m.Body) {
 			if strings.Contains(w, ">sip:bob@localhost<") && !strings.Contains(w, `status="terminated"`) {
 				return false
 			}
@@ -311,7 +311,7 @@ func TestPresenceWinfo(t *testing.T) {
 	}
 	v := func(m *sipMsg) int {
 		n := -1
-		if mm := winfoVersionRx.FindStringSubmatch(m.body); mm != nil {
+		if mm := winfoVersionRx.FindStringSubmatch(m.Body); mm != nil {
 			fmt.Sscan(mm[1], &n)
 		}
 		return n
@@ -332,7 +332,7 @@ func TestPresenceBlockedWatcher(t *testing.T) {
 		p.addUser(u, "secret")
 	}
 	alice := newSipUA(t, p.sipAddr(), "alice", "secret")
-	if res, err := alice.register(600); err != nil || res.code != 200 {
+	if res, err := alice.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", err, res)
 	}
 	alice.mustPublish(levelNamed(t, "busy").pidf("alice"), "", 600)
@@ -348,12 +348,12 @@ func TestPresenceBlockedWatcher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.code != 200 {
-		t.Fatalf("blocked eve's SUBSCRIBE: want 200 (polite blocking), got:\n%s", res.raw)
+	if res.Code != 200 {
+		t.Fatalf("blocked eve's SUBSCRIBE: want 200 (polite blocking), got:\n%s", res.Raw)
 	}
 	blocked := sub.expectLevel(t, "offline", 5*time.Second)
-	if strings.Contains(blocked.body, alice.local) || strings.Contains(blocked.body, "<rpid:") {
-		t.Errorf("blocked eve's NOTIFY leaks alice's devices or activities:\n%s", blocked.body)
+	if strings.Contains(blocked.Body, alice.local) || strings.Contains(blocked.Body, "<rpid:") {
+		t.Errorf("blocked eve's NOTIFY leaks alice's devices or activities:\n%s", blocked.Body)
 	}
 
 	if _, err := p.ctl("rules", "allow", "alice", "sip:eve@localhost"); err != nil {
@@ -374,8 +374,8 @@ func TestPresenceBlockedWatcher(t *testing.T) {
 		if err != nil {
 			break
 		}
-		if why := levelNamed(t, "busy").shows(m.body); why != "" {
-			t.Errorf("carol (not blocked) got a NOTIFY that is not busy (%s):\n%s", why, m.raw)
+		if why := levelNamed(t, "busy").shows(m.Body); why != "" {
+			t.Errorf("carol (not blocked) got a NOTIFY that is not busy (%s):\n%s", why, m.Raw)
 		}
 	}
 	out, err := p.ctl("rules", "show", "alice")
@@ -392,7 +392,7 @@ func TestPresenceCalendar(t *testing.T) {
 	p.addUser("alice", "secret")
 	p.addUser("bob", "secret")
 	alice := newSipUA(t, p.sipAddr(), "alice", "secret")
-	if res, err := alice.register(600); err != nil || res.code != 200 {
+	if res, err := alice.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", err, res)
 	}
 	sub := newSipUA(t, p.sipAddr(), "bob", "secret").mustSubscribe(alice.aor(), "presence", 600)
@@ -425,53 +425,53 @@ func TestPresenceSubscriptionLifecycle(t *testing.T) {
 	p.addUser("alice", "secret")
 	p.addUser("bob", "secret")
 	alice := newSipUA(t, p.sipAddr(), "alice", "secret")
-	if res, err := alice.register(600); err != nil || res.code != 200 {
+	if res, err := alice.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", err, res)
 	}
 	etag := alice.mustPublish(levelNamed(t, "busy").pidf("alice"), "", 600)
 	bob := newSipUA(t, p.sipAddr(), "bob", "secret")
 
-	if _, res, err := bob.subscribe("sip:nobody@"+domain, "presence", 600); err != nil || res.code != 404 {
+	if _, res, err := bob.subscribe("sip:nobody@"+domain, "presence", 600); err != nil || res.Code != 404 {
 		t.Errorf("SUBSCRIBE to an unknown user: want 404, got %v %v", err, res)
 	}
-	if _, res, err := bob.subscribe(alice.aor(), "presence", 30); err != nil || res.code != 423 || res.header("Min-Expires") != "60" {
+	if _, res, err := bob.subscribe(alice.aor(), "presence", 30); err != nil || res.Code != 423 || res.Header("Min-Expires") != "60" {
 		t.Errorf("SUBSCRIBE with Expires: 30: want 423 with Min-Expires: 60, got %v %v", err, res)
 	}
 
 	// Fetch.
 	fetch, res, err := bob.subscribe(alice.aor(), "presence", 0)
-	if err != nil || res.code != 200 {
+	if err != nil || res.Code != 200 {
 		t.Fatalf("fetch: want 200, got %v %v", err, res)
 	}
-	if e := res.header("Expires"); e != "0" {
+	if e := res.Header("Expires"); e != "0" {
 		t.Errorf("fetch 200 Expires = %q, want 0", e)
 	}
 	m, err := fetch.next(5 * time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ss := m.header("Subscription-State"); !strings.HasPrefix(ss, "terminated") || levelNamed(t, "busy").shows(m.body) != "" {
-		t.Errorf("fetch NOTIFY: want Subscription-State terminated and busy, got %q:\n%s", ss, m.raw)
+	if ss := m.Header("Subscription-State"); !strings.HasPrefix(ss, "terminated") || levelNamed(t, "busy").shows(m.Body) != "" {
+		t.Errorf("fetch NOTIFY: want Subscription-State terminated and busy, got %q:\n%s", ss, m.Raw)
 	}
-	if m.arrived.Before(res.arrived) {
+	if m.Arrived.Before(res.Arrived) {
 		t.Logf("note: the fetch NOTIFY arrived %v before the SUBSCRIBE's 200 (RFC 6665 allows it; sipp 3.6 scenarios cannot take it)",
-			res.arrived.Sub(m.arrived))
+			res.Arrived.Sub(m.Arrived))
 	}
 	if extra, err := fetch.next(time.Second); err == nil {
-		t.Errorf("a fetch got a second NOTIFY:\n%s", extra.raw)
+		t.Errorf("a fetch got a second NOTIFY:\n%s", extra.Raw)
 	}
 
 	// Refresh.
 	sub := bob.mustSubscribe(alice.aor(), "presence", 600)
 	sub.expectLevel(t, "busy", 5*time.Second)
-	if res, err := sub.refresh(300); err != nil || res.code != 200 {
+	if res, err := sub.refresh(300); err != nil || res.Code != 200 {
 		t.Fatalf("refresh: want 200, got %v %v", err, res)
-	} else if e := res.header("Expires"); e != "300" {
+	} else if e := res.Header("Expires"); e != "300" {
 		t.Errorf("refresh 200 Expires = %q, want 300", e)
 	}
 	m = sub.expectLevel(t, "busy", 5*time.Second)
 	var left int
-	if ss := m.header("Subscription-State"); !strings.HasPrefix(ss, "active;expires=") ||
+	if ss := m.Header("Subscription-State"); !strings.HasPrefix(ss, "active;expires=") ||
 		func() bool { _, err := fmt.Sscanf(ss, "active;expires=%d", &left); return err != nil }() || left > 300 || left < 290 {
 		t.Errorf("NOTIFY after the refresh: Subscription-State %q, want active;expires=<=300", ss)
 	}
@@ -485,11 +485,11 @@ func TestPresenceSubscriptionLifecycle(t *testing.T) {
 	var last *sipMsg
 	for i := 0; i < 20; i++ { // the removal is asynchronous: allow it 2 s
 		time.Sleep(100 * time.Millisecond)
-		if last, err = sub.refresh(300); err != nil || last.code == 481 {
+		if last, err = sub.refresh(300); err != nil || last.Code == 481 {
 			break
 		}
 	}
-	if err != nil || last == nil || last.code != 481 {
+	if err != nil || last == nil || last.Code != 481 {
 		t.Errorf("refresh after answering a NOTIFY with 481: want 481 Subscription Does Not Exist, got %v %v", err, last)
 	}
 }

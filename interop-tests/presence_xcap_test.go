@@ -198,11 +198,11 @@ var (
 // parseRLMI checks the NOTIFY's multipart/related body (RFC 4662 5): root
 // part RLMI, one part per resource instance with a body, by Content-ID.
 func parseRLMI(m *sipMsg) (*rlmiNotify, error) {
-	mt, params, err := mime.ParseMediaType(m.header("Content-Type"))
+	mt, params, err := mime.ParseMediaType(m.Header("Content-Type"))
 	if err != nil || mt != "multipart/related" || params["type"] != "application/rlmi+xml" {
-		return nil, fmt.Errorf("Content-Type %q is not multipart/related;type=\"application/rlmi+xml\" (%v)", m.header("Content-Type"), err)
+		return nil, fmt.Errorf("Content-Type %q is not multipart/related;type=\"application/rlmi+xml\" (%v)", m.Header("Content-Type"), err)
 	}
-	r := multipart.NewReader(strings.NewReader(m.body), params["boundary"])
+	r := multipart.NewReader(strings.NewReader(m.Body), params["boundary"])
 	parts := map[string]string{} // Content-ID without <> -> body
 	var types []string
 	n := &rlmiNotify{msg: m, pidfs: map[string]string{}}
@@ -249,7 +249,7 @@ func (s *subscription) waitList(t *testing.T, what string, limit time.Duration, 
 	_, err := s.waitFor(what, limit, func(m *sipMsg) bool {
 		n, err := parseRLMI(m)
 		if err != nil {
-			t.Errorf("list NOTIFY: %v\n%s", err, m.raw)
+			t.Errorf("list NOTIFY: %v\n%s", err, m.Raw)
 			return false
 		}
 		if ok(n) {
@@ -283,13 +283,13 @@ func TestPresenceResourceList(t *testing.T) {
 	listURI := "sip:alice+contacts@" + domain
 	accept := "Accept: application/pidf+xml, application/rlmi+xml, multipart/related"
 
-	if _, res, err := ua.subscribe(listURI, "presence", 600, accept); err != nil || res.code != 421 {
+	if _, res, err := ua.subscribe(listURI, "presence", 600, accept); err != nil || res.Code != 421 {
 		t.Errorf("list SUBSCRIBE without Supported: eventlist: want 421, got %v %v", err, res)
-	} else if !strings.Contains(res.header("Require"), "eventlist") {
-		t.Errorf("421 without Require: eventlist:\n%s", res.raw)
+	} else if !strings.Contains(res.Header("Require"), "eventlist") {
+		t.Errorf("421 without Require: eventlist:\n%s", res.Raw)
 	}
 	bobUA := newSipUA(t, p.sipAddr(), "bob", "secret")
-	if _, res, err := bobUA.subscribe(listURI, "presence", 600, accept, "Supported: eventlist"); err != nil || res.code != 403 {
+	if _, res, err := bobUA.subscribe(listURI, "presence", 600, accept, "Supported: eventlist"); err != nil || res.Code != 403 {
 		t.Errorf("bob subscribing to alice's list: want 403, got %v %v", err, res)
 	}
 
@@ -297,11 +297,11 @@ func TestPresenceResourceList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.code != 200 {
-		t.Fatalf("list SUBSCRIBE: want 200, got:\n%s", res.raw)
+	if res.Code != 200 {
+		t.Fatalf("list SUBSCRIBE: want 200, got:\n%s", res.Raw)
 	}
-	if !strings.Contains(res.header("Require"), "eventlist") {
-		t.Errorf("list SUBSCRIBE 200 without Require: eventlist:\n%s", res.raw)
+	if !strings.Contains(res.Header("Require"), "eventlist") {
+		t.Errorf("list SUBSCRIBE 200 without Require: eventlist:\n%s", res.Raw)
 	}
 	hasState := func(uri, lvl string) func(*rlmiNotify) bool {
 		return func(n *rlmiNotify) bool {
@@ -312,12 +312,12 @@ func TestPresenceResourceList(t *testing.T) {
 	if !strings.Contains(first.rlmi, `uri="`+listURI+`"`) || !strings.Contains(first.rlmi, `fullState="true"`) {
 		t.Errorf("RLMI should name the list %s with fullState=\"true\":\n%s", listURI, first.rlmi)
 	}
-	if ss := first.msg.header("Subscription-State"); !strings.HasPrefix(ss, "active") {
+	if ss := first.msg.Header("Subscription-State"); !strings.HasPrefix(ss, "active") {
 		t.Errorf("list NOTIFY Subscription-State %q", ss)
 	}
 
 	// bob comes online and publishes busy: the list NOTIFY follows.
-	if res, err := bobUA.register(600); err != nil || res.code != 200 {
+	if res, err := bobUA.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("bob REGISTER: %v %v", err, res)
 	}
 	bobUA.mustPublish(levelNamed(t, "busy").pidf("bob"), "", 600)
@@ -336,7 +336,7 @@ func TestPresenceResourceList(t *testing.T) {
 	if _, ok := g.pidfs["sip:bob@localhost"]; ok || strings.Contains(g.rlmi, "sip:bob@localhost") {
 		t.Errorf("the work group's NOTIFY shows bob, who is only in friends:\n%s", g.rlmi)
 	}
-	if res, err := sub.refresh(0); err != nil || res.code != 200 {
+	if res, err := sub.refresh(0); err != nil || res.Code != 200 {
 		t.Errorf("list unsubscribe: %v %v", err, res)
 	}
 }

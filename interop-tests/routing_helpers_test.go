@@ -96,7 +96,7 @@ func sippLog(path string) []sippLogged {
 func countReceived(log []sippLogged, method string) int {
 	n := 0
 	for _, m := range log {
-		if !m.sent && m.msg.method == method {
+		if !m.sent && m.msg.Method == method {
 			n++
 		}
 	}
@@ -109,15 +109,15 @@ func receivedFinals(log []sippLogged) (order []string, finals map[string][]*sipM
 	finals = map[string][]*sipMsg{}
 	seen := map[string]bool{}
 	for _, m := range log {
-		cid := m.msg.header("Call-ID")
+		cid := m.msg.Header("Call-ID")
 		if _, ok := finals[cid]; !ok {
 			finals[cid] = nil
 			order = append(order, cid)
 		}
-		if m.sent || !m.msg.isResponse() || m.msg.code < 200 {
+		if m.sent || !m.msg.IsResponse() || m.msg.Code < 200 {
 			continue
 		}
-		key := fmt.Sprintf("%s|%s|%d", cid, m.msg.header("CSeq"), m.msg.code)
+		key := fmt.Sprintf("%s|%s|%d", cid, m.msg.Header("CSeq"), m.msg.Code)
 		if seen[key] {
 			continue // a retransmission
 		}
@@ -222,7 +222,7 @@ func (r *rawResult) final() *sipMsg {
 		return nil
 	}
 	for _, m := range r.responses {
-		if m.code >= 200 {
+		if m.Code >= 200 {
 			return m
 		}
 	}
@@ -235,14 +235,14 @@ func (r *rawResult) summary() string {
 	}
 	var codes []string
 	for _, m := range r.responses {
-		codes = append(codes, fmt.Sprintf("%d %s at +%v", m.code, m.reason, m.arrived.Sub(r.start).Round(time.Millisecond)))
+		codes = append(codes, fmt.Sprintf("%d %s at +%v", m.Code, m.Reason, m.Arrived.Sub(r.start).Round(time.Millisecond)))
 	}
 	if len(codes) == 0 {
 		codes = []string{"no response"}
 	}
 	s := fmt.Sprintf("[%s] after %v for %s %s", strings.Join(codes, ", "), r.elapsed.Round(time.Millisecond), r.req.method, r.req.ruri)
 	if f := r.final(); f != nil {
-		s += "\n--- final response:\n" + f.raw
+		s += "\n--- final response:\n" + f.Raw
 	}
 	return s
 }
@@ -282,15 +282,15 @@ func (ua *rawUA) exchange(r rawReq, authorization string, limit time.Duration) (
 			return res, err
 		}
 		m, err := parseSipMsg(buf[:n])
-		if err != nil || !m.isResponse() || m.branch() != branch {
+		if err != nil || !m.IsResponse() || m.Branch() != branch {
 			continue
 		}
-		m.arrived = time.Now()
+		m.Arrived = time.Now()
 		res.responses = append(res.responses, m)
-		if m.code >= 200 {
-			if r.method == "INVITE" && m.code >= 300 { // ACK for a non-2xx: hop by hop, same branch
+		if m.Code >= 200 {
+			if r.method == "INVITE" && m.Code >= 300 { // ACK for a non-2xx: hop by hop, same branch
 				ack := fmt.Sprintf("ACK %s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s;rport\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\nContent-Length: 0\r\n\r\n",
-					r.ruri, ua.local, branch, r.from, m.header("To"), r.callID, r.cseq)
+					r.ruri, ua.local, branch, r.from, m.Header("To"), r.callID, r.cseq)
 				_, _ = ua.conn.WriteToUDP([]byte(ack), ua.server)
 			}
 			return res, nil
@@ -308,16 +308,16 @@ func (ua *rawUA) authed(r rawReq, limit time.Duration) (*rawResult, error) {
 		return res, err
 	}
 	f := res.final()
-	if f == nil || (f.code != 401 && f.code != 407) {
+	if f == nil || (f.Code != 401 && f.Code != 407) {
 		return res, nil
 	}
 	hdr, name := "WWW-Authenticate", "Authorization"
-	if f.code == 407 {
+	if f.Code == 407 {
 		hdr, name = "Proxy-Authenticate", "Proxy-Authorization"
 	}
-	cred, err := digestAnswer(f.header(hdr), r.method, r.ruri, ua.user, ua.password)
+	cred, err := digestAnswer(f.Header(hdr), r.method, r.ruri, ua.user, ua.password)
 	if err != nil {
-		return res, fmt.Errorf("%s: %v in %q", hdr, err, f.header(hdr))
+		return res, fmt.Errorf("%s: %v in %q", hdr, err, f.Header(hdr))
 	}
 	r.cseq++
 	res, err = ua.exchange(r, name+": "+cred, limit)
@@ -356,7 +356,7 @@ func tcpExchange(t testing.TB, p *parleyd, r rawReq, limit time.Duration) ([]*si
 			return out, "closed (" + err.Error() + ")", nil
 		}
 		out = append(out, m)
-		if m.code >= 200 {
+		if m.Code >= 200 {
 			return out, "final", nil
 		}
 	}
@@ -383,13 +383,13 @@ func readStreamMsg(br *bufio.Reader) (*sipMsg, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cl, _ := strconv.Atoi(m.header("Content-Length")); cl > 0 {
+	if cl, _ := strconv.Atoi(m.Header("Content-Length")); cl > 0 {
 		body := make([]byte, cl)
 		if _, err := io.ReadFull(br, body); err != nil {
 			return nil, err
 		}
-		m.body = string(body)
-		m.raw += string(body)
+		m.Body = string(body)
+		m.Raw += string(body)
 	}
 	return m, nil
 }

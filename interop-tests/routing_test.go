@@ -61,8 +61,8 @@ func TestPSTNGatewayTrustedRoute(t *testing.T) {
 	got := sippLog(gw.msgLog)
 	var invites []string
 	for _, m := range got {
-		if !m.sent && m.msg.method == "INVITE" {
-			invites = append(invites, m.msg.ruri)
+		if !m.sent && m.msg.Method == "INVITE" {
+			invites = append(invites, m.msg.RURI)
 		}
 	}
 	if strings.Join(invites, " | ") != strings.Join(ruris, " | ") {
@@ -77,13 +77,13 @@ func TestPSTNGatewayTrustedRoute(t *testing.T) {
 	r := rawReq{method: "MESSAGE", ruri: "tel:+15550199", body: "longest prefix"}
 	r.defaults("bob")
 	res, err := bob.authed(r, 5*time.Second)
-	if err != nil || res.final() == nil || res.final().code != 200 {
+	if err != nil || res.final() == nil || res.final().Code != 200 {
 		t.Errorf("(a) MESSAGE to tel:+15550199 (phone:+1555019, the longest prefix): want gw2's 200, got %s (err %v)", res.summary(), err)
-	} else if m := gw2.received(r.callID); len(m) == 0 || m[0].ruri != "tel:+15550199" {
+	} else if m := gw2.received(r.callID); len(m) == 0 || m[0].RURI != "tel:+15550199" {
 		t.Errorf("(a) gw2 received %d MESSAGEs for tel:+15550199 (want 1 with that Request-URI): %v", len(m), m)
 	}
 	res, err = bob.authed(rawReq{method: "MESSAGE", ruri: "tel:+4420795000", body: "no route"}, 5*time.Second)
-	if err != nil || res.final() == nil || res.final().code != 404 {
+	if err != nil || res.final() == nil || res.final().Code != 404 {
 		t.Errorf("(a) MESSAGE to tel:+4420795000 (no route): want 404, got %s (err %v)", res.summary(), err)
 	}
 	if c := trap.caught(); len(c) > 0 {
@@ -121,7 +121,7 @@ func TestPSTNGatewayTrustedRoute(t *testing.T) {
 		t.Errorf("(d) route list after deleting every route: %+v", left)
 	}
 	res, err = bob.authed(rawReq{method: "MESSAGE", ruri: "tel:+15550100", body: "routes gone"}, 5*time.Second)
-	if err != nil || res.final() == nil || res.final().code != 404 {
+	if err != nil || res.final() == nil || res.final().Code != 404 {
 		t.Errorf("(d) MESSAGE to tel:+15550100 after route del: want 404, got %s (err %v)", res.summary(), err)
 	}
 }
@@ -152,12 +152,12 @@ func TestEleventhTransaction503(t *testing.T) {
 	for i, cid := range order {
 		var codes []string
 		for _, m := range finals[cid] {
-			codes = append(codes, strconv.Itoa(m.code))
-			switch m.code {
+			codes = append(codes, strconv.Itoa(m.Code))
+			switch m.Code {
 			case 503:
 				n503++
-				if ra := m.header("Retry-After"); ra == "" {
-					t.Errorf("call %d: 503 without Retry-After:\n%s", i+1, m.raw)
+				if ra := m.Header("Retry-After"); ra == "" {
+					t.Errorf("call %d: 503 without Retry-After:\n%s", i+1, m.Raw)
 				}
 			case 504:
 				n504++
@@ -171,7 +171,7 @@ func TestEleventhTransaction503(t *testing.T) {
 	}
 	if len(order) == 11 {
 		last := finals[order[10]]
-		if len(last) == 0 || last[len(last)-1].code != 503 {
+		if len(last) == 0 || last[len(last)-1].Code != 503 {
 			t.Errorf("the 11th call should be the one refused with 503")
 		}
 	}
@@ -190,9 +190,9 @@ func finalFor(p *sippProc) (int, *sipMsg) {
 	for i := len(order) - 1; i >= 0; i-- {
 		f := finals[order[i]]
 		for j := len(f) - 1; j >= 0; j-- {
-			cseq := strings.Fields(f[j].header("CSeq"))
-			if len(cseq) == 2 && (cseq[1] == "INVITE" || cseq[1] == "MESSAGE") && f[j].code != 401 && f[j].code != 407 {
-				return f[j].code, f[j]
+			cseq := strings.Fields(f[j].Header("CSeq"))
+			if len(cseq) == 2 && (cseq[1] == "INVITE" || cseq[1] == "MESSAGE") && f[j].Code != 401 && f[j].Code != 407 {
+				return f[j].Code, f[j]
 			}
 		}
 	}
@@ -281,7 +281,7 @@ func (ua *sipUA) received(callID string) []*sipMsg {
 	defer ua.mu.Unlock()
 	var out []*sipMsg
 	for _, m := range ua.stray {
-		if m.header("Call-ID") == callID {
+		if m.Header("Call-ID") == callID {
 			out = append(out, m)
 		}
 	}
@@ -308,7 +308,7 @@ func TestRouteForgingAndIPDestination(t *testing.T) {
 	// stands between a forged Route and the trap.
 	p.addRoute(t, "domain:example.net", fmt.Sprintf("sip:127.0.0.1:%d", freePort(t)))
 	bob := newSipUA(t, p.sipAddr(), "bob", "secret")
-	if res, err := bob.register(600); err != nil || res.code != 200 {
+	if res, err := bob.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("bob REGISTER: %v %v", res, err)
 	}
 	alice := newRawUA(t, p, "alice", "secret")
@@ -321,7 +321,7 @@ func TestRouteForgingAndIPDestination(t *testing.T) {
 		r := rawReq{method: "MESSAGE", ruri: "sip:bob@localhost", headers: []string{"Route: " + route}, body: "forged route"}
 		r.defaults("alice")
 		res, err := alice.authed(r, 6*time.Second)
-		if err != nil || res.final() == nil || res.final().code != 200 {
+		if err != nil || res.final() == nil || res.final().Code != 200 {
 			t.Errorf("MESSAGE to bob with Route: %s: want bob's 200, got %s (err %v)", route, res.summary(), err)
 			continue
 		}
@@ -330,9 +330,9 @@ func TestRouteForgingAndIPDestination(t *testing.T) {
 			t.Errorf("Route: %s: bob never received the MESSAGE", route)
 			continue
 		}
-		for _, h := range got[0].headers("Route") {
+		for _, h := range got[0].Headers("Route") {
 			if strings.Contains(h, strconv.Itoa(forged.port)) {
-				t.Errorf("Route: %s: bob's MESSAGE still carries the forged Route %q:\n%s", route, h, got[0].raw)
+				t.Errorf("Route: %s: bob's MESSAGE still carries the forged Route %q:\n%s", route, h, got[0].Raw)
 			}
 		}
 	}
@@ -374,7 +374,7 @@ func TestRouteForgingAndIPDestination(t *testing.T) {
 		// transaction layer answers every INVITE 100 Trying after 200 ms
 		// (RFC 3261 16.2; docs/architecture.md, step 7).
 		for _, r := range res.responses {
-			if !(method == "INVITE" && r.code == 100) {
+			if !(method == "INVITE" && r.Code == 100) {
 				t.Errorf("%s %s (authenticated): want no response within the lifetime (%v + 1.5 s) but an INVITE's 100 Trying, got %s",
 					method, res.req.ruri, lifetime, res.summary())
 				break
@@ -400,28 +400,28 @@ func TestMaxForwardsAndOversize(t *testing.T) {
 	p.addUser("alice", "secret")
 	p.addUser("bob", "secret")
 	bob := newSipUA(t, p.sipAddr(), "bob", "secret")
-	if res, err := bob.register(600); err != nil || res.code != 200 {
+	if res, err := bob.register(600); err != nil || res.Code != 200 {
 		t.Fatalf("bob REGISTER: %v %v", res, err)
 	}
 	alice := newRawUA(t, p, "alice", "secret")
 
 	// Max-Forwards.
 	res, err := alice.exchange(rawReq{method: "MESSAGE", ruri: "sip:bob@localhost", maxForwards: "0", body: "mf 0"}, "", 5*time.Second)
-	if err != nil || res.final() == nil || res.final().code != 483 {
+	if err != nil || res.final() == nil || res.final().Code != 483 {
 		t.Errorf("Max-Forwards: 0: want 483, got %s (err %v)", res.summary(), err)
 	}
 	for _, tc := range []struct{ sent, want string }{{"3", "2"}, {"1", "0"}, {"-", "70"}} {
 		r := rawReq{method: "MESSAGE", ruri: "sip:bob@localhost", maxForwards: tc.sent, body: "mf " + tc.sent}
 		r.defaults("alice")
 		res, err := alice.authed(r, 5*time.Second)
-		if err != nil || res.final() == nil || res.final().code != 200 {
+		if err != nil || res.final() == nil || res.final().Code != 200 {
 			t.Errorf("Max-Forwards: %s: want bob's 200, got %s (err %v)", tc.sent, res.summary(), err)
 			continue
 		}
-		if got := bob.received(r.callID); len(got) == 0 || got[0].header("Max-Forwards") != tc.want {
+		if got := bob.received(r.callID); len(got) == 0 || got[0].Header("Max-Forwards") != tc.want {
 			var raw string
 			if len(got) > 0 {
-				raw = got[0].raw
+				raw = got[0].Raw
 			}
 			t.Errorf("Max-Forwards: %s (\"-\": none): bob's copy should carry Max-Forwards: %s; got:\n%s", tc.sent, tc.want, raw)
 		}
@@ -430,7 +430,7 @@ func TestMaxForwardsAndOversize(t *testing.T) {
 	// Sizes. A body of n bytes; a 407 means the size was accepted.
 	body := func(n int) string { return strings.Repeat("x", n) }
 	udp, err := alice.exchange(rawReq{method: "MESSAGE", ruri: "sip:bob@localhost", body: body(40000)}, "", 4*time.Second)
-	if err != nil || udp.final() == nil || udp.final().code != 407 {
+	if err != nil || udp.final() == nil || udp.final().Code != 407 {
 		t.Errorf("UDP MESSAGE with a 40,000-byte body (%d-byte datagram, under the 64 KiB body limit): want 407, got %s (err %v)",
 			len(udp.sent), udp.summary(), err)
 	}
@@ -453,9 +453,9 @@ func TestMaxForwardsAndOversize(t *testing.T) {
 		var codes []string
 		final := 0
 		for _, m := range msgs {
-			codes = append(codes, fmt.Sprintf("%d %s", m.code, m.reason))
-			if m.code >= 200 {
-				final = m.code
+			codes = append(codes, fmt.Sprintf("%d %s", m.Code, m.Reason))
+			if m.Code >= 200 {
+				final = m.Code
 			}
 		}
 		ok := false
@@ -470,7 +470,7 @@ func TestMaxForwardsAndOversize(t *testing.T) {
 	}
 	// The server still works after all that.
 	res, err = alice.exchange(rawReq{method: "MESSAGE", ruri: "sip:bob@localhost", body: "still there?"}, "", 5*time.Second)
-	if err != nil || res.final() == nil || res.final().code != 407 {
+	if err != nil || res.final() == nil || res.final().Code != 407 {
 		t.Errorf("a plain MESSAGE afterwards: want 407, got %s (err %v)", res.summary(), err)
 	}
 }

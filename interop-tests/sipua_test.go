@@ -3,43 +3,43 @@
 package interop
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/parley-rtc/parley/core/auth"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/parley-rtc/parley/internal/rawsip"
 )
 
-// sipUA is a deliberately small SIP user agent over one UDP socket, for the
-// presence tests that need more control than a sipp scenario gives (many
-// NOTIFYs in any order, conditions decided by the test): it sends
-// REGISTER, PUBLISH and SUBSCRIBE, answers each 401/407 once with an MD5
-// digest, retransmits like RFC 3261's timer E (500 ms doubling, 4 s cap)
-// for at most uaTxTimeout, and answers every incoming NOTIFY itself (200,
-// or the status set with notifyStatus), handing it to the subscription
-// with its Call-ID. Everything is text: the test sees exactly what parleyd
-// sent.
+// sipUA is a deliberately small SIP user agent over one UDP socket (a
+// rawsip.UA), for the presence tests that need more control than a sipp
+// scenario gives (many NOTIFYs in any order, conditions decided by the
+// test): it sends REGISTER, PUBLISH and SUBSCRIBE, answers each 401/407
+// once with an MD5 digest, retransmits like RFC 3261's timer E for at most
+// uaTxTimeout, and answers every incoming NOTIFY itself (200, or the status
+// set with notifyStatus), handing it to the subscription with its Call-ID.
+// Everything is text: the test sees exactly what parleyd sent.
 type sipUA struct {
-	t              testing.TB
-	user, password string
-	server         *net.UDPAddr
-	conn           *net.UDPConn
-	local          string // ip:port of conn
+	t     testing.TB
+	user  string
+	ua    *rawsip.UA
+	local string // ip:port of the socket
 
 	mu       sync.Mutex
-	waiting  map[string]chan *sipMsg // client transactions by Via branch
 	dialogs  map[string]chan *sipMsg // NOTIFYs by Call-ID
 	answered map[string]string       // responses sent, by request branch (retransmissions)
 	status   map[string]int          // NOTIFY status by Call-ID (default 200)
 	stray    []*sipMsg               // requests for no known dialog
-	done     chan struct{}
 }
+
+// sipMsg is one parsed SIP message.
+type sipMsg = rawsip.Msg
+
+// outReq is a request for sipUA.send.
+type outReq = rawsip.Request
 
 const uaTxTimeout = 8 * time.Second
 
@@ -50,97 +50,53 @@ func newSipUA(t testing.TB, server, user, password string) *sipUA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	s := &sipUA{t: t, user: user, dialogs: map[string]chan *sipMsg{}, answered: map[string]string{},
+		status: map[string]int{}}
+	s.ua, err = rawsip.Listen(rawsip.Config{Server: srv, User: user, Password: password,
+		BranchPrefix: "z9hG4bK-ua-", UserAgent: "parley-interop-ua", Timeout: uaTxTimeout,
+		Handle: s.serve,
+		Unparsable: func(data []byte, from *net.UDPAddr, err error) {
+			t.Logf("%s: unparsable datagram from %v: %v\n%s", user, from, err, data)
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ua := &sipUA{t: t, user: user, password: password, server: srv, conn: conn, local: conn.LocalAddr().String(),
-		waiting: map[string]chan *sipMsg{}, dialogs: map[string]chan *sipMsg{}, answered: map[string]string{},
-		status: map[string]int{}, done: make(chan struct{})}
-	go ua.read()
-	t.Cleanup(ua.close)
-	return ua
-}
-
-func (ua *sipUA) close() {
-	select {
-	case <-ua.done:
-	default:
-		close(ua.done)
-		ua.conn.Close()
-	}
+	s.local = s.ua.Local()
+	t.Cleanup(s.ua.Close)
+	return s
 }
 
 func (ua *sipUA) aor() string { return fmt.Sprintf("sip:%s@%s", ua.user, domain) }
 
 func (ua *sipUA) contact() string { return fmt.Sprintf("<sip:%s@%s>", ua.user, ua.local) }
 
-func (ua *sipUA) read() {
-	buf := make([]byte, 65536)
-	for {
-		n, from, err := ua.conn.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		m, err := parseSipMsg(buf[:n])
-		if err != nil {
-			ua.t.Logf("%s: unparsable datagram from %v: %v\n%s", ua.user, from, err, buf[:n])
-			continue
-		}
-		m.arrived = time.Now()
-		if m.isResponse() {
-			ua.mu.Lock()
-			ch := ua.waiting[m.branch()]
-			ua.mu.Unlock()
-			if ch != nil {
-				select {
-				case ch <- m:
-				default:
-				}
-			}
-			continue
-		}
-		ua.serve(m, from)
-	}
-}
-
 // serve answers an incoming request and hands NOTIFYs to their dialog.
-func (ua *sipUA) serve(m *sipMsg, from *net.UDPAddr) {
-	br := m.branch()
+func (ua *sipUA) serve(u *rawsip.UA, m *sipMsg, from *net.UDPAddr) {
+	br := m.Branch()
 	ua.mu.Lock()
 	if prev, ok := ua.answered[br]; ok { // a retransmission
 		ua.mu.Unlock()
-		_, _ = ua.conn.WriteToUDP([]byte(prev), from)
+		_ = u.WriteTo([]byte(prev), from)
 		return
 	}
-	callID := m.header("Call-ID")
+	callID := m.Header("Call-ID")
 	code, reason := 200, "OK"
-	if s, ok := ua.status[callID]; ok && m.method == "NOTIFY" {
+	if s, ok := ua.status[callID]; ok && m.Method == "NOTIFY" {
 		code, reason = s, "Test Says So"
 	}
 	ch := ua.dialogs[callID]
-	var res strings.Builder
-	fmt.Fprintf(&res, "SIP/2.0 %d %s\r\n", code, reason)
-	for _, v := range m.headers("Via") {
-		fmt.Fprintf(&res, "Via: %s\r\n", v)
-	}
-	to := m.header("To")
-	if !strings.Contains(to, "tag=") {
-		to += ";tag=ua" + randHex(4)
-	}
-	fmt.Fprintf(&res, "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\nContent-Length: 0\r\n\r\n",
-		m.header("From"), to, callID, m.header("CSeq"))
-	ua.answered[br] = res.String()
-	if ch == nil || m.method != "NOTIFY" {
+	res := m.Reply(code, reason, "ua"+randHex(4))
+	ua.answered[br] = res
+	if ch == nil || m.Method != "NOTIFY" {
 		ua.stray = append(ua.stray, m)
 	}
 	ua.mu.Unlock()
-	_, _ = ua.conn.WriteToUDP([]byte(res.String()), from)
-	if ch != nil && m.method == "NOTIFY" {
+	_ = u.WriteTo([]byte(res), from)
+	if ch != nil && m.Method == "NOTIFY" {
 		select {
 		case ch <- m:
 		default:
-			ua.t.Logf("%s: NOTIFY queue of %s full, dropped:\n%s", ua.user, callID, m.raw)
+			ua.t.Logf("%s: NOTIFY queue of %s full, dropped:\n%s", ua.user, callID, m.Raw)
 		}
 	}
 }
@@ -152,120 +108,34 @@ func (ua *sipUA) notifyStatus(callID string, code int) {
 	ua.mu.Unlock()
 }
 
-// outReq is a request to send; the UA adds Via, Max-Forwards, Content-Length
-// and, after a challenge, the credentials.
-type outReq struct {
-	method, ruri       string
-	from, to, callID   string // From and To with their tags if any
-	cseq               int
-	headers            []string // "Name: value"
-	contentType, body  string
-	noAuth             bool // return 401/407 instead of answering them
-	authorizationValue string
-}
-
-func (r *outReq) text(via string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\nFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d %s\r\n",
-		r.method, r.ruri, via, r.from, r.to, r.callID, r.cseq, r.method)
-	for _, h := range r.headers {
-		b.WriteString(h + "\r\n")
-	}
-	if r.authorizationValue != "" {
-		b.WriteString(r.authorizationValue + "\r\n")
-	}
-	if r.contentType != "" {
-		fmt.Fprintf(&b, "Content-Type: %s\r\n", r.contentType)
-	}
-	fmt.Fprintf(&b, "User-Agent: parley-interop-ua\r\nContent-Length: %d\r\n\r\n%s", len(r.body), r.body)
-	return b.String()
-}
-
 // send runs one client transaction (plus one digest round) and returns the
-// final response; r.cseq is advanced past what was used.
+// final response; r.CSeq is advanced past what was used.
 func (ua *sipUA) send(r *outReq) (*sipMsg, error) {
-	res, err := ua.transaction(r)
-	if err != nil || r.noAuth || (res.code != 401 && res.code != 407) {
-		return res, err
-	}
-	hdr, name := "WWW-Authenticate", "Authorization"
-	if res.code == 407 {
-		hdr, name = "Proxy-Authenticate", "Proxy-Authorization"
-	}
-	cred, err := digestAnswer(res.header(hdr), r.method, r.ruri, ua.user, ua.password)
-	if err != nil {
-		return res, fmt.Errorf("%s: %v in %q", hdr, err, res.header(hdr))
-	}
-	r.authorizationValue = name + ": " + cred
-	return ua.transaction(r)
-}
-
-func (ua *sipUA) transaction(r *outReq) (*sipMsg, error) {
-	branch := "z9hG4bK-ua-" + randHex(8)
-	ch := make(chan *sipMsg, 16)
-	ua.mu.Lock()
-	ua.waiting[branch] = ch
-	ua.mu.Unlock()
-	defer func() {
-		ua.mu.Lock()
-		delete(ua.waiting, branch)
-		ua.mu.Unlock()
-	}()
-	msg := []byte(r.text(fmt.Sprintf("SIP/2.0/UDP %s;branch=%s;rport", ua.local, branch)))
-	deadline := time.After(uaTxTimeout)
-	interval := 500 * time.Millisecond
-	retrans := time.NewTimer(interval)
-	defer retrans.Stop()
-	provisional := false
-	for {
-		if !provisional || r.method == "INVITE" {
-			if _, err := ua.conn.WriteToUDP(msg, ua.server); err != nil {
-				return nil, err
-			}
-		}
-		for again := false; !again; {
-			select {
-			case m := <-ch:
-				if m.code >= 200 {
-					r.cseq++
-					return m, nil
-				}
-				provisional = true
-			case <-retrans.C:
-				interval = min(2*interval, 4*time.Second)
-				retrans.Reset(interval)
-				again = true
-			case <-deadline:
-				return nil, fmt.Errorf("%s %s: no final response within %v", r.method, r.ruri, uaTxTimeout)
-			case <-ua.done:
-				return nil, errors.New("UA closed")
-			}
-		}
-	}
+	return ua.ua.Send(ua.t.Context(), r)
 }
 
 // register binds this UA's address for expires seconds.
 func (ua *sipUA) register(expires int) (*sipMsg, error) {
-	return ua.send(&outReq{method: "REGISTER", ruri: "sip:" + domain,
-		from: fmt.Sprintf("<%s>;tag=%s", ua.aor(), randHex(4)), to: "<" + ua.aor() + ">",
-		callID: "reg-" + randHex(8) + "@" + ua.local, cseq: 1,
-		headers: []string{"Contact: " + ua.contact(), fmt.Sprintf("Expires: %d", expires)}})
+	return ua.send(&outReq{Method: "REGISTER", RURI: "sip:" + domain,
+		From: fmt.Sprintf("<%s>;tag=%s", ua.aor(), randHex(4)), To: "<" + ua.aor() + ">",
+		CallID: "reg-" + randHex(8) + "@" + ua.local, CSeq: 1,
+		Headers: []string{"Contact: " + ua.contact(), fmt.Sprintf("Expires: %d", expires)}})
 }
 
 // publish sends a PUBLISH for the UA's own presence; etag (SIP-If-Match),
 // body and expires (-1: no Expires header) as given.
 func (ua *sipUA) publish(body, etag string, expires int) (*sipMsg, error) {
-	r := &outReq{method: "PUBLISH", ruri: ua.aor(), from: fmt.Sprintf("<%s>;tag=%s", ua.aor(), randHex(4)),
-		to: "<" + ua.aor() + ">", callID: "pub-" + randHex(8) + "@" + ua.local, cseq: 1,
-		headers: []string{"Event: presence"}, body: body}
+	r := &outReq{Method: "PUBLISH", RURI: ua.aor(), From: fmt.Sprintf("<%s>;tag=%s", ua.aor(), randHex(4)),
+		To: "<" + ua.aor() + ">", CallID: "pub-" + randHex(8) + "@" + ua.local, CSeq: 1,
+		Headers: []string{"Event: presence"}, Body: body}
 	if body != "" {
-		r.contentType = "application/pidf+xml"
+		r.ContentType = "application/pidf+xml"
 	}
 	if etag != "" {
-		r.headers = append(r.headers, "SIP-If-Match: "+etag)
+		r.Headers = append(r.Headers, "SIP-If-Match: "+etag)
 	}
 	if expires >= 0 {
-		r.headers = append(r.headers, fmt.Sprintf("Expires: %d", expires))
+		r.Headers = append(r.Headers, fmt.Sprintf("Expires: %d", expires))
 	}
 	return ua.send(r)
 }
@@ -278,10 +148,10 @@ func (ua *sipUA) mustPublish(body, etag string, expires int) string {
 	if err != nil {
 		ua.t.Fatalf("%s PUBLISH: %v", ua.user, err)
 	}
-	if res.code != 200 || (expires != 0 && res.header("SIP-ETag") == "") {
-		ua.t.Fatalf("%s PUBLISH: want 200 with SIP-ETag, got:\n%s", ua.user, res.raw)
+	if res.Code != 200 || (expires != 0 && res.Header("SIP-ETag") == "") {
+		ua.t.Fatalf("%s PUBLISH: want 200 with SIP-ETag, got:\n%s", ua.user, res.Raw)
 	}
-	return res.header("SIP-ETag")
+	return res.Header("SIP-ETag")
 }
 
 // subscription is the watcher side of one SUBSCRIBE dialog.
@@ -307,17 +177,17 @@ func (ua *sipUA) subscribe(target, event string, expires int, extra ...string) (
 	ua.mu.Lock()
 	ua.dialogs[s.callID] = s.notifies
 	ua.mu.Unlock()
-	r := &outReq{method: "SUBSCRIBE", ruri: target, from: s.from, to: s.to, callID: s.callID, cseq: s.cseq,
-		headers: append([]string{"Event: " + event, "Contact: " + ua.contact(), fmt.Sprintf("Expires: %d", expires)}, extra...)}
+	r := &outReq{Method: "SUBSCRIBE", RURI: target, From: s.from, To: s.to, CallID: s.callID, CSeq: s.cseq,
+		Headers: append([]string{"Event: " + event, "Contact: " + ua.contact(), fmt.Sprintf("Expires: %d", expires)}, extra...)}
 	res, err := ua.send(r)
-	s.cseq = r.cseq
+	s.cseq = r.CSeq
 	if err != nil {
 		return s, nil, err
 	}
 	s.lastRes, s.initial200 = res, res
-	if res.code < 300 {
-		s.to = res.header("To")
-		s.remote = uriOf(res.header("Contact"))
+	if res.Code < 300 {
+		s.to = res.Header("To")
+		s.remote = uriOf(res.Header("Contact"))
 	}
 	return s, res, nil
 }
@@ -329,8 +199,8 @@ func (ua *sipUA) mustSubscribe(target, event string, expires int, extra ...strin
 	if err != nil {
 		ua.t.Fatalf("%s SUBSCRIBE %s (%s): %v", ua.user, target, event, err)
 	}
-	if res.code != 200 {
-		ua.t.Fatalf("%s SUBSCRIBE %s (%s): want 200, got:\n%s", ua.user, target, event, res.raw)
+	if res.Code != 200 {
+		ua.t.Fatalf("%s SUBSCRIBE %s (%s): want 200, got:\n%s", ua.user, target, event, res.Raw)
 	}
 	return s
 }
@@ -341,10 +211,10 @@ func (s *subscription) refresh(expires int) (*sipMsg, error) {
 	if ruri == "" {
 		return nil, errors.New("no dialog")
 	}
-	r := &outReq{method: "SUBSCRIBE", ruri: ruri, from: s.from, to: s.to, callID: s.callID, cseq: s.cseq,
-		headers: append([]string{"Event: " + s.event, "Contact: " + s.ua.contact(), fmt.Sprintf("Expires: %d", expires)}, s.extra...)}
+	r := &outReq{Method: "SUBSCRIBE", RURI: ruri, From: s.from, To: s.to, CallID: s.callID, CSeq: s.cseq,
+		Headers: append([]string{"Event: " + s.event, "Contact: " + s.ua.contact(), fmt.Sprintf("Expires: %d", expires)}, s.extra...)}
 	res, err := s.ua.send(r)
-	s.cseq = r.cseq
+	s.cseq = r.CSeq
 	if res != nil {
 		s.lastRes = res
 	}
@@ -380,114 +250,8 @@ func (s *subscription) waitFor(what string, limit time.Duration, ok func(*sipMsg
 		if ok(m) {
 			return m, nil
 		}
-		got = append(got, m.raw)
+		got = append(got, m.Raw)
 	}
-}
-
-// sipMsg is one parsed SIP message.
-type sipMsg struct {
-	raw          string
-	method, ruri string // requests
-	code         int    // responses
-	reason       string
-	hdrs         [][2]string // canonical name, value
-	body         string
-	arrived      time.Time
-}
-
-var compactForms = map[string]string{"i": "Call-ID", "f": "From", "t": "To", "v": "Via", "m": "Contact",
-	"l": "Content-Length", "c": "Content-Type", "o": "Event", "k": "Supported", "u": "Allow-Events", "e": "Content-Encoding"}
-
-func parseSipMsg(b []byte) (*sipMsg, error) {
-	s := string(b)
-	head, body, ok := strings.Cut(s, "\r\n\r\n")
-	if !ok {
-		return nil, errors.New("no end of headers")
-	}
-	lines := strings.Split(head, "\r\n")
-	m := &sipMsg{raw: s}
-	parts := strings.SplitN(lines[0], " ", 3)
-	if len(parts) < 3 {
-		return nil, fmt.Errorf("bad start line %q", lines[0])
-	}
-	if parts[0] == "SIP/2.0" {
-		code, err := strconv.Atoi(parts[1])
-		if err != nil {
-			return nil, fmt.Errorf("bad status %q", lines[0])
-		}
-		m.code, m.reason = code, parts[2]
-	} else {
-		m.method, m.ruri = parts[0], parts[1]
-	}
-	for _, l := range lines[1:] {
-		if l == "" {
-			continue
-		}
-		if (l[0] == ' ' || l[0] == '\t') && len(m.hdrs) > 0 {
-			m.hdrs[len(m.hdrs)-1][1] += " " + strings.TrimSpace(l)
-			continue
-		}
-		name, val, ok := strings.Cut(l, ":")
-		if !ok {
-			return nil, fmt.Errorf("bad header line %q", l)
-		}
-		name = strings.TrimSpace(name)
-		if long, ok := compactForms[strings.ToLower(name)]; ok {
-			name = long
-		}
-		m.hdrs = append(m.hdrs, [2]string{name, strings.TrimSpace(val)})
-	}
-	if cl := m.header("Content-Length"); cl != "" {
-		if n, err := strconv.Atoi(cl); err == nil && n <= len(body) {
-			body = body[:n]
-		}
-	}
-	m.body = body
-	return m, nil
-}
-
-func (m *sipMsg) isResponse() bool { return m.method == "" }
-
-// header returns the first value of a header (case-insensitive name).
-func (m *sipMsg) header(name string) string {
-	for _, h := range m.hdrs {
-		if strings.EqualFold(h[0], name) {
-			return h[1]
-		}
-	}
-	return ""
-}
-
-// headers returns every value of a header, comma-separated values split
-// only for Via.
-func (m *sipMsg) headers(name string) []string {
-	var out []string
-	for _, h := range m.hdrs {
-		if strings.EqualFold(h[0], name) {
-			if strings.EqualFold(name, "Via") {
-				for _, v := range strings.Split(h[1], ",") {
-					out = append(out, strings.TrimSpace(v))
-				}
-				continue
-			}
-			out = append(out, h[1])
-		}
-	}
-	return out
-}
-
-// branch is the top Via's branch parameter.
-func (m *sipMsg) branch() string {
-	vias := m.headers("Via")
-	if len(vias) == 0 {
-		return ""
-	}
-	for _, p := range strings.Split(vias[0], ";")[1:] {
-		if k, v, _ := strings.Cut(strings.TrimSpace(p), "="); strings.EqualFold(k, "branch") {
-			return v
-		}
-	}
-	return ""
 }
 
 // uriOf takes the URI out of a name-addr ("<sip:x>;p" -> "sip:x").
@@ -501,13 +265,9 @@ func uriOf(addr string) string {
 	return strings.TrimSpace(addr)
 }
 
-// digestAnswer answers a digest challenge (core/auth's client side).
-func digestAnswer(challenge, method, uri, user, password string) (string, error) {
-	return auth.Answer(challenge, method, uri, user, password)
-}
-
-func randHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
+// randHex and digestAnswer are rawsip's, for the other raw helpers here.
+var (
+	randHex      = rawsip.RandHex
+	digestAnswer = rawsip.DigestAnswer
+	parseSipMsg  = rawsip.Parse
+)

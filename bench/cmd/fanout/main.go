@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/parley-rtc/parley/bench/internal/benchnode"
+	"github.com/parley-rtc/parley/internal/rawsip"
 )
 
 const (
@@ -88,9 +89,9 @@ func levelOf(body string) string {
 	return "?"
 }
 
-func (w *watcher) record(m *msg) {
+func (w *watcher) record(m *rawsip.Msg) {
 	w.mu.Lock()
-	w.notes = append(w.notes, note{at: m.arrived, level: levelOf(m.body), state: m.get("subscription-state")})
+	w.notes = append(w.notes, note{at: m.Arrived, level: levelOf(m.Body), state: m.Header("Subscription-State")})
 	w.mu.Unlock()
 }
 
@@ -112,21 +113,21 @@ func (w *watcher) count() int {
 	return len(w.notes)
 }
 
-func (w *watcher) subscribe(expires int) (*msg, error) {
-	r := &request{method: "SUBSCRIBE", ruri: "sip:" + presentity + "@" + domain, from: w.from, to: w.to,
-		callID: w.callID, cseq: w.cseq, headers: []string{"Event: presence", "Accept: application/pidf+xml",
-			"Contact: <sip:" + w.ua.user + "@" + w.ua.local + ">", fmt.Sprintf("Expires: %d", expires)}}
+func (w *watcher) subscribe(ctx context.Context, expires int) (*rawsip.Msg, error) {
+	r := &rawsip.Request{Method: "SUBSCRIBE", RURI: "sip:" + presentity + "@" + domain, From: w.from, To: w.to,
+		CallID: w.callID, CSeq: w.cseq, Headers: []string{"Event: presence", "Accept: application/pidf+xml",
+			"Contact: " + w.ua.contact(), fmt.Sprintf("Expires: %d", expires)}}
 	if w.remoteURI != "" { // in dialog
-		r.ruri = w.remoteURI
+		r.RURI = w.remoteURI
 	}
-	res, err := w.ua.send(r)
-	w.cseq = r.cseq
+	res, err := w.ua.Send(ctx, r)
+	w.cseq = r.CSeq
 	if err != nil {
 		return nil, err
 	}
-	if res.code == 200 && w.remoteURI == "" {
-		w.to = res.get("to")
-		c := res.get("contact")
+	if res.Code == 200 && w.remoteURI == "" {
+		w.to = res.Header("To")
+		c := res.Header("Contact")
 		if i, j := strings.IndexByte(c, '<'), strings.IndexByte(c, '>'); i >= 0 && j > i {
 			w.remoteURI = c[i+1 : j]
 		}
@@ -253,11 +254,11 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 	if err != nil {
 		return nil, err
 	}
-	defer alice.close()
-	res, err := alice.send(&request{method: "REGISTER", ruri: "sip:" + domain, from: "<" + alice.aor() + ">;tag=" + randHex(4),
-		to: "<" + alice.aor() + ">", callID: "fanout-reg-" + randHex(8),
-		headers: []string{"Contact: <sip:" + presentity + "@" + alice.local + ">", "Expires: 3600"}})
-	if err != nil || res.code != 200 {
+	defer alice.Close()
+	res, err := alice.Send(ctx, &rawsip.Request{Method: "REGISTER", RURI: "sip:" + domain, From: "<" + alice.aor() + ">;tag=" + rawsip.RandHex(4),
+		To: "<" + alice.aor() + ">", CallID: "fanout-reg-" + rawsip.RandHex(8), CSeq: 1,
+		Headers: []string{"Contact: " + alice.contact(), "Expires: 3600"}})
+	if err != nil || res.Code != 200 {
 		return nil, fmt.Errorf("alice REGISTER: %v %v", err, res)
 	}
 
@@ -270,18 +271,18 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 	defer func() {
 		for _, w := range ws {
 			if w != nil {
-				w.ua.close()
+				w.ua.Close()
 			}
 		}
 	}()
 	for i := range ws {
-		w := &watcher{callID: fmt.Sprintf("fanout-%d-%s", i, randHex(6))}
+		w := &watcher{callID: fmt.Sprintf("fanout-%d-%s", i, rawsip.RandHex(6)), cseq: 1}
 		u, err := newUA(server, watcherName(i), password, w.record)
 		if err != nil {
 			return nil, fmt.Errorf("watcher socket %d: %v", i, err)
 		}
 		w.ua = u
-		w.from = "<" + u.aor() + ">;tag=" + randHex(4)
+		w.from = "<" + u.aor() + ">;tag=" + rawsip.RandHex(4)
 		w.to = "<sip:" + presentity + "@" + domain + ">"
 		ws[i] = w
 	}
@@ -298,9 +299,9 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 		wg.Add(1)
 		go func(w *watcher) {
 			defer func() { <-sem; wg.Done() }()
-			res, err := w.subscribe(600)
-			if err == nil && res.code != 200 {
-				err = fmt.Errorf("SUBSCRIBE answered %d", res.code)
+			res, err := w.subscribe(ctx, 600)
+			if err == nil && res.Code != 200 {
+				err = fmt.Errorf("SUBSCRIBE answered %d", res.Code)
 			}
 			if err != nil {
 				failed.Add(1)
@@ -347,19 +348,19 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 		for i, w := range ws {
 			marks[i] = w.count()
 		}
-		pub := &request{method: "PUBLISH", ruri: alice.aor(), from: "<" + alice.aor() + ">;tag=" + randHex(4),
-			to: "<" + alice.aor() + ">", callID: "fanout-pub-" + randHex(8),
-			headers: []string{"Event: presence", "Expires: 3600"}, contentType: "application/pidf+xml", body: pidf(level)}
+		pub := &rawsip.Request{Method: "PUBLISH", RURI: alice.aor(), From: "<" + alice.aor() + ">;tag=" + rawsip.RandHex(4),
+			To: "<" + alice.aor() + ">", CallID: "fanout-pub-" + rawsip.RandHex(8), CSeq: 1,
+			Headers: []string{"Event: presence", "Expires: 3600"}, ContentType: "application/pidf+xml", Body: pidf(level)}
 		if etag != "" {
-			pub.headers = append(pub.headers, "SIP-If-Match: "+etag)
+			pub.Headers = append(pub.Headers, "SIP-If-Match: "+etag)
 		}
 		sent := time.Now()
-		res, err := alice.send(pub)
-		if err != nil || res.code != 200 {
+		res, err := alice.Send(ctx, pub)
+		if err != nil || res.Code != 200 {
 			return rep, fmt.Errorf("round %d PUBLISH: %v %v", r+1, err, res)
 		}
-		etag = res.get("sip-etag")
-		rr := roundResult{level: level, publish: res.arrived.Sub(sent), watchers: rep.subscribed}
+		etag = res.Header("SIP-ETag")
+		rr := roundResult{level: level, publish: res.Arrived.Sub(sent), watchers: rep.subscribed}
 		if err := waitAll(ctx, ws, 60*time.Second, func(i int, w *watcher) bool {
 			_, ok := w.since(marks[i], level)
 			return ok
@@ -394,7 +395,7 @@ func run(srv *server, dir string, cfg config, importUsers bool) (*report, error)
 		wg.Add(1)
 		go func(w *watcher) {
 			defer func() { <-sem; wg.Done() }()
-			_, _ = w.subscribe(0)
+			_, _ = w.subscribe(ctx, 0)
 		}(w)
 	}
 	wg.Wait()
