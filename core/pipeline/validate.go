@@ -128,10 +128,44 @@ func valueLen(h sip.Header, n *lenCounter) int {
 			}
 		}
 		return l
+	case *sip.FromHeader:
+		if b := addressBound(h.DisplayName, &h.Address, h.Params); b <= maxHeader/3 {
+			return b
+		}
+	case *sip.ToHeader:
+		if b := addressBound(h.DisplayName, &h.Address, h.Params); b <= maxHeader/3 {
+			return b
+		}
+	case *sip.ContactHeader:
+		if b := addressBound(h.DisplayName, &h.Address, h.Params); b <= maxHeader/3 {
+			return b
+		}
 	}
 	*n = 0
 	h.StringWrite(n)
 	return int(*n) - len(h.Name()) - len(": ")
+}
+
+// addressBound is at least the length of an address header's value, from
+// its fields: sipgo formats a URI's host into a new string even when
+// streaming it. Escaping may write a character as three, so valueLen
+// trusts the bound only while three times it fits the limit, and
+// measures the header as written otherwise.
+func addressBound(display string, u *sip.Uri, params sip.HeaderParams) int {
+	l := len(display) + 3 + // quotes and the space before the URI
+		2 + len(u.Scheme) + len(u.Raw()) + len(u.User) + len(u.Password) + len(u.Host) +
+		12 // <>, :, //, :, @, [], a port of up to 5 digits
+	return l + paramsBound(u.UriParams) + paramsBound(u.Headers) + paramsBound(params)
+}
+
+// paramsBound is at least the length of params as written: a separator,
+// the name, "=" and the value of each.
+func paramsBound(params sip.HeaderParams) int {
+	n := 0
+	for _, kv := range params {
+		n += 2 + len(kv.K) + len(kv.V)
+	}
+	return n
 }
 
 // lenCounter is an io.StringWriter that only counts.
