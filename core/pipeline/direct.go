@@ -10,7 +10,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/siputil"
@@ -37,24 +36,9 @@ import (
 // transaction, its goroutine hand-off, the transaction store and sipgo's
 // connection-pool entry for the sender.
 
-// direct takes a UDP request off the read loop (see above); false leaves
-// the datagram to sipgo.
-func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
-	if p.cfg.Role == state.RoleEdge || l.Trust == transport.Cluster || !directCandidate(data) {
-		return false // an edge's paths keep their transactions (topology.go)
-	}
-	dest, ok := from.(*net.UDPAddr)
-	if !ok {
-		return false
-	}
-	msg, err := p.parser.ParseSIP(data) // copies what it keeps
-	if err != nil {
-		return false // sipgo logs and drops it
-	}
-	req, ok := msg.(*sip.Request)
-	if !ok || req.IsInvite() || req.IsAck() || req.IsCancel() {
-		return false
-	}
+// direct takes req, parsed on the read loop (Intercept), off it (see
+// above); false leaves it to sipgo.
+func (p *Pipeline) direct(l *transport.Listener, req *sip.Request, source string, dest *net.UDPAddr, w net.PacketConn) bool {
 	via := req.Via()
 	if via == nil {
 		return false // Handle answers 400
@@ -63,11 +47,8 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 	if branch == "" {
 		return false
 	}
-	source := from.String()
-	req.SetTransport(l.Network)
-	req.SetSource(source)
 	key := retrans.KeyOf(string(req.Method), branch, source)
-	if p.resendKey(key, from, w) {
+	if p.resendKey(key, dest, w) {
 		return true // answered: a retransmission the quick look missed
 	}
 	tx := &directTx{p: p, key: key, conn: w, dest: dest, done: make(chan struct{})}
@@ -84,8 +65,8 @@ func (p *Pipeline) direct(l *transport.Listener, data []byte, from net.Addr, w n
 }
 
 // directCandidate is a quick look at a raw datagram: a request whose
-// method is neither INVITE, ACK nor CANCEL (the stateless challenge's
-// quick look starts with it too).
+// method is neither INVITE, ACK nor CANCEL, the only ones Intercept
+// parses.
 func directCandidate(data []byte) bool {
 	sp := bytes.IndexByte(data, ' ')
 	if sp <= 0 || bytes.HasPrefix(data, []byte("SIP/")) {

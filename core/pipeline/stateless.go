@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"net"
+	"strings"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -28,46 +29,54 @@ import (
 
 // Intercept is the transport.Interceptor of the UDP listeners.
 // It first answers retransmissions whose final response is recorded
-// (absorb.go).
+// (absorb.go); then it parses a request other than INVITE, ACK and
+// CANCEL once, for the stateless challenge or else the direct path
+// (direct.go). An edge keeps sipgo's transactions on all its paths
+// (topology.go), and a cluster link's requests are Handle's.
 func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
-	return p.resend(data, from, w) || p.challenge(l, data, from, w) || p.direct(l, data, from, w)
+	if p.resend(data, from, w) {
+		return true
+	}
+	if p.cfg.Role == state.RoleEdge || l.Trust == transport.Cluster || !directCandidate(data) {
+		return false
+	}
+	dest, ok := from.(*net.UDPAddr)
+	if !ok {
+		return false
+	}
+	msg, err := p.parser.ParseSIP(data) // copies what it keeps
+	if err != nil {
+		return false // sipgo logs and drops it
+	}
+	req, ok := msg.(*sip.Request)
+	if !ok || req.IsInvite() || req.IsAck() || req.IsCancel() {
+		return false // (sipgo upper-cases a method the quick look let by)
+	}
+	source := from.String()
+	req.SetTransport(l.Network)
+	req.SetSource(source)
+	return p.challenge(l, req, source, dest, w) || p.direct(l, req, source, dest, w)
 }
 
-// challenge answers data statelessly with a 401 or 407 when that is what
+// challenge answers req statelessly with a 401 or 407 when that is what
 // Handle would answer; false leaves it alone.
-func (p *Pipeline) challenge(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
-	// An edge answers REGISTER 403 before any challenge, and a Route on a
-	// client request is stripped or refused (a forged cluster marker gets
-	// 403) before authentication: Handle decides those.
-	if l.Trust != transport.Client || p.cfg.Role == state.RoleEdge || !challengeCandidate(data) {
+func (p *Pipeline) challenge(l *transport.Listener, req *sip.Request, source string, to net.Addr, w net.PacketConn) bool {
+	// A Route on a client request is stripped or refused (a forged
+	// cluster marker gets 403) before authentication: Handle decides.
+	if l.Trust != transport.Client || !challengeable(req) || req.Route() != nil {
 		return false
 	}
 	a := p.auth.Load()
 	if a == nil {
 		return false // Handle answers 503 while starting
 	}
-	msg, err := p.parser.ParseSIP(data)
-	if err != nil {
-		return false
-	}
-	req, ok := msg.(*sip.Request)
-	if !ok {
-		return false
-	}
-	source := from.String()
-	req.SetTransport(l.Network)
-	req.SetSource(source)
-	if req.IsInvite() || req.IsAck() || req.IsCancel() || req.Route() != nil {
-		return false
-	}
 	if code, _, _ := p.invalid(req); code != 0 {
 		return false
 	}
-	k := authKindOf(req)
-	if !siputil.IsInitial(req) || siputil.HasHeader(req, k.credentials) ||
-		p.cfg.Routes.TrustedSource(l.Network, source) {
+	if p.cfg.Routes.TrustedSource(l.Network, source) {
 		return false
 	}
+	k := authKindOf(req)
 	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
 	if !p.cfg.Flood.Allow(ipOf(source)) {
 		p.cfg.Metrics.Dropped.WithLabelValues("flood").Inc()
@@ -79,7 +88,7 @@ func (p *Pipeline) challenge(l *transport.Listener, data []byte, from net.Addr, 
 	buf.Reset()
 	res.StringWrite(buf)
 	p.cfg.Metrics.Response(k.code)
-	if _, err := w.WriteTo(buf.Bytes(), from); err != nil {
+	if _, err := w.WriteTo(buf.Bytes(), to); err != nil {
 		p.log.Debug("stateless challenge not sent", "to", source, "error", err)
 	}
 	// Retransmissions get this very challenge (absorb.go): a client that
@@ -92,48 +101,17 @@ func (p *Pipeline) challenge(l *transport.Listener, data []byte, from net.Addr, 
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// challengeCandidate is a quick look at a raw datagram: a request other
-// than INVITE, ACK and CANCEL, without credentials and without a To tag.
-// It may say yes to what the parsed checks then refuse, never the reverse
-// for what they accept, so most other traffic is parsed once only.
-func challengeCandidate(data []byte) bool {
-	if !directCandidate(data) {
-		return false
-	}
-	head := data
-	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
-		head = data[:end+2]
-	}
-	for len(head) > 0 {
-		nl := bytes.IndexByte(head, '\n')
-		if nl < 0 {
-			nl = len(head) - 1
-		}
-		line := head[:nl+1]
-		head = head[nl+1:]
-		name, _, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		switch {
-		case bytes.EqualFold(name, []byte("Authorization")), bytes.EqualFold(name, []byte("Proxy-Authorization")):
-			return false
-		case bytes.EqualFold(name, []byte("To")), bytes.EqualFold(name, []byte("t")):
-			if containsTag(line) {
+// challengeable reports whether req, from a client, is one the
+// stateless challenge answers: an initial request (no To tag, the
+// parameter's name in any letter case) without credentials of either
+// kind. Anything else takes Handle's way.
+func challengeable(req *sip.Request) bool {
+	if to := req.To(); to != nil {
+		for _, kv := range to.Params {
+			if strings.EqualFold(kv.K, "tag") {
 				return false
 			}
 		}
 	}
-	return true
-}
-
-// containsTag reports whether line holds "tag=" in any letter case.
-func containsTag(line []byte) bool {
-	for i := 0; i+4 <= len(line); i++ {
-		if line[i+3] == '=' && bytes.EqualFold(line[i:i+3], []byte("tag")) {
-			return true
-		}
-	}
-	return false
+	return !siputil.HasHeader(req, "Authorization") && !siputil.HasHeader(req, "Proxy-Authorization")
 }

@@ -1,8 +1,15 @@
 package pipeline
 
-import "testing"
+import (
+	"testing"
 
-func TestChallengeCandidate(t *testing.T) {
+	"github.com/emiago/sipgo/sip"
+)
+
+// TestChallengeable: what the stateless challenge answers, as the read
+// loop sees it: a request Intercept parses (not INVITE, ACK, CANCEL or a
+// response) that is initial and carries no credentials.
+func TestChallengeable(t *testing.T) {
 	const tail = "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:a@localhost>;tag=1\r\nCall-ID: c\r\n"
 	for _, tc := range []struct {
 		name string
@@ -23,8 +30,15 @@ func TestChallengeCandidate(t *testing.T) {
 		{"empty", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := challengeCandidate([]byte(tc.msg)); got != tc.want {
-				t.Fatalf("challengeCandidate = %v, want %v", got, tc.want)
+			got := false
+			if directCandidate([]byte(tc.msg)) {
+				if msg, err := sip.NewParser().ParseSIP([]byte(tc.msg)); err == nil {
+					req, ok := msg.(*sip.Request)
+					got = ok && challengeable(req)
+				}
+			}
+			if got != tc.want {
+				t.Fatalf("challengeable = %v, want %v", got, tc.want)
 			}
 		})
 	}
