@@ -39,8 +39,7 @@ var errLeadTimeout = errors.New("host: no verdict within the transaction lifetim
 func (p *plugin) readFor(ctx context.Context, r *running, ch chan *pb.Verdict, deadline time.Time) (v *pb.Verdict, ok bool, err error) {
 	defer p.handOn(r)
 	ds := r.stream.(sdk.DeadlineStream)
-	if err := ds.SetRecvDeadline(deadline); err != nil {
-		p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+	if !p.setDeadline(r, ds, deadline) {
 		return nil, false, nil
 	}
 	// ctx ending interrupts the Recv through the deadline.
@@ -58,20 +57,19 @@ func (p *plugin) readFor(ctx context.Context, r *running, ch chan *pb.Verdict, d
 		if !time.Now().Before(deadline) {
 			return nil, false, errLeadTimeout
 		}
-		m, err := ds.Recv()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			// Ours, or one an earlier lead's ctx set late: look again.
-			if err := ds.SetRecvDeadline(deadline); err != nil {
-				p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+		m, timeout, ok := p.recv(r, ds)
+		switch {
+		case !ok:
+			return nil, false, nil
+		case timeout:
+			// Ours, or one an earlier lead's ctx set late: look again
+			// (the checks above first, so a ctx that ended is seen).
+			if !p.setDeadline(r, ds, deadline) {
 				return nil, false, nil
 			}
-			continue
+		default:
+			p.deliver(r, m)
 		}
-		if err != nil {
-			p.fail(r, err)
-			return nil, false, nil
-		}
-		p.deliver(r, m)
 	}
 }
 
@@ -93,20 +91,42 @@ func (p *plugin) readOn(r *running) {
 	for p.pending(r) > 0 {
 		// No deadline: the waiters keep their own time; one a waiter's
 		// ctx set late just makes this loop look again.
-		if err := ds.SetRecvDeadline(time.Time{}); err != nil {
-			p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+		if !p.setDeadline(r, ds, time.Time{}) {
 			return
 		}
-		m, err := ds.Recv()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			continue
-		}
-		if err != nil {
-			p.fail(r, err)
+		m, timeout, ok := p.recv(r, ds)
+		if !ok {
 			return
 		}
-		p.deliver(r, m)
+		if !timeout {
+			p.deliver(r, m)
+		}
 	}
+}
+
+// recv reads one message from r's stream. timeout says a read deadline
+// cut it short (the stream stays usable); ok false says the stream broke,
+// and the run is ended.
+func (p *plugin) recv(r *running, ds sdk.DeadlineStream) (m *pb.PluginMessage, timeout, ok bool) {
+	m, err := ds.Recv()
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, true, true
+	case err != nil:
+		p.fail(r, err)
+		return nil, false, false
+	}
+	return m, false, true
+}
+
+// setDeadline bounds the next reads of r's stream (zero: no bound); false
+// means it could not, and the run is ended.
+func (p *plugin) setDeadline(r *running, ds sdk.DeadlineStream, t time.Time) bool {
+	if err := ds.SetRecvDeadline(t); err != nil {
+		p.fail(r, fmt.Errorf("host: stream deadline: %w", err))
+		return false
+	}
+	return true
 }
 
 func (p *plugin) pending(r *running) int {
