@@ -121,6 +121,12 @@ func BenchmarkWriteBinding(b *testing.B) {
 func benchWriteBinding(b *testing.B, store string) {
 	n := openOn(b, b.TempDir(), freeAddr(b), store)
 	defer n.Close()
+	eventually(b, 10*time.Second, func() error { // group commit on (group.go)
+		if !n.batchOK.Load() {
+			return fmt.Errorf("batches still off")
+		}
+		return nil
+	})
 	const writers = 64
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -157,6 +157,9 @@ func (n *Node) applyMemberOp(ctx context.Context, op memberOp) error {
 		if op.Voter {
 			suffrage = state.SuffrageVoter
 		}
+		// No batch entries until the new member says it applies them
+		// (checkBatches turns them back on).
+		n.batchOK.Store(false)
 		// Record the intent first: the promotion loop reads it.
 		if _, err := n.Write(ctx, state.CmdMemberPut, state.MemberPut{Member: state.Member{ID: op.ID, RaftAddr: op.Addr, Suffrage: suffrage}}); err != nil {
 			return err

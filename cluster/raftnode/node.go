@@ -80,6 +80,8 @@ type Node struct {
 
 	hadState  bool // the data directory held raft state at start
 	fwdQ      chan *fwdReq
+	groupQ    chan *groupReq // local writes waiting for the group commit (group.go)
+	batchOK   atomic.Bool    // every member applies CmdBatch, and this node leads
 	fwdClient *http.Client
 	fwdSrv    *http.Server
 
@@ -131,7 +133,7 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, log: log, st: st, trans: trans, layer: layer, store: store,
 		prog: &progress{}, res: newResults(), hadState: had,
-		fwdQ: make(chan *fwdReq, maxFwdBatch), fwdClient: newForwardClient(layer), done: make(chan struct{})}
+		fwdQ: make(chan *fwdReq, maxFwdBatch), groupQ: make(chan *groupReq, groupQueue), fwdClient: newForwardClient(layer), done: make(chan struct{})}
 	rc := raftConfig(cfg, hl)
 	r, err := raft.NewRaft(rc, &fsm{st: st, res: n.res}, logs, store, snaps, &trackingTransport{Transport: trans, prog: n.prog})
 	if err != nil {
@@ -150,6 +152,8 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 	for range fwdWorkers {
 		n.bg.Go(n.forwardLoop)
 	}
+	n.bg.Go(n.groupLoop)
+	n.bg.Go(func() { n.every(groupCheckEvery, n.checkBatches) })
 	n.bg.Go(n.catchUp)
 	n.bg.Go(n.ensureSecret)
 	n.bg.Go(n.promoteLoop)

@@ -19,6 +19,7 @@ func (n *Node) publishSelf() {
 	self := n.cfg.Self
 	self.ID, self.RaftAddr = n.cfg.NodeID, string(n.trans.LocalAddr())
 	self.Suffrage = "" // the leader owns it
+	self.LogVersion = state.LogVersion
 	check := func() bool {
 		if n.Ready() != nil || !n.inConfiguration() {
 			return false // not ready, or removed: do not bring the entry back

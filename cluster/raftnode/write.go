@@ -117,18 +117,10 @@ func retryDelay(attempt int) time.Duration {
 	return min(10*time.Millisecond<<min(attempt, 5), 200*time.Millisecond)
 }
 
-// applyLocal appends data to the log as leader and waits for its apply.
+// applyLocal commits data as leader, through the group commit
+// (group.go), and returns its apply result.
 func (n *Node) applyLocal(ctx context.Context, data []byte) (any, error) {
-	dl, _ := ctx.Deadline()
-	timeout := time.Until(dl)
-	if timeout <= 0 {
-		return nil, context.DeadlineExceeded
-	}
-	f := n.raft.Apply(data, timeout)
-	if err := f.Error(); err != nil {
-		return nil, mapRaftErr(err)
-	}
-	return f.Response(), nil
+	return n.applyGrouped(ctx, data)
 }
 
 // reqIDPrefix makes this process's request ids unique among nodes and

@@ -82,6 +82,9 @@ func Decode(data []byte) (Command, error) {
 
 // String names the command type for logs.
 func (t CommandType) String() string {
+	if t == CmdBatch {
+		return "batch"
+	}
 	if h, ok := registry[t]; ok {
 		return h.name
 	}

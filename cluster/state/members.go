@@ -48,6 +48,9 @@ type Member struct {
 	SIPListen string `json:"sip_listen,omitempty"`
 	Role      string `json:"role,omitempty"`     // home, director, edge
 	Suffrage  string `json:"suffrage,omitempty"` // voter (default) or nonvoter
+	// LogVersion is the newest log format the member's binary applies
+	// (state.LogVersion); 0 for a binary from before it was published.
+	LogVersion int `json:"log_version,omitempty"`
 }
 
 // MemberPut creates or updates a member entry. Empty fields of Member keep
@@ -76,6 +79,9 @@ func (m Member) Merge(upd Member) Member {
 	set(&m.SIPListen, upd.SIPListen)
 	set(&m.Role, upd.Role)
 	set(&m.Suffrage, upd.Suffrage)
+	if upd.LogVersion != 0 {
+		m.LogVersion = upd.LogVersion
+	}
 	return m
 }
 

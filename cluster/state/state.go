@@ -135,29 +135,44 @@ func (s *State) applyOne(idx uint64, data []byte) (any, []Change) {
 	if err != nil {
 		panic(fmt.Sprintf("state: log index %d: %v", idx, err))
 	}
-	h, ok := registry[c.Type]
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if idx > s.lastIndex {
 		s.lastIndex = idx
 	}
-	if !ok {
-		if c.Flags&FlagIgnoreUnknown != 0 {
-			return nil, nil
-		}
-		panic(fmt.Sprintf("state: log index %d: unknown command type %d", idx, c.Type))
-	}
-	if c.ReqID != "" && !s.dedup.add(c.ReqID) {
-		return Duplicate{}, nil
-	}
 	s.pending = s.pending[:0]
-	res := h.apply(s, &c)
+	var res any
+	if c.Type == CmdBatch {
+		res = s.applyBatch(idx, &c)
+	} else {
+		res = s.dispatch(idx, &c)
+	}
+	if len(s.pending) == 0 {
+		return res, nil
+	}
 	ch := make([]Change, len(s.pending))
 	for i, p := range s.pending {
 		p.Index = idx
 		ch[i] = p
 	}
 	return res, ch
+}
+
+// dispatch applies one decoded command (not a batch) under the write
+// lock: a request id seen before gives Duplicate, an unknown type is
+// skipped when the command allows it and panics otherwise.
+func (s *State) dispatch(idx uint64, c *Command) any {
+	h, ok := registry[c.Type]
+	if !ok {
+		if c.Flags&FlagIgnoreUnknown != 0 {
+			return nil
+		}
+		panic(fmt.Sprintf("state: log index %d: unknown command type %d", idx, c.Type))
+	}
+	if c.ReqID != "" && !s.dedup.add(c.ReqID) {
+		return Duplicate{}
+	}
+	return h.apply(s, c)
 }
 
 // changed records what the command being applied touched.

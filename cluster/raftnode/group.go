@@ -1,0 +1,229 @@
+package raftnode
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/raft"
+
+	"github.com/parley-rtc/parley/cluster/state"
+)
+
+// Group commit. On the leader, local writes do not go to raft one entry
+// each: a loop takes every write that is waiting, puts them into one
+// state.CmdBatch entry and hands it to raft, and while that entry is
+// being made durable and applied, the next writes queue up for the next
+// entry. Under load a REGISTER burst becomes a few entries a commit
+// instead of one each, so raft's per-entry work (the future and its
+// wake-up, the leader loop's dispatch, the log encoding, the FSM
+// hand-off) is paid once per batch; an idle node sends a lone write at
+// once, as it is. One entry is in flight at a time: it is what makes the
+// batches (the writes that arrive during one commit form the next), and
+// raft's log store writes one batch at a time anyway.
+//
+// Batches are written only while every member publishes a log version
+// that knows CmdBatch (state.LogVersion); otherwise the waiting writes go
+// to raft one entry each, as before.
+const (
+	maxGroup      = 512     // commands per entry, like MaxAppendEntries
+	maxGroupBytes = 4 << 20 // and bytes
+	groupQueue    = 4096    // writes waiting; a full queue holds writers back
+	// groupCheckEvery is how often the leader checks whether every
+	// member can apply a batch.
+	groupCheckEvery = time.Second
+)
+
+// groupReq is one local write waiting for the group commit.
+type groupReq struct {
+	data     []byte
+	deadline time.Time
+	done     chan groupResult // buffered: the completer never blocks
+}
+
+type groupResult struct {
+	res any
+	err error
+}
+
+// groupEntry is what the loop handed to raft: one batch entry, or one
+// entry per write when batches are off.
+type groupEntry struct {
+	reqs    []*groupReq
+	futures []raft.ApplyFuture // one, or one per request
+}
+
+// applyGrouped queues data for the group commit and waits for its apply
+// result (the leader's; the caller checked it is the leader).
+func (n *Node) applyGrouped(ctx context.Context, data []byte) (any, error) {
+	dl, _ := ctx.Deadline()
+	if time.Until(dl) <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	r := &groupReq{data: data, deadline: dl, done: make(chan groupResult, 1)}
+	select {
+	case n.groupQ <- r:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-n.done:
+		return nil, ErrClosed
+	}
+	select {
+	case out := <-r.done:
+		return out.res, out.err
+	case <-ctx.Done():
+		// It may still commit: commands are idempotent by request id.
+		return nil, ctx.Err()
+	case <-n.done:
+		return nil, ErrClosed
+	}
+}
+
+// groupLoop builds the entries (see above).
+func (n *Node) groupLoop() {
+	entries := make(chan *groupEntry, 1)
+	free := make(chan struct{}, 1) // the in-flight token
+	free <- struct{}{}
+	n.bg.Go(func() { n.groupComplete(entries, free) })
+	var reqs []*groupReq
+	for {
+		select {
+		case <-n.done:
+			return
+		case r := <-n.groupQ:
+			reqs = append(reqs[:0], r)
+		}
+		select { // the previous entry is done: what queued meanwhile joins
+		case <-n.done:
+			return
+		case <-free:
+		}
+		size := len(reqs[0].data)
+	drain:
+		for len(reqs) < maxGroup && size < maxGroupBytes {
+			select {
+			case r := <-n.groupQ:
+				reqs = append(reqs, r)
+				size += len(r.data)
+			default:
+				break drain
+			}
+		}
+		e := n.submitGroup(reqs)
+		if e == nil {
+			free <- struct{}{}
+			continue
+		}
+		entries <- e
+		reqs = make([]*groupReq, 0, len(reqs))
+	}
+}
+
+// submitGroup hands the live requests of reqs to raft; nil when none was
+// left to submit (all had expired).
+func (n *Node) submitGroup(reqs []*groupReq) *groupEntry {
+	now := time.Now()
+	live := reqs[:0]
+	var first time.Time
+	for _, r := range reqs {
+		if !now.Before(r.deadline) {
+			r.done <- groupResult{err: context.DeadlineExceeded}
+			continue
+		}
+		if first.IsZero() || r.deadline.Before(first) {
+			first = r.deadline
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	timeout := first.Sub(now)
+	e := &groupEntry{reqs: live}
+	if len(live) == 1 || !n.batchOK.Load() {
+		e.futures = make([]raft.ApplyFuture, len(live))
+		for i, r := range live {
+			e.futures[i] = n.raft.Apply(r.data, timeout)
+		}
+		return e
+	}
+	cmds := make([][]byte, len(live))
+	for i, r := range live {
+		cmds[i] = r.data
+	}
+	e.futures = []raft.ApplyFuture{n.raft.Apply(state.EncodeBatch(cmds), timeout)}
+	return e
+}
+
+// groupComplete waits for each entry, in order, tells every writer its
+// result and gives the in-flight token back.
+func (n *Node) groupComplete(entries <-chan *groupEntry, free chan<- struct{}) {
+	for {
+		var e *groupEntry
+		select {
+		case <-n.done:
+			return
+		case e = <-entries:
+		}
+		if len(e.futures) == len(e.reqs) {
+			for i, f := range e.futures {
+				e.reqs[i].done <- futureResult(f)
+			}
+		} else {
+			deliverBatch(e.reqs, futureResult(e.futures[0]))
+		}
+		free <- struct{}{}
+	}
+}
+
+// futureResult waits for f and returns its apply result or error.
+func futureResult(f raft.ApplyFuture) groupResult {
+	if err := f.Error(); err != nil {
+		return groupResult{err: mapRaftErr(err)}
+	}
+	return groupResult{res: f.Response()}
+}
+
+// deliverBatch hands each writer of a batch entry its command's result.
+func deliverBatch(reqs []*groupReq, out groupResult) {
+	if out.err != nil {
+		for _, r := range reqs {
+			r.done <- out
+		}
+		return
+	}
+	res, ok := out.res.(state.BatchResult)
+	if !ok || len(res) != len(reqs) {
+		err := fmt.Errorf("raftnode: batch of %d applied with result %T", len(reqs), out.res)
+		for _, r := range reqs {
+			r.done <- groupResult{err: err}
+		}
+		return
+	}
+	for i, r := range reqs {
+		r.done <- groupResult{res: res[i]}
+	}
+}
+
+// checkBatches turns batches on while this node leads and every member,
+// as far as the replicated member table and raft's configuration tell,
+// applies CmdBatch.
+func (n *Node) checkBatches() bool {
+	ok := n.raft.State() == raft.Leader && n.membersApplyBatches()
+	n.batchOK.Store(ok)
+	return false
+}
+
+func (n *Node) membersApplyBatches() bool {
+	cfg, err := n.configuration()
+	if err != nil {
+		return false
+	}
+	for _, s := range cfg.Servers {
+		m, ok := n.st.Member(string(s.ID))
+		if !ok || m.LogVersion < state.LogVersion {
+			return false
+		}
+	}
+	return true
+}
