@@ -14,7 +14,8 @@
 # parleyd writes a CPU profile of the middle of the run to
 # $OUT/cpu.pprof (OUT defaults to a new temporary directory; inspect it
 # with `go tool pprof -top bin/parleyd $OUT/cpu.pprof`) and the live heap
-# right after the run to $OUT/heap.pprof.
+# right after the run to $OUT/heap.pprof. KEEP=SECONDS keeps the servers
+# running that long after the run, to inspect them (parleyctl binding list).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=${1:?server: parleyd or kamailio}
@@ -34,6 +35,7 @@ cleanup() {
 	wait 2>/dev/null || true
 }
 trap cleanup EXIT
+[[ -n ${KEEP:-} ]] && trap "sleep $KEEP; cleanup" EXIT
 
 case $server in
 parleyd)

@@ -165,6 +165,19 @@ func copyBindings(list []*Binding) []Binding {
 	return out
 }
 
+// BindingKeyFrom returns the key of the AOR's binding registered from
+// source (host:port), without copying the bindings.
+func (s *State) BindingKeyFrom(aor, source string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, b := range s.bindings[aor] {
+		if b.Source == source {
+			return b.Key(), true
+		}
+	}
+	return "", false
+}
+
 // Bindings returns copies of the AOR's bindings.
 func (s *State) Bindings(aor string) []Binding {
 	s.mu.RLock()

@@ -44,38 +44,53 @@ func (s *Service) Current(aor string) []state.Binding {
 		return nil
 	}
 	nowS := s.now().Unix()
-	type entry struct {
-		b   state.Binding
-		act int64
-	}
-	live := make([]entry, 0, len(list))
+	acts := make([]int64, 0, len(list))
+	live := list[:0] // list is our own copy
+	var buf [128]byte
 	s.mu.Lock()
 	for _, b := range list {
-		k := ukey(aor, b.Key())
-		if r, ok := s.overlay[k]; ok && r.CallID == b.CallID && r.CSeq >= b.CSeq {
+		// The lookups convert the key in place: no string is made.
+		k := append(append(append(buf[:0], aor...), 0), b.Key()...)
+		if r, ok := s.overlay[string(k)]; ok && r.CallID == b.CallID && r.CSeq >= b.CSeq {
 			b.CSeq, b.Expires, b.Updated = r.CSeq, r.Expires, r.Updated
 		}
 		if b.Expires <= nowS {
 			continue
 		}
 		act := b.Updated
-		if u := s.used[k]; u > act {
+		if u := s.used[string(k)]; u > act {
 			act = u
 		}
-		live = append(live, entry{b: b, act: act})
+		live = append(live, b)
+		acts = append(acts, act)
 	}
 	s.mu.Unlock()
-	sort.SliceStable(live, func(i, j int) bool {
-		if live[i].b.Q != live[j].b.Q {
-			return live[i].b.Q > live[j].b.Q
-		}
-		return live[i].act > live[j].act
-	})
-	out := make([]state.Binding, len(live))
-	for i := range live {
-		out[i] = live[i].b
+	if len(live) > 1 {
+		sort.Stable(byPreference{live, acts})
 	}
-	return out
+	if len(live) == 0 {
+		return nil
+	}
+	return live
+}
+
+// byPreference orders bindings by q, then by last activity, both
+// highest first.
+type byPreference struct {
+	b   []state.Binding
+	act []int64
+}
+
+func (p byPreference) Len() int { return len(p.b) }
+func (p byPreference) Less(i, j int) bool {
+	if p.b[i].Q != p.b[j].Q {
+		return p.b[i].Q > p.b[j].Q
+	}
+	return p.act[i] > p.act[j]
+}
+func (p byPreference) Swap(i, j int) {
+	p.b[i], p.b[j] = p.b[j], p.b[i]
+	p.act[i], p.act[j] = p.act[j], p.act[i]
 }
 
 // SetLiveness makes Best skip bindings whose home node l reports down.
@@ -129,14 +144,15 @@ func (s *Service) Forget(aor, key string) {
 // NoteActivity marks the binding whose flow is source as the most recently
 // active endpoint of aor (it just sent us a request).
 func (s *Service) NoteActivity(aor, source string) {
-	for _, b := range s.st.Bindings(aor) {
-		if b.Source == source {
-			s.mu.Lock()
-			s.used[ukey(aor, b.Key())] = s.now().UnixNano()
-			s.mu.Unlock()
-			return
-		}
+	key, ok := s.st.BindingKeyFrom(aor, source)
+	if !ok {
+		return
 	}
+	k := ukey(aor, key)
+	now := s.now().UnixNano()
+	s.mu.Lock()
+	s.used[k] = now
+	s.mu.Unlock()
 }
 
 // PendingRefreshes returns how many refreshes wait for replication.

@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,7 +19,16 @@ type Metrics struct {
 	Forwarded    *prometheus.CounterVec // by method and outcome
 	Dropped      *prometheus.CounterVec // by reason
 	Plugins      *Plugins
+
+	// The counters of every request and local response, resolved once:
+	// a label lookup hashes the label values on every call.
+	byMethod map[string]prometheus.Counter           // RFC 3261 and extension methods; read-only
+	byCode   [600]atomic.Pointer[prometheus.Counter] // codes 100-699, resolved on first use
 }
+
+// methods are the request methods whose counters are resolved at start.
+var methods = []string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK",
+	"SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
 
 // New registers every metric; gauges read live values through the funcs.
 func New(users, bindings, pendingRefreshes func() float64) *Metrics {
@@ -41,6 +51,10 @@ func New(users, bindings, pendingRefreshes func() float64) *Metrics {
 			Name: "parley_sip_dropped_total", Help: "Requests dropped without a response, by reason.",
 		}, []string{"reason"}),
 	}
+	m.byMethod = make(map[string]prometheus.Counter, len(methods))
+	for _, name := range methods {
+		m.byMethod[name] = m.Requests.WithLabelValues(name)
+	}
 	m.Plugins = NewPlugins(r)
 	r.MustRegister(m.Requests, m.Responses, m.AuthFailures, m.Forwarded, m.Dropped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -51,7 +65,27 @@ func New(users, bindings, pendingRefreshes func() float64) *Metrics {
 	return m
 }
 
+// Request counts a request received with method.
+func (m *Metrics) Request(method string) {
+	if c, ok := m.byMethod[method]; ok {
+		c.Inc()
+		return
+	}
+	m.Requests.WithLabelValues(method).Inc()
+}
+
 // Response counts a locally generated response.
 func (m *Metrics) Response(code int) {
-	m.Responses.WithLabelValues(strconv.Itoa(code)).Inc()
+	if code < 100 || code > 699 {
+		m.Responses.WithLabelValues(strconv.Itoa(code)).Inc()
+		return
+	}
+	slot := &m.byCode[code-100]
+	c := slot.Load()
+	if c == nil {
+		v := m.Responses.WithLabelValues(strconv.Itoa(code))
+		c = &v
+		slot.Store(c)
+	}
+	(*c).Inc()
 }

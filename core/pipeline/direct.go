@@ -58,7 +58,7 @@ func (p *Pipeline) direct(l *transport.Listener, req *sip.Request, source string
 	}
 	p.workers.run(func() {
 		defer tx.Terminate() // frees the key if serve answered nothing
-		p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
+		p.cfg.Metrics.Request(string(req.Method))
 		p.serve(&call{req: req, tx: tx, in: l, source: source, onSocket: true})
 	})
 	return true

@@ -165,7 +165,7 @@ type call struct {
 func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 	c := &call{req: req, tx: tx, source: req.Source()}
 	c.in, c.onSocket = p.listenerOf(req, tx)
-	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
+	p.cfg.Metrics.Request(string(req.Method))
 	if c.in == nil {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return

@@ -77,7 +77,7 @@ func (p *Pipeline) challenge(l *transport.Listener, req *sip.Request, source str
 		return false
 	}
 	k := authKindOf(req)
-	p.cfg.Metrics.Requests.WithLabelValues(string(req.Method)).Inc()
+	p.cfg.Metrics.Request(string(req.Method))
 	if !p.cfg.Flood.Allow(ipOf(source)) {
 		p.cfg.Metrics.Dropped.WithLabelValues("flood").Inc()
 		return true
