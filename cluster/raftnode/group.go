@@ -2,6 +2,7 @@ package raftnode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -34,11 +35,35 @@ const (
 	groupCheckEvery = time.Second
 )
 
-// groupReq is one local write waiting for the group commit.
+// groupReq is one local write waiting for the group commit: a writer
+// waiting on done (Write), or an asynchronous one's callback (WriteAsync).
 type groupReq struct {
 	data     []byte
 	deadline time.Time
 	done     chan groupResult // buffered: the completer never blocks
+	cb       func(any, error)
+	cmd      state.Command // cb's command, for a retry at another leader
+}
+
+// finish hands r its result, exactly once.
+func (r *groupReq) finish(n *Node, out groupResult) {
+	if r.cb == nil {
+		r.done <- out
+		return
+	}
+	if out.err != nil && (errors.Is(out.err, ErrNotLeader) || errors.Is(out.err, ErrNoQuorum)) && time.Now().Before(r.deadline) {
+		// Leadership moved while it waited: Submit retries it with
+		// the same request id, wherever the leader now is.
+		go n.submitAsync(r.cmd, r.deadline, r.cb)
+		return
+	}
+	res, err := out.res, out.err
+	if e, ok := res.(error); ok {
+		res, err = nil, e
+	} else if err != nil {
+		err = fmt.Errorf("raftnode: write %s: %w", r.cmd.Type, err)
+	}
+	r.cb(res, err)
 }
 
 type groupResult struct {
@@ -79,12 +104,65 @@ func (n *Node) applyGrouped(ctx context.Context, data []byte) (any, error) {
 	}
 }
 
+// ErrBusy: the group commit's queue is full, so an asynchronous write
+// was not started. Answer it with 503 and Retry-After.
+var ErrBusy = errors.New("raftnode: too many writes waiting")
+
+// WriteAsync replicates a command as Write does, without waiting: done
+// gets what Write would have returned, exactly once, also when the node
+// closes (ErrClosed). On the leader done runs on the group commit's
+// completer, after the command is applied here: it must be quick and must
+// not wait for another write. Elsewhere (a follower, no leader yet) the
+// write is forwarded and retried as Write does, on a goroutine of its
+// own. deadline bounds it all. An error means the write was not started:
+// ErrBusy when too many writes wait, ErrClosed, or a command that does
+// not encode; done is not called then.
+func (n *Node) WriteAsync(t state.CommandType, body any, deadline time.Time, done func(any, error)) error {
+	select {
+	case <-n.done:
+		return ErrClosed
+	default:
+	}
+	c, err := state.NewCommand(t, body)
+	if err != nil {
+		return err
+	}
+	c.ReqID, c.Time, c.Node = newReqID(), time.Now().UnixNano(), n.cfg.NodeID
+	if n.raft.State() != raft.Leader {
+		go n.submitAsync(c, deadline, done)
+		return nil
+	}
+	data, err := c.Encode()
+	if err != nil {
+		return err
+	}
+	r := &groupReq{data: data, deadline: deadline, cb: done, cmd: c}
+	select {
+	case n.groupQ <- r:
+		return nil
+	case <-n.done:
+		return ErrClosed
+	default:
+		return ErrBusy
+	}
+}
+
+// submitAsync runs c through Submit (forwarding and retries) and hands
+// done the result.
+func (n *Node) submitAsync(c state.Command, deadline time.Time, done func(any, error)) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	res, err := n.Submit(ctx, c)
+	cancel()
+	done(res, err)
+}
+
 // groupLoop builds the entries (see above).
 func (n *Node) groupLoop() {
 	entries := make(chan *groupEntry, 1)
 	free := make(chan struct{}, 1) // the in-flight token
 	free <- struct{}{}
 	n.bg.Go(func() { n.groupComplete(entries, free) })
+	defer n.drainGroup()
 	var reqs []*groupReq
 	for {
 		select {
@@ -95,6 +173,9 @@ func (n *Node) groupLoop() {
 		}
 		select { // the previous entry is done: what queued meanwhile joins
 		case <-n.done:
+			for _, r := range reqs {
+				r.finish(n, groupResult{err: ErrClosed})
+			}
 			return
 		case <-free:
 		}
@@ -127,7 +208,7 @@ func (n *Node) submitGroup(reqs []*groupReq) *groupEntry {
 	var first time.Time
 	for _, r := range reqs {
 		if !now.Before(r.deadline) {
-			r.done <- groupResult{err: context.DeadlineExceeded}
+			r.finish(n, groupResult{err: context.DeadlineExceeded})
 			continue
 		}
 		if first.IsZero() || r.deadline.Before(first) {
@@ -155,24 +236,52 @@ func (n *Node) submitGroup(reqs []*groupReq) *groupEntry {
 	return e
 }
 
-// groupComplete waits for each entry, in order, tells every writer its
-// result and gives the in-flight token back.
+// groupComplete waits for each entry, in order, gives the in-flight
+// token back (so the next entry goes to raft) and then tells every writer
+// its result.
 func (n *Node) groupComplete(entries <-chan *groupEntry, free chan<- struct{}) {
 	for {
 		var e *groupEntry
 		select {
 		case <-n.done:
+			// Close shut raft down first, so a waiting entry's future
+			// has failed; writers of entries not yet taken hear it too.
+			select {
+			case e = <-entries:
+				for _, r := range e.reqs {
+					r.finish(n, groupResult{err: ErrClosed})
+				}
+			default:
+			}
 			return
 		case e = <-entries:
 		}
-		if len(e.futures) == len(e.reqs) {
-			for i, f := range e.futures {
-				e.reqs[i].done <- futureResult(f)
-			}
-		} else {
-			deliverBatch(e.reqs, futureResult(e.futures[0]))
+		if len(e.futures) == 1 && len(e.reqs) > 1 {
+			out := futureResult(e.futures[0])
+			free <- struct{}{}
+			n.deliverBatch(e.reqs, out)
+			continue
+		}
+		outs := make([]groupResult, len(e.futures))
+		for i, f := range e.futures {
+			outs[i] = futureResult(f)
 		}
 		free <- struct{}{}
+		for i, r := range e.reqs {
+			r.finish(n, outs[i])
+		}
+	}
+}
+
+// drainGroup tells the writers still queued when the node closes.
+func (n *Node) drainGroup() {
+	for {
+		select {
+		case r := <-n.groupQ:
+			r.finish(n, groupResult{err: ErrClosed})
+		default:
+			return
+		}
 	}
 }
 
@@ -185,10 +294,10 @@ func futureResult(f raft.ApplyFuture) groupResult {
 }
 
 // deliverBatch hands each writer of a batch entry its command's result.
-func deliverBatch(reqs []*groupReq, out groupResult) {
+func (n *Node) deliverBatch(reqs []*groupReq, out groupResult) {
 	if out.err != nil {
 		for _, r := range reqs {
-			r.done <- out
+			r.finish(n, out)
 		}
 		return
 	}
@@ -196,12 +305,12 @@ func deliverBatch(reqs []*groupReq, out groupResult) {
 	if !ok || len(res) != len(reqs) {
 		err := fmt.Errorf("raftnode: batch of %d applied with result %T", len(reqs), out.res)
 		for _, r := range reqs {
-			r.done <- groupResult{err: err}
+			r.finish(n, groupResult{err: err})
 		}
 		return
 	}
 	for i, r := range reqs {
-		r.done <- groupResult{res: res[i]}
+		r.finish(n, groupResult{res: res[i]})
 	}
 }
 

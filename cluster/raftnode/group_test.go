@@ -132,3 +132,145 @@ func TestGroupCommitExpiredWrite(t *testing.T) {
 		t.Fatal("an expired write was applied")
 	}
 }
+
+// asyncResult is what one WriteAsync callback got.
+type asyncResult struct {
+	res any
+	err error
+}
+
+// WriteAsync on the leader: every callback runs exactly once with its own
+// command's result (an apply error as the error), through batch entries.
+func TestWriteAsyncOnLeader(t *testing.T) {
+	n := open(t, t.TempDir(), freeAddr(t))
+	defer n.Close()
+	waitBatches(t, n)
+	const writers = 100
+	calls := make([]chan asyncResult, writers)
+	before := n.State().LastIndex()
+	for w := range writers {
+		calls[w] = make(chan asyncResult, 2)
+		name := fmt.Sprintf("a%d", max(w, 1)) // writers 0 and 1 create the same user
+		u := state.User{Username: name, Domain: "localhost"}
+		err := n.WriteAsync(state.CmdUserPut, state.UserPut{Users: []state.User{u}, Create: true}, time.Now().Add(10*time.Second),
+			func(res any, err error) { calls[w] <- asyncResult{res, err} })
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := 0
+	for w := range writers {
+		var r asyncResult
+		select {
+		case r = <-calls[w]:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("writer %d: no callback", w)
+		}
+		switch {
+		case errors.Is(r.err, state.ErrExists):
+			exists++
+		case r.err != nil:
+			t.Fatalf("writer %d: %v", w, r.err)
+		default:
+			if res, ok := r.res.(state.UserPutResult); !ok || res.Created != 1 {
+				t.Fatalf("writer %d got %#v", w, r.res)
+			}
+		}
+	}
+	if exists != 1 {
+		t.Fatalf("%d callbacks heard ErrExists, want 1", exists)
+	}
+	if entries := n.State().LastIndex() - before; entries >= writers {
+		t.Fatalf("%d writes took %d entries", writers, entries)
+	}
+	for w := range writers {
+		select {
+		case r := <-calls[w]:
+			t.Fatalf("writer %d called twice: %#v", w, r)
+		default:
+		}
+	}
+}
+
+// WriteAsync on a follower forwards the write; the callback runs once it
+// is applied on the follower.
+func TestWriteAsyncOnFollower(t *testing.T) {
+	c := newTestCluster(t)
+	nodes := c.start(3)
+	l := leaderOf(t, nodes)
+	var f *Node
+	for _, n := range nodes {
+		if n != l {
+			f = n
+			break
+		}
+	}
+	done := make(chan asyncResult, 1)
+	u := state.User{Username: "fwd", Domain: "localhost"}
+	if err := f.WriteAsync(state.CmdUserPut, state.UserPut{Users: []state.User{u}}, time.Now().Add(10*time.Second),
+		func(res any, err error) { done <- asyncResult{res, err} }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("no callback")
+	}
+	if !hasUser(f, "fwd") {
+		t.Fatal("the follower does not hold its own write yet")
+	}
+}
+
+// Closing the node calls back every write still waiting, exactly once,
+// and a write after the close is refused at once.
+func TestWriteAsyncAcrossClose(t *testing.T) {
+	n := open(t, t.TempDir(), freeAddr(t))
+	waitBatches(t, n)
+	const writers = 300
+	var mu sync.Mutex
+	count := make(map[int]int)
+	var wg sync.WaitGroup
+	for w := range writers {
+		u := state.User{Username: fmt.Sprintf("c%d", w), Domain: "localhost"}
+		wg.Add(1)
+		err := n.WriteAsync(state.CmdUserPut, state.UserPut{Users: []state.User{u}}, time.Now().Add(10*time.Second),
+			func(any, error) {
+				mu.Lock()
+				count[w]++
+				mu.Unlock()
+				wg.Done()
+			})
+		if err != nil {
+			wg.Done()
+			mu.Lock()
+			count[w] = 1 // refused at once: no callback
+			mu.Unlock()
+		}
+		if w == writers/2 {
+			go n.Close()
+		}
+	}
+	waited := make(chan struct{})
+	go func() { wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("callbacks missing after close")
+	}
+	n.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	for w := range writers {
+		if count[w] != 1 {
+			t.Fatalf("writer %d: %d callbacks", w, count[w])
+		}
+	}
+	if err := n.WriteAsync(state.CmdUserPut, state.UserPut{}, time.Now().Add(time.Second), func(any, error) {
+		t.Error("callback after close")
+	}); err == nil {
+		t.Fatal("write after close accepted")
+	}
+}

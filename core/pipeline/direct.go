@@ -57,9 +57,14 @@ func (p *Pipeline) direct(l *transport.Listener, req *sip.Request, source string
 		return true
 	}
 	p.workers.run(func() {
-		defer tx.Terminate() // frees the key if serve answered nothing
+		c := &call{req: req, tx: tx, in: l, source: source, onSocket: true}
+		defer func() {
+			if !c.held {
+				tx.Terminate() // frees the key if serve answered nothing
+			}
+		}()
 		p.cfg.Metrics.Request(string(req.Method))
-		p.serve(&call{req: req, tx: tx, in: l, source: source, onSocket: true})
+		p.serve(c)
 	})
 	return true
 }

@@ -159,6 +159,12 @@ type call struct {
 	pluginMark string
 	// endpoint is the binding the default router chose (failover.go).
 	endpoint *endpoint
+	// held: a handler answers after serve returns (the registrar, once
+	// its write commits); it then ends the transaction and calls settle.
+	held bool
+	// limitConn is the connection whose transaction slot the call holds
+	// (max-tx-per-conn), "" when none.
+	limitConn string
 }
 
 // Handle is the sipgo request handler for every method.
@@ -179,6 +185,13 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	p.serve(c)
+}
+
+// settle gives back the transaction slot c holds.
+func (p *Pipeline) settle(c *call) {
+	if c.limitConn != "" {
+		p.limit.release(c.limitConn)
+	}
 }
 
 // serve takes a request from the listener it arrived on to its answer:
@@ -211,7 +224,12 @@ func (p *Pipeline) serve(c *call) {
 			p.respond(c, 503, "Service Unavailable (too many outstanding requests)", retryAfter(1))
 			return
 		}
-		defer p.limit.release(conn)
+		c.limitConn = conn
+		defer func() {
+			if !c.held {
+				p.settle(c)
+			}
+		}()
 	}
 	if p.auth.Load() == nil {
 		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))

@@ -66,12 +66,31 @@ func (p *Pipeline) register(c *call) {
 		p.redirectRegister(c, p.aorFor(to))
 		return
 	}
-	res := p.cfg.Registrar.Handle(p.ctx, registrar.Request{
+	in := registrar.Request{
 		Req:      req,
 		AOR:      p.aorFor(to),
 		Identity: c.identity,
 		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound},
+	}
+	tx, direct := c.tx.(*directTx)
+	if !direct {
+		// sipgo ends its transaction when the handler returns: wait.
+		p.sendRegister(c, p.cfg.Registrar.Handle(p.ctx, in))
+		return
+	}
+	// The direct path's transaction lives until it answers: the
+	// registrar answers once the write commits, from the write's
+	// completion, and this worker moves on (held: serve and direct
+	// leave the transaction and the connection's slot to respond).
+	c.held = true
+	p.cfg.Registrar.HandleAsync(p.ctx, in, func(res *sip.Response) {
+		p.sendRegister(c, res)
+		tx.Terminate()
+		p.settle(c)
 	})
+}
+
+func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 	p.cfg.Metrics.Response(res.StatusCode)
 	if err := c.tx.Respond(res); err != nil {
 		p.log.Debug("register response not sent", "error", err)

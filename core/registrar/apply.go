@@ -17,15 +17,23 @@ import (
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
-// apply commits the plan: one replicated write when any binding is new,
-// changed or removed (refreshes of the same REGISTER ride along), local
-// refreshes otherwise.
-func (r *Registrar) apply(ctx context.Context, aor string, p plan) error {
+// AsyncWriter is a state.Writer that can also commit without waiting
+// (raftnode.Node.WriteAsync): done gets Write's result, exactly once,
+// unless the write is refused at once with an error.
+type AsyncWriter interface {
+	WriteAsync(t state.CommandType, body any, deadline time.Time, done func(any, error)) error
+}
+
+// apply commits the plan and answers: one replicated write when any
+// binding is new, changed or removed (refreshes of the same REGISTER ride
+// along), local refreshes otherwise.
+func (r *Registrar) apply(ctx context.Context, req *sip.Request, aor string, p plan, respond func(*sip.Response)) {
 	if !p.removeAll && len(p.upsert) == 0 && len(p.remove) == 0 {
 		for _, f := range p.refresh {
 			r.loc.Refresh(aor, f.b, f.cseq, f.expires)
 		}
-		return nil
+		respond(r.ok(req, aor))
+		return
 	}
 	up := state.BindingUpdate{AOR: aor, Upsert: p.upsert, Remove: p.remove, RemoveAll: p.removeAll}
 	for _, f := range p.refresh {
@@ -33,16 +41,36 @@ func (r *Registrar) apply(ctx context.Context, aor string, p plan) error {
 		b.CSeq, b.Expires = f.cseq, f.expires
 		up.Upsert = append(up.Upsert, b)
 	}
-	if _, err := r.w.Write(ctx, state.CmdBindingUpdate, up); err != nil {
-		return fmt.Errorf("%w: %w", ErrWrite, err)
+	if aw, ok := r.w.(AsyncWriter); ok {
+		err := aw.WriteAsync(state.CmdBindingUpdate, up, time.Now().Add(writeTimeout), func(_ any, err error) {
+			respond(r.committed(req, up, err))
+		})
+		if err != nil {
+			respond(r.committed(req, up, err))
+		}
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	_, err := r.w.Write(wctx, state.CmdBindingUpdate, up)
+	cancel()
+	respond(r.committed(req, up, err))
+}
+
+// committed answers a REGISTER whose write up ended with err: 200 with
+// the bindings now current, or why not.
+func (r *Registrar) committed(req *sip.Request, up state.BindingUpdate, err error) *sip.Response {
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrWrite, err)
+		r.log.Warn("registration not committed", "aor", up.AOR, "error", err)
+		return writeFailed(req, err)
 	}
 	for _, b := range up.Upsert {
-		r.loc.Forget(aor, b.Key())
+		r.loc.Forget(up.AOR, b.Key())
 	}
 	for _, k := range up.Remove {
-		r.loc.Forget(aor, k)
+		r.loc.Forget(up.AOR, k)
 	}
-	return nil
+	return r.ok(req, up.AOR)
 }
 
 // writeTimeout bounds how long a REGISTER waits for its write to commit;
@@ -57,7 +85,7 @@ const writeTimeout = 5 * time.Second
 func writeFailed(req *sip.Request, err error) *sip.Response {
 	switch {
 	case errors.Is(err, raftnode.ErrNotLeader), errors.Is(err, raftnode.ErrNoQuorum),
-		errors.Is(err, raftnode.ErrNotReady), errors.Is(err, raftnode.ErrClosed),
+		errors.Is(err, raftnode.ErrNotReady), errors.Is(err, raftnode.ErrClosed), errors.Is(err, raftnode.ErrBusy),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return siputil.Response(req, 503, "Service Unavailable (registration store unavailable)", retryAfter(5))
 	}

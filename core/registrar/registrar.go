@@ -65,42 +65,58 @@ var ErrWrite = errors.New("registrar: write not committed")
 
 // Handle processes a REGISTER and returns the response to send.
 func (r *Registrar) Handle(ctx context.Context, in Request) *sip.Response {
+	out := make(chan *sip.Response, 1)
+	r.HandleAsync(ctx, in, func(res *sip.Response) { out <- res })
+	select {
+	case res := <-out:
+		return res
+	case <-ctx.Done():
+		return writeFailed(in.Req, ctx.Err())
+	}
+}
+
+// HandleAsync processes a REGISTER and hands respond the response to
+// send, exactly once: at once when nothing needs committing (a query, a
+// refresh, a refusal), otherwise once the write is committed or failed.
+// With an AsyncWriter it does not wait for the write: respond then runs
+// on the writer's completion goroutine and must be quick (serialise and
+// send the response).
+func (r *Registrar) HandleAsync(ctx context.Context, in Request, respond func(*sip.Response)) {
 	req := in.Req
 	if in.Identity != "" && in.Identity != in.AOR {
-		return siputil.Response(req, 403, "Forbidden (identity does not match To)")
+		respond(siputil.Response(req, 403, "Forbidden (identity does not match To)"))
+		return
 	}
 	if u, ok := r.st.User(in.AOR); !ok || !u.Enabled {
-		return siputil.Response(req, 404, "Not Found")
+		respond(siputil.Response(req, 404, "Not Found"))
+		return
 	}
 	callID := req.CallID()
 	cseq := req.CSeq()
 	if callID == nil || cseq == nil {
-		return siputil.Response(req, 400, "Bad Request (missing Call-ID or CSeq)")
+		respond(siputil.Response(req, 400, "Bad Request (missing Call-ID or CSeq)"))
+		return
 	}
 	contacts := req.GetHeaders("Contact")
 	if len(contacts) == 0 {
-		return r.ok(req, in.AOR)
+		respond(r.ok(req, in.AOR))
+		return
 	}
 	defExp := int64(r.cfg.DefaultExpires / time.Second)
 	if v := siputil.HeaderValue(req, "Expires"); v != "" {
 		n, ok := siputil.Uint(v)
 		if !ok {
-			return siputil.Response(req, 400, "Bad Request (Expires)")
+			respond(siputil.Response(req, 400, "Bad Request (Expires)"))
+			return
 		}
 		defExp = int64(n)
 	}
 	plan, res := r.plan(req, in, contacts, defExp, string(*callID), cseq.SeqNo)
 	if res != nil {
-		return res
+		respond(res)
+		return
 	}
-	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	err := r.apply(wctx, in.AOR, plan)
-	cancel()
-	if err != nil {
-		r.log.Warn("registration not committed", "aor", in.AOR, "error", err)
-		return writeFailed(req, err)
-	}
-	return r.ok(req, in.AOR)
+	r.apply(ctx, req, in.AOR, plan, respond)
 }
 
 // plan is what one REGISTER changes.

@@ -179,3 +179,58 @@ func TestRegisterWriteFailure(t *testing.T) {
 		}
 	}
 }
+
+// asyncWriter commits through the fixture's writer on a goroutine of its
+// own, as raftnode's WriteAsync answers from its completer; busy refuses
+// every write at once.
+type asyncWriter struct {
+	*statetest.Writer
+	busy bool
+}
+
+func (a asyncWriter) WriteAsync(t state.CommandType, body any, deadline time.Time, done func(any, error)) error {
+	if a.busy {
+		return raftnode.ErrBusy
+	}
+	go func() {
+		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		defer cancel()
+		done(a.Write(ctx, t, body))
+	}()
+	return nil
+}
+
+// With an asynchronous writer HandleAsync returns before the write
+// commits and answers once, from the write's completion, with the new
+// binding; a writer that refuses the write gets 503 with Retry-After.
+func TestRegisterAsyncWrite(t *testing.T) {
+	f := newFixture(t)
+	f.reg.w = asyncWriter{Writer: f.w}
+	got := make(chan *sip.Response, 2)
+	in := Request{Req: register(t, "c1", 1, "Contact: <sip:alice@127.0.0.1:5071>"), AOR: "alice@localhost",
+		Identity: "alice@localhost", Flow: Flow{Transport: "UDP", Source: "127.0.0.1:5071", Local: "127.0.0.1:5060"}}
+	f.reg.HandleAsync(context.Background(), in, func(res *sip.Response) { got <- res })
+	select {
+	case res := <-got:
+		if res.StatusCode != 200 || len(res.GetHeaders("Contact")) != 1 {
+			t.Fatalf("answer %d, contacts %v", res.StatusCode, res.GetHeaders("Contact"))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer")
+	}
+	select {
+	case res := <-got:
+		t.Fatalf("answered twice: %d", res.StatusCode)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if len(f.st.Bindings("alice@localhost")) != 1 {
+		t.Fatal("binding not stored")
+	}
+
+	f.reg.w = asyncWriter{Writer: f.w, busy: true}
+	res := f.reg.Handle(context.Background(), Request{Req: register(t, "c2", 1, "Contact: <sip:alice@127.0.0.1:5072>"),
+		AOR: "alice@localhost", Identity: "alice@localhost", Flow: in.Flow})
+	if res.StatusCode != 503 || res.GetHeader("Retry-After") == nil {
+		t.Fatalf("busy store: %d, Retry-After %v", res.StatusCode, res.GetHeader("Retry-After"))
+	}
+}
