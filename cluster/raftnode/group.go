@@ -29,7 +29,7 @@ import (
 const (
 	maxGroup      = 512     // commands per entry, like MaxAppendEntries
 	maxGroupBytes = 4 << 20 // and bytes
-	groupQueue    = 4096    // writes waiting; a full queue holds writers back
+	groupQueue    = 4096    // writes waiting; when full, Write waits and WriteAsync gets ErrBusy
 	// groupCheckEvery is how often the leader checks whether every
 	// member can apply a batch.
 	groupCheckEvery = time.Second

@@ -90,6 +90,9 @@ func TestGroupCommitOffForOlderMember(t *testing.T) {
 	if _, err := n.Write(ctx, state.CmdMemberPut, state.MemberPut{Member: old}); err != nil {
 		t.Fatal(err)
 	}
+	if ms := n.Status().Members; len(ms) != 1 || ms[0].LogVersion != state.LogVersion-1 {
+		t.Fatalf("status members %+v", ms)
+	}
 	n.checkBatches()
 	if n.batchOK.Load() {
 		t.Fatal("batches on with a member at an older log version")

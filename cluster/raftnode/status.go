@@ -29,6 +29,9 @@ type Member struct {
 	AdminURL    string `json:"admin_url,omitempty"`
 	SIPAddr     string `json:"sip_addr,omitempty"`
 	NodeRole    string `json:"node_role,omitempty"` // home, director, edge
+	// LogVersion is the newest log format the member's binary applies
+	// (state.LogVersion), 0 when it did not say.
+	LogVersion int `json:"log_version,omitempty"`
 }
 
 // Status is what `parleyctl cluster status` shows.
@@ -77,7 +80,7 @@ func (n *Node) Status() Status {
 			m.Role = "nonvoter"
 		}
 		if meta, ok := n.st.Member(m.ID); ok {
-			m.AdminURL, m.SIPAddr, m.NodeRole = meta.AdminURL, meta.SIPAddr, meta.Role
+			m.AdminURL, m.SIPAddr, m.NodeRole, m.LogVersion = meta.AdminURL, meta.SIPAddr, meta.Role, meta.LogVersion
 		}
 		if leading {
 			m.Known, m.Term = true, st.Term

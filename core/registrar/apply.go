@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,7 +62,11 @@ func (r *Registrar) apply(ctx context.Context, req *sip.Request, aor string, p p
 func (r *Registrar) committed(req *sip.Request, up state.BindingUpdate, err error) *sip.Response {
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrWrite, err)
-		r.log.Warn("registration not committed", "aor", up.AOR, "error", err)
+		level := slog.LevelWarn
+		if errors.Is(err, raftnode.ErrBusy) {
+			level = slog.LevelDebug // overload: one line per refused REGISTER would flood the log
+		}
+		r.log.Log(context.Background(), level, "registration not committed", "aor", up.AOR, "error", err)
 		return writeFailed(req, err)
 	}
 	for _, b := range up.Upsert {
