@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Binary forms of the hottest commands. The command envelope (request id,
@@ -90,6 +91,44 @@ func (r *reader) string() string {
 	return s
 }
 
+// interned holds the decoded strings that take few distinct values across
+// the whole state (a binding's transport, listener and home node, a
+// command's node), so every binding that names one shares one copy
+// instead of an allocation each. It stops growing at maxInterned.
+var interned = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: make(map[string]string)}
+
+const maxInterned = 4096
+
+// internedString is string for fields with few distinct values.
+func (r *reader) internedString() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShortBinary
+		return ""
+	}
+	b := r.b[:n]
+	r.b = r.b[n:]
+	interned.RLock()
+	s, ok := interned.m[string(b)]
+	interned.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	interned.Lock()
+	if len(interned.m) < maxInterned {
+		interned.m[s] = s
+	}
+	interned.Unlock()
+	return s
+}
+
 func (r *reader) byte() byte {
 	if r.err != nil {
 		return 0
@@ -108,7 +147,7 @@ func decodeBinary(c *Command, data []byte) error {
 	r := reader{b: data}
 	c.ReqID = r.string()
 	c.Time = r.varint()
-	c.Node = r.string()
+	c.Node = r.internedString()
 	if r.err != nil {
 		return fmt.Errorf("state: decode envelope: %w", r.err)
 	}
@@ -170,9 +209,11 @@ func decodeBindingUpdate(c *Command) (BindingUpdate, error) {
 		u.Upsert = make([]Binding, n)
 		for i := range u.Upsert {
 			x := &u.Upsert[i]
-			for _, p := range [...]*string{&x.Contact, &x.Instance, &x.CallID, &x.Transport, &x.Source, &x.Local, &x.Home, &x.UserAgent} {
-				*p = r.string()
-			}
+			x.Contact, x.Instance, x.CallID = r.string(), r.string(), r.string()
+			x.Transport = r.internedString()
+			x.Source = r.string()
+			x.Local, x.Home = r.internedString(), r.internedString()
+			x.UserAgent = r.string()
 			x.RegID = int(r.varint())
 			x.CSeq = uint32(r.uvarint())
 			x.Q = uint16(r.uvarint())

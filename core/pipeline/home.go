@@ -117,7 +117,7 @@ func (p *Pipeline) refuseForgedHome(c *call) bool {
 // hasHomeRoute reports whether req carries a Route with one of our
 // cluster markers (a binding's home node, a singleton plugin's holder).
 func hasHomeRoute(req *sip.Request) bool {
-	for _, h := range req.GetHeaders("Route") {
+	for _, h := range req.Headers() { // by type: GetHeaders lower-cases every header's name
 		if r, ok := h.(*sip.RouteHeader); ok && (r.Address.UriParams.Has(homeParam) || r.Address.UriParams.Has(pluginParam)) {
 			return true
 		}

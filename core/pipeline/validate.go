@@ -77,7 +77,7 @@ const maxSpirals = 3
 // ownVias counts the Via entries naming one of our listeners.
 func (p *Pipeline) ownVias(req *sip.Request) int {
 	n := 0
-	for _, h := range req.GetHeaders("Via") {
+	for _, h := range req.Headers() { // by type: GetHeaders lower-cases every header's name
 		if v, ok := h.(*sip.ViaHeader); ok && p.cfg.Listeners.IsOwn(v.Host, v.Port) {
 			n++
 		}

@@ -97,7 +97,7 @@ func (r *Registrar) HandleAsync(ctx context.Context, in Request, respond func(*s
 		respond(siputil.Response(req, 400, "Bad Request (missing Call-ID or CSeq)"))
 		return
 	}
-	contacts := req.GetHeaders("Contact")
+	contacts := siputil.Headers(req, "Contact")
 	if len(contacts) == 0 {
 		respond(r.ok(req, in.AOR))
 		return
