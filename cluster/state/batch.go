@@ -58,15 +58,8 @@ func DecodeBatch(body []byte) ([][]byte, error) {
 	}
 	out := make([][]byte, 0, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		l := r.uvarint()
-		if r.err == nil && l > uint64(len(r.b)) {
-			r.err = errShortBinary
-		}
-		if r.err != nil {
-			break
-		}
-		out = append(out, r.b[:l:l])
-		r.b = r.b[l:]
+		b := r.bytes()
+		out = append(out, b[:len(b):len(b)])
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("state: decode batch: %w", r.err)

@@ -77,19 +77,23 @@ func (r *reader) varint() int64 {
 	return v
 }
 
-func (r *reader) string() string {
+// bytes consumes a length-prefixed byte string; the result aliases the
+// input.
+func (r *reader) bytes() []byte {
 	n := r.uvarint()
 	if r.err != nil {
-		return ""
+		return nil
 	}
 	if n > uint64(len(r.b)) {
 		r.err = errShortBinary
-		return ""
+		return nil
 	}
-	s := string(r.b[:n])
+	b := r.b[:n]
 	r.b = r.b[n:]
-	return s
+	return b
 }
+
+func (r *reader) string() string { return string(r.bytes()) }
 
 // interned holds the decoded strings that take few distinct values across
 // the whole state (a binding's transport, listener and home node, a
@@ -104,16 +108,7 @@ const maxInterned = 4096
 
 // internedString is string for fields with few distinct values.
 func (r *reader) internedString() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShortBinary
-		return ""
-	}
-	b := r.b[:n]
-	r.b = r.b[n:]
+	b := r.bytes()
 	interned.RLock()
 	s, ok := interned.m[string(b)]
 	interned.RUnlock()
