@@ -87,8 +87,8 @@ func TestURIMatches(t *testing.T) {
 		{"sip:a@b:notaport", "sip:a@b", false},
 	}
 	for _, tt := range tests {
-		if got := uriMatches(tt.d, tt.r); got != tt.want {
-			t.Errorf("uriMatches(%q, %q) = %v, want %v", tt.d, tt.r, got, tt.want)
+		if got := uriNamesTarget(tt.d, Request{RequestURI: tt.r}); got != tt.want {
+			t.Errorf("uriNamesTarget(%q, %q) = %v, want %v", tt.d, tt.r, got, tt.want)
 		}
 	}
 }

@@ -192,8 +192,12 @@ func (a *Authenticator) Check(req Request, lookup Lookup) (Result, error) {
 }
 
 // uriNamesTarget reports whether the digest uri names the Request-URI
-// (uriMatches) or, per IsOwnHost or IsOwnURI, this server. The digest uri
-// is parsed once.
+// (RFC 3261 section 22.4 item 1) or, per IsOwnHost or IsOwnURI, this
+// server. SIP and SIPS URIs are compared with the Request-URI by scheme,
+// user (case-sensitive), host (case-insensitive) and port; URI parameters
+// and headers are ignored. Anything that does not parse as a SIP URI is
+// compared as an exact string. The digest uri is parsed once, and the
+// Request-URI not at all when req.Recipient holds it.
 func uriNamesTarget(digestURI string, req Request) bool {
 	if digestURI == req.RequestURI {
 		return true
@@ -215,21 +219,7 @@ func uriNamesTarget(digestURI string, req Request) bool {
 	return req.IsOwnURI != nil && req.IsOwnURI(digestURI)
 }
 
-// uriMatches reports whether the digest uri names the Request-URI (RFC 3261
-// section 22.4 item 1). SIP and SIPS URIs are compared by scheme, user
-// (case-sensitive), host (case-insensitive) and port; URI parameters and
-// headers are ignored. Anything that does not parse as a SIP URI is compared
-// as an exact string.
-func uriMatches(digestURI, requestURI string) bool {
-	if digestURI == requestURI {
-		return true
-	}
-	d, ok1 := parseSIPURI(digestURI)
-	r, ok2 := parseSIPURI(requestURI)
-	return ok1 && ok2 && sameURI(d, r)
-}
-
-// sameURI compares two normalised SIP URIs as uriMatches does.
+// sameURI compares two normalised SIP URIs as uriNamesTarget does.
 func sameURI(d, r sip.Uri) bool {
 	return d.Scheme == r.Scheme && d.User == r.User &&
 		strings.EqualFold(d.Host, r.Host) && d.Port == r.Port
