@@ -34,7 +34,16 @@ func New(st *state.State, w state.Writer, node string, log *slog.Logger) *Servic
 	}
 }
 
-func ukey(aor, key string) string { return aor + "\x00" + key }
+// ukeySep separates the AOR from the binding key in ukey.
+const ukeySep = "\x00"
+
+func ukey(aor, key string) string { return aor + ukeySep + key }
+
+// appendUkey appends ukey(aor, key) to dst, for lookups that convert it in
+// place without making a string.
+func appendUkey(dst []byte, aor, key string) []byte {
+	return append(append(append(dst, aor...), ukeySep...), key...)
+}
 
 // Current returns the AOR's live bindings, best first, with local
 // refreshes applied.
@@ -50,7 +59,7 @@ func (s *Service) Current(aor string) []state.Binding {
 	s.mu.Lock()
 	for _, b := range list {
 		// The lookups convert the key in place: no string is made.
-		k := append(append(append(buf[:0], aor...), 0), b.Key()...)
+		k := appendUkey(buf[:0], aor, b.Key())
 		if r, ok := s.overlay[string(k)]; ok && r.CallID == b.CallID && r.CSeq >= b.CSeq {
 			b.CSeq, b.Expires, b.Updated = r.CSeq, r.Expires, r.Updated
 		}
