@@ -127,7 +127,7 @@ func (n *Node) WriteAsync(t state.CommandType, body any, deadline time.Time, don
 	if err != nil {
 		return err
 	}
-	c.ReqID, c.Time, c.Node = newReqID(), time.Now().UnixNano(), n.cfg.NodeID
+	n.stamp(&c)
 	if n.raft.State() != raft.Leader {
 		go n.submitAsync(c, deadline, done)
 		return nil

@@ -44,11 +44,7 @@ const leaderWait = 3 * time.Second
 // Submit retries with the same request id until ctx ends; after
 // leaderWait without a reachable leader it fails with ErrNoQuorum.
 func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
-	if c.ReqID == "" {
-		c.ReqID = newReqID()
-	}
-	c.Time = time.Now().UnixNano()
-	c.Node = n.cfg.NodeID
+	n.stamp(&c)
 	data, err := c.Encode()
 	if err != nil {
 		return nil, err
@@ -72,6 +68,16 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 		return nil, e
 	}
 	return res, nil
+}
+
+// stamp gives c a request id when it has none (a retry keeps its own),
+// and this node's name and clock.
+func (n *Node) stamp(c *state.Command) {
+	if c.ReqID == "" {
+		c.ReqID = newReqID()
+	}
+	c.Time = time.Now().UnixNano()
+	c.Node = n.cfg.NodeID
 }
 
 // withLeader runs f until it succeeds or fails for a reason other than
