@@ -22,12 +22,8 @@ func BenchmarkFailover(b *testing.B) {
 		c := newTestCluster(b)
 		nodes := c.start(3)
 		l := leaderOf(b, nodes)
-		var survivor *Node
-		for _, n := range nodes {
-			if n != l {
-				survivor = n
-			}
-		}
+		rest := others(nodes, l)
+		survivor := rest[len(rest)-1]
 		if err := putUser(context.Background(), survivor, "warm"); err != nil {
 			b.Fatal(err)
 		}

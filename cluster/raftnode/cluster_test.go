@@ -116,6 +116,17 @@ func (c *testCluster) partition(id string, cut bool) {
 	}
 }
 
+// others returns nodes without l, in their order.
+func others(nodes []*Node, l *Node) []*Node {
+	var out []*Node
+	for _, n := range nodes {
+		if n != l {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func leaderOf(t testing.TB, nodes []*Node) *Node {
 	t.Helper()
 	var l *Node

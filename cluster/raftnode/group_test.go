@@ -201,13 +201,7 @@ func TestWriteAsyncOnFollower(t *testing.T) {
 	c := newTestCluster(t)
 	nodes := c.start(3)
 	l := leaderOf(t, nodes)
-	var f *Node
-	for _, n := range nodes {
-		if n != l {
-			f = n
-			break
-		}
-	}
+	f := others(nodes, l)[0]
 	done := make(chan asyncResult, 1)
 	u := state.User{Username: "fwd", Domain: "localhost"}
 	if err := f.WriteAsync(state.CmdUserPut, state.UserPut{Users: []state.User{u}}, time.Now().Add(10*time.Second),

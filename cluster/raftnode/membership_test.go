@@ -91,12 +91,8 @@ func TestNonvoterStaysAndRemove(t *testing.T) {
 	}
 
 	l := leaderOf(t, nodes)
-	var target *Node
-	for _, n := range nodes {
-		if n != l {
-			target = n
-		}
-	}
+	rest := others(nodes, l)
+	target := rest[len(rest)-1]
 	via := n4
 	if err := via.TransferLeadership(ctx, target.cfg.NodeID); err != nil {
 		t.Fatal(err)
@@ -217,12 +213,7 @@ func TestRemoveLeaderItself(t *testing.T) {
 	if err := l.RemoveMember(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	var rest []*Node
-	for _, n := range nodes {
-		if n != l {
-			rest = append(rest, n)
-		}
-	}
+	rest := others(nodes, l)
 	nl := leaderOf(t, rest)
 	if err := putUser(ctx, rest[0], "after-removal"); err != nil {
 		t.Fatal(err)

@@ -20,12 +20,7 @@ func TestMinorityPartition(t *testing.T) {
 	}
 	// Cut the leader off: the harder case (it must step down).
 	l := leaderOf(t, nodes)
-	var majority []*Node
-	for _, n := range nodes {
-		if n != l {
-			majority = append(majority, n)
-		}
-	}
+	majority := others(nodes, l)
 	eventually(t, 5*time.Second, func() error {
 		for _, n := range nodes {
 			if !hasUser(n, "before") {
