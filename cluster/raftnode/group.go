@@ -86,12 +86,8 @@ func (n *Node) applyGrouped(ctx context.Context, data []byte) (any, error) {
 		return nil, context.DeadlineExceeded
 	}
 	r := &groupReq{data: data, deadline: dl, done: make(chan groupResult, 1)}
-	select {
-	case n.groupQ <- r:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-n.done:
-		return nil, ErrClosed
+	if err := n.enqueueGroup(ctx, r, true); err != nil {
+		return nil, err
 	}
 	select {
 	case out := <-r.done:
@@ -136,14 +132,34 @@ func (n *Node) WriteAsync(t state.CommandType, body any, deadline time.Time, don
 	if err != nil {
 		return err
 	}
-	r := &groupReq{data: data, deadline: deadline, cb: done, cmd: c}
+	return n.enqueueGroup(context.Background(), &groupReq{data: data, deadline: deadline, cb: done, cmd: c}, false)
+}
+
+// enqueueGroup queues r for the group loop: waiting for room (Write) or
+// refusing at once with ErrBusy (WriteAsync). Once the loop has stopped
+// nothing more is queued (ErrClosed), so every queued request is finished
+// by the loop or by its final drain.
+func (n *Node) enqueueGroup(ctx context.Context, r *groupReq, wait bool) error {
+	n.groupMu.RLock()
+	defer n.groupMu.RUnlock()
+	if n.groupShut {
+		return ErrClosed
+	}
+	if !wait {
+		select {
+		case n.groupQ <- r:
+			return nil
+		default:
+			return ErrBusy
+		}
+	}
 	select {
 	case n.groupQ <- r:
 		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	case <-n.done:
 		return ErrClosed
-	default:
-		return ErrBusy
 	}
 }
 
@@ -161,8 +177,14 @@ func (n *Node) groupLoop() {
 	entries := make(chan *groupEntry, 1)
 	free := make(chan struct{}, 1) // the in-flight token
 	free <- struct{}{}
-	n.bg.Go(func() { n.groupComplete(entries, free) })
-	defer n.drainGroup()
+	n.groupWG.Go(func() { n.groupComplete(entries, free) })
+	defer func() {
+		n.groupMu.Lock()
+		n.groupShut = true
+		n.groupMu.Unlock()
+		n.drainGroup()
+		close(entries) // the completer finishes what it holds, then stops
+	}()
 	var reqs []*groupReq
 	for {
 		select {
@@ -238,24 +260,11 @@ func (n *Node) submitGroup(reqs []*groupReq) *groupEntry {
 
 // groupComplete waits for each entry, in order, gives the in-flight
 // token back (so the next entry goes to raft) and then tells every writer
-// its result.
+// its result. It stops when the loop has stopped and closed entries;
+// Close waits for that before it stops raft, so every future it waits for
+// is answered.
 func (n *Node) groupComplete(entries <-chan *groupEntry, free chan<- struct{}) {
-	for {
-		var e *groupEntry
-		select {
-		case <-n.done:
-			// Close shut raft down first, so a waiting entry's future
-			// has failed; writers of entries not yet taken hear it too.
-			select {
-			case e = <-entries:
-				for _, r := range e.reqs {
-					r.finish(n, groupResult{err: ErrClosed})
-				}
-			default:
-			}
-			return
-		case e = <-entries:
-		}
+	for e := range entries {
 		if len(e.futures) == 1 && len(e.reqs) > 1 {
 			out := futureResult(e.futures[0])
 			free <- struct{}{}

@@ -81,6 +81,9 @@ type Node struct {
 	hadState  bool // the data directory held raft state at start
 	fwdQ      chan *fwdReq
 	groupQ    chan *groupReq // local writes waiting for the group commit (group.go)
+	groupMu   sync.RWMutex   // groupShut against sends to groupQ
+	groupShut bool           // the group loop has stopped: groupQ takes nothing more
+	groupWG   sync.WaitGroup // the group loop and its completer; Close waits for them before raft stops
 	batchOK   atomic.Bool    // every member applies CmdBatch, and this node leads
 	fwdClient *http.Client
 	fwdSrv    *http.Server
@@ -152,7 +155,7 @@ func Open(cfg Config, st *state.State) (*Node, error) {
 	for range fwdWorkers {
 		n.bg.Go(n.forwardLoop)
 	}
-	n.bg.Go(n.groupLoop)
+	n.groupWG.Go(n.groupLoop)
 	n.bg.Go(func() { n.every(groupCheckEvery, n.checkBatches) })
 	n.bg.Go(n.catchUp)
 	n.bg.Go(n.ensureSecret)
@@ -291,6 +294,10 @@ func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
 		close(n.done)
+		// The group commit's entry in flight is answered while raft
+		// still runs: raft leaves a future still in its apply queue at
+		// shutdown unanswered for good.
+		n.groupWG.Wait()
 		if e := n.raft.Shutdown().Error(); e != nil {
 			err = fmt.Errorf("raftnode: shutdown: %w", e)
 		}
