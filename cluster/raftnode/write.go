@@ -55,7 +55,7 @@ func (n *Node) Submit(ctx context.Context, c state.Command) (any, error) {
 	err = n.withLeader(ctx, func() error {
 		var err error
 		if n.raft.State() == raft.Leader {
-			res, err = n.applyLocal(ctx, data)
+			res, err = n.applyGrouped(ctx, data)
 		} else {
 			res, err = n.forward(ctx, data)
 		}
@@ -121,12 +121,6 @@ func withDefaultTimeout(ctx context.Context) (context.Context, context.CancelFun
 // retryDelay backs off from 10 ms to 200 ms between write attempts.
 func retryDelay(attempt int) time.Duration {
 	return min(10*time.Millisecond<<min(attempt, 5), 200*time.Millisecond)
-}
-
-// applyLocal commits data as leader, through the group commit
-// (group.go), and returns its apply result.
-func (n *Node) applyLocal(ctx context.Context, data []byte) (any, error) {
-	return n.applyGrouped(ctx, data)
 }
 
 // reqIDPrefix makes this process's request ids unique among nodes and
