@@ -189,11 +189,15 @@ func (n *Node) applyMemberOp(ctx context.Context, op memberOp) error {
 		self := string(cur.ID) == n.cfg.NodeID
 		if self {
 			// Forget ourselves first: once removed we cannot write.
+			// Meanwhile publishSelf must not write the entry back.
+			n.leaving.Store(true)
 			if err := forget(); err != nil {
+				n.leaving.Store(false)
 				return err
 			}
 		}
 		if err := n.raft.RemoveServer(cur.ID, 0, timeout).Error(); err != nil {
+			n.leaving.Store(false)
 			return mapRaftErr(err)
 		}
 		if self {

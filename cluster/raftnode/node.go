@@ -85,6 +85,7 @@ type Node struct {
 	groupShut bool           // the group loop has stopped: groupQ takes nothing more
 	groupWG   sync.WaitGroup // the group loop and its completer; Close waits for them before raft stops
 	batchOK   atomic.Bool    // every member applies CmdBatch, and this node leads
+	leaving   atomic.Bool    // this node is removing itself: publishSelf keeps quiet
 	fwdClient *http.Client
 	fwdSrv    *http.Server
 

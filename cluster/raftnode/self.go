@@ -21,6 +21,14 @@ func (n *Node) publishSelf() {
 	self.Suffrage = "" // the leader owns it
 	self.LogVersion = state.LogVersion
 	check := func() bool {
+		if n.leaving.Load() {
+			// Removing itself: quiet until out of the configuration,
+			// so that a later re-join publishes the entry again.
+			if !n.inConfiguration() {
+				n.leaving.Store(false)
+			}
+			return false
+		}
 		if n.Ready() != nil || !n.inConfiguration() {
 			return false // not ready, or removed: do not bring the entry back
 		}
