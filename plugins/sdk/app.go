@@ -36,6 +36,10 @@ type App struct {
 	// Configure runs once per start, before the first request. Host stays
 	// valid until the plugin stops. Optional.
 	Configure func(ctx context.Context, cfg Config, host Host) error
+	// Claim returns claims known only once the plugin is configured (an
+	// address taken from a setting or the node's domains); the node adds
+	// them to Claims. It is called right after Configure. Optional.
+	Claim func(cfg Config) []string
 	// Handle decides what happens to one request. It is called
 	// concurrently; ctx ends when the node gives up on the request (the
 	// transaction lifetime). Required.
@@ -69,6 +73,28 @@ type Config struct {
 	Node     string // the node running it
 	Domains  []string
 	Settings map[string]string // the chain entry's settings
+	// Link is the node's SIP link for plugins that are user agents
+	// (empty Address: the node offers none).
+	Link Link
+}
+
+// LinkHeader carries a plugin's link credential (Link.Token) in every
+// request its own SIP stack sends to the node's link address. The node
+// takes such a request as coming from a trusted server, asserting only
+// the identities the plugin claims, and removes the header before the
+// request goes on.
+const LinkHeader = "X-Parley-Link"
+
+// Link is the node's SIP link for a plugin that runs its own SIP stack
+// (a back-to-back user agent, a media relay): a loopback address of the
+// node, reached over UDP or TCP, only for plugins, and the plugin
+// instance's credential.
+type Link struct {
+	// Address is the node's link listener, host:port (UDP and TCP).
+	Address string
+	// Token is this instance's credential, sent in LinkHeader. It is a
+	// secret: never log it.
+	Token string
 }
 
 // Request is one request the chain hands to the plugin. Changing Request
