@@ -13,6 +13,7 @@ import (
 	"github.com/parley-rtc/parley/core/rules"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // The application chain (docs/architecture.md, step 7): the operator's
@@ -109,7 +110,7 @@ func containsFold(list []string, s string) bool {
 // strictRouted: a Route left after ours, a maddr that is not us, or a
 // phone number (the seed's "fixed routing information").
 func (p *Pipeline) strictRouted(req *sip.Request) bool {
-	return req.Route() != nil || hasForeignMaddr(p, req.Recipient) || staticroute.IsPhone(req.Recipient)
+	return req.Route() != nil || hasForeignMaddr(p, req.Recipient) || contract.IsPhone(req.Recipient)
 }
 
 // route runs the chain, then forwards to the router's target or hands
@@ -176,7 +177,7 @@ func (p *Pipeline) protocolStack(c *call) {
 	switch {
 	case req.Route() != nil, hasForeignMaddr(p, u):
 		p.forwardStrict(c)
-	case staticroute.IsPhone(u):
+	case contract.IsPhone(u):
 		p.routePhone(c)
 	case !p.isOurDomain(u.Host, u.Port):
 		p.routeForeign(c)

@@ -30,7 +30,7 @@ import (
 const pluginParam = "pp"
 
 // singletonElsewhere handles a request for singleton entry app, which
-// does not run here (err is ErrPluginDown): one for an address it claims
+// does not run here (err is contract.ErrPluginDown): one for an address it claims
 // goes to the lease holder; another is skipped while a live holder
 // exists (the plugin runs, just not here). With no live holder it is
 // down as any plugin is: skipped, or 503 when critical. It returns true

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // pluginTrying is how long a plugin may hold a non-INVITE request before
@@ -29,7 +30,7 @@ func (p *Pipeline) claimant(u sip.Uri, apps []chainApp) string {
 			claims = append(claims[:len(claims):len(claims)], p.cfg.Plugins.Claims(a.Name)...)
 		}
 		for _, pat := range claims {
-			if MatchClaim(pat, u) {
+			if contract.MatchClaim(pat, u) {
 				return a.Name
 			}
 		}
@@ -54,7 +55,7 @@ func (p *Pipeline) Claimed(aor string) bool {
 // its lease holder when it does not run here (pluginlease.go).
 func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool {
 	if p.cfg.Plugins == nil {
-		return p.pluginFailed(c, app, ErrPluginDown)
+		return p.pluginFailed(c, app, contract.ErrPluginDown)
 	}
 	// The 100 Trying of a long hold is sent under mu, and never once the
 	// verdict is in: it must not follow a final response.
@@ -73,14 +74,14 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool 
 		})
 		defer trying.Stop()
 	}
-	v, err := p.cfg.Plugins.Handle(p.ctx, app.Name, &PluginRequest{
+	v, err := p.cfg.Plugins.Handle(p.ctx, app.Name, &contract.Request{
 		Req: c.req, Source: c.source, Transport: c.in.Network, Identity: c.identity, Trusted: c.trusted, StrictRouted: strict,
 	})
 	mu.Lock()
 	answered = true
 	mu.Unlock()
 	if err != nil {
-		if errors.Is(err, ErrPluginDown) && app.Singleton {
+		if errors.Is(err, contract.ErrPluginDown) && app.Singleton {
 			return p.singletonElsewhere(c, app, claimed, err)
 		}
 		return p.pluginFailed(c, app, err)
@@ -89,21 +90,21 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool 
 		c.tx = &observedTx{ServerTransaction: c.tx, final: func(res *sip.Response) { p.cfg.Plugins.Response(app.Name, v.Ticket, res) }}
 	}
 	switch v.Action {
-	case PluginContinue:
-		ApplyChanges(c.req, &v)
+	case contract.Continue:
+		contract.ApplyChanges(c.req, &v)
 		return false
-	case PluginRespond:
+	case contract.Respond:
 		p.respond(c, v.Code, v.Reason, v.Headers...)
-	case PluginRedirect:
+	case contract.Redirect:
 		hdrs := make([]sip.Header, 0, len(v.Targets)+len(v.Headers))
 		for _, t := range v.Targets {
 			hdrs = append(hdrs, sip.NewHeader("Contact", "<"+t.String()+">"))
 		}
 		p.respond(c, v.Code, v.Reason, append(hdrs, v.Headers...)...)
-	case PluginProxy, PluginFork:
-		ApplyChanges(c.req, &v)
+	case contract.Proxy, contract.Fork:
+		contract.ApplyChanges(c.req, &v)
 		p.forkTo(c, v.Targets)
-	case PluginDrop:
+	case contract.Drop:
 		p.drop(c, "plugin")
 	}
 	return true
@@ -114,10 +115,10 @@ func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool 
 // 503, a request held past the transaction lifetime 504.
 func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) bool {
 	switch {
-	case errors.Is(err, ErrPluginBusy):
+	case errors.Is(err, contract.ErrPluginBusy):
 		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is busy)", retryAfter(1))
 		return true
-	case errors.Is(err, ErrPluginTimeout):
+	case errors.Is(err, contract.ErrPluginTimeout):
 		p.respond(c, 504, "Server Time-out (application "+app.Name+" did not answer)")
 		return true
 	case errors.Is(err, context.Canceled):

@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // protected are headers the transaction and dialog layers own; rules may
@@ -34,7 +36,7 @@ func checkAction(a *Action) error {
 			return fmt.Errorf("code %d: must be 200-699", a.Code)
 		}
 		if a.Reason == "" {
-			a.Reason = reasons[a.Code]
+			a.Reason = contract.Reason(a.Code)
 		}
 	case KindRedirect:
 		allowed = "code target"

@@ -15,6 +15,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // Table reads the static routes of the replicated state. It keeps the
@@ -58,7 +59,7 @@ type Match struct {
 // Lookup returns the route for u: among matching routes the lowest
 // priority wins, then the most specific match (longest value).
 func (t *Table) Lookup(u sip.Uri) (Match, bool) {
-	number := PhoneNumber(u)
+	number := contract.PhoneNumber(u)
 	host := strings.ToLower(u.Host)
 	var best *state.Route
 	for _, r := range t.routes() {
@@ -93,34 +94,6 @@ func matches(m, host, number string) bool {
 	}
 	return false
 }
-
-// PhoneNumber returns the number a tel: URI or a user=phone SIP URI
-// names, without visual separators ("" for other URIs).
-func PhoneNumber(u sip.Uri) string {
-	var raw string
-	switch {
-	case u.Scheme == "tel":
-		// sipgo keeps a tel: URI's number only in its string form.
-		raw = strings.TrimPrefix(u.String(), "tel:")
-	case u.UriParams.GetOr("user", "") == "phone":
-		raw = u.User
-	default:
-		return ""
-	}
-	if i := strings.IndexByte(raw, ';'); i >= 0 {
-		raw = raw[:i]
-	}
-	var b strings.Builder
-	for _, c := range raw {
-		if c == '+' || (c >= '0' && c <= '9') {
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
-// IsPhone reports whether u names a phone number.
-func IsPhone(u sip.Uri) bool { return PhoneNumber(u) != "" || u.Scheme == "tel" }
 
 // NamesIP reports whether the table has a route naming ip, as a host
 // match or as a next hop: the seed's "the IP address is compared to

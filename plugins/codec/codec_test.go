@@ -7,7 +7,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
@@ -32,7 +32,7 @@ func testRequest(t testing.TB) *sip.Request {
 
 func TestRequestRoundTrip(t *testing.T) {
 	req := testRequest(t)
-	m := EncodeRequest(7, &pipeline.PluginRequest{Req: req, Source: "127.0.0.1:5070", Transport: "udp", Identity: "alice@example.com", StrictRouted: true})
+	m := EncodeRequest(7, &contract.Request{Req: req, Source: "127.0.0.1:5070", Transport: "udp", Identity: "alice@example.com", StrictRouted: true})
 	if m.Id != 7 || m.Method != "MESSAGE" || m.RequestUri != "sip:bob@example.com" || m.CallId != "c1@127.0.0.1" ||
 		m.ContentType != "text/plain" || !m.StrictRouted || m.Identity != "alice@example.com" || !strings.Contains(m.From, "alice") {
 		t.Fatalf("encoded %+v", m)
@@ -78,32 +78,32 @@ func TestDecodeVerdict(t *testing.T) {
 		name   string
 		v      *pb.Verdict
 		ok     bool
-		action pipeline.PluginAction
+		action contract.Action
 	}{
 		{"unspecified", &pb.Verdict{}, false, 0},
 		{"unknown action", &pb.Verdict{Action: 99}, false, 0},
-		{"continue", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{hdr("X-Filter", "clean")}, RemoveHeaders: []string{"Subject"}, RequestUri: "sip:carol@example.com"}, true, pipeline.PluginContinue},
+		{"continue", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{hdr("X-Filter", "clean")}, RemoveHeaders: []string{"Subject"}, RequestUri: "sip:carol@example.com"}, true, contract.Continue},
 		{"continue crlf value", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{hdr("X-A", "a\r\nVia: evil")}}, false, 0},
 		{"continue bad name", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{hdr("X A", "a")}}, false, 0},
 		{"continue protected", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, RemoveHeaders: []string{"Via"}}, false, 0},
 		{"continue protected compact", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, AddHeaders: []*pb.Header{hdr("i", "x")}}, false, 0},
 		{"continue bad ruri", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, RequestUri: "http://x"}, false, 0},
-		{"continue body", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, SetBody: true, Body: []byte("***"), ContentType: "text/plain"}, true, pipeline.PluginContinue},
+		{"continue body", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, SetBody: true, Body: []byte("***"), ContentType: "text/plain"}, true, contract.Continue},
 		{"continue body no type", &pb.Verdict{Action: pb.Action_ACTION_CONTINUE, SetBody: true, Body: []byte("x")}, false, 0},
-		{"respond", &pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 403, Headers: []*pb.Header{hdr("Warning", `399 filter "blocked"`)}}, true, pipeline.PluginRespond},
+		{"respond", &pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 403, Headers: []*pb.Header{hdr("Warning", `399 filter "blocked"`)}}, true, contract.Respond},
 		{"respond 1xx", &pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 180}, false, 0},
 		{"respond 700", &pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 700}, false, 0},
 		{"respond reason newline", &pb.Verdict{Action: pb.Action_ACTION_RESPOND, Code: 403, Reason: "no\n"}, false, 0},
-		{"redirect", &pb.Verdict{Action: pb.Action_ACTION_REDIRECT, Targets: []string{"sip:vm@example.com"}}, true, pipeline.PluginRedirect},
+		{"redirect", &pb.Verdict{Action: pb.Action_ACTION_REDIRECT, Targets: []string{"sip:vm@example.com"}}, true, contract.Redirect},
 		{"redirect no contact", &pb.Verdict{Action: pb.Action_ACTION_REDIRECT}, false, 0},
 		{"redirect 200", &pb.Verdict{Action: pb.Action_ACTION_REDIRECT, Code: 200, Targets: []string{"sip:vm@example.com"}}, false, 0},
-		{"proxy", &pb.Verdict{Action: pb.Action_ACTION_PROXY, Targets: []string{"sip:gw.example.com:5080;transport=tcp"}}, true, pipeline.PluginProxy},
+		{"proxy", &pb.Verdict{Action: pb.Action_ACTION_PROXY, Targets: []string{"sip:gw.example.com:5080;transport=tcp"}}, true, contract.Proxy},
 		{"proxy two", &pb.Verdict{Action: pb.Action_ACTION_PROXY, Targets: []string{"sip:a@h", "sip:b@h"}}, false, 0},
 		{"proxy header injection", &pb.Verdict{Action: pb.Action_ACTION_PROXY, Targets: []string{"sip:a@h>,<sip:b@h"}}, false, 0},
-		{"fork", &pb.Verdict{Action: pb.Action_ACTION_FORK, Targets: []string{"sip:a@h", "tel:+15551234"}}, true, pipeline.PluginFork},
+		{"fork", &pb.Verdict{Action: pb.Action_ACTION_FORK, Targets: []string{"sip:a@h", "tel:+15551234"}}, true, contract.Fork},
 		{"fork none", &pb.Verdict{Action: pb.Action_ACTION_FORK}, false, 0},
 		{"fork too many", &pb.Verdict{Action: pb.Action_ACTION_FORK, Targets: make([]string, 17)}, false, 0},
-		{"drop", &pb.Verdict{Action: pb.Action_ACTION_DROP}, true, pipeline.PluginDrop},
+		{"drop", &pb.Verdict{Action: pb.Action_ACTION_DROP}, true, contract.Drop},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
@@ -31,9 +31,9 @@ func FuzzDecodeVerdict(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if got.Action == pipeline.PluginContinue {
+		if got.Action == contract.Continue {
 			req := testRequest(t)
-			pipeline.ApplyChanges(req, &got)
+			contract.ApplyChanges(req, &got)
 			if _, err := ParseRequest([]byte(req.String())); err != nil {
 				t.Fatalf("accepted verdict %v yields an unparsable request: %v\n%s", &v, err, req)
 			}
@@ -58,7 +58,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if err != nil || req.From() == nil || req.To() == nil || req.CallID() == nil {
 			return
 		}
-		m := EncodeRequest(1, &pipeline.PluginRequest{Req: req})
+		m := EncodeRequest(1, &contract.Request{Req: req})
 		back, err := DecodeRequest(m)
 		if err != nil {
 			if !errors.Is(err, ErrBadMessage) {

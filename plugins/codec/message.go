@@ -9,7 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
@@ -22,7 +22,7 @@ const MaxMessage = 96 << 10
 
 // EncodeRequest is the protocol form of a request at this point of the
 // chain.
-func EncodeRequest(id uint64, r *pipeline.PluginRequest) *pb.SipRequest {
+func EncodeRequest(id uint64, r *contract.Request) *pb.SipRequest {
 	req := r.Req
 	m := &pb.SipRequest{
 		Id: id, Raw: render(req), Method: string(req.Method), RequestUri: req.Recipient.String(),

@@ -6,41 +6,22 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/core/pipeline"
-	"github.com/parley-rtc/parley/core/rules"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
-// Limits on what a verdict may carry.
-const (
-	maxHeaders    = 32
-	maxTargets    = 16
-	maxHeaderLen  = 4096
-	maxReasonLen  = 256
-	maxBody       = 64 << 10
-	maxHeaderName = 64
-)
-
-// protected headers a plugin may neither add nor remove: they identify the
-// transaction and the message framing.
-var protected = map[string]bool{
-	"via": true, "v": true, "call-id": true, "i": true, "cseq": true, "from": true, "f": true,
-	"to": true, "t": true, "content-length": true, "l": true, "max-forwards": true,
-	"content-type": true, "c": true, // changed only with the body
-}
-
-var actions = map[pb.Action]pipeline.PluginAction{
-	pb.Action_ACTION_CONTINUE: pipeline.PluginContinue,
-	pb.Action_ACTION_RESPOND:  pipeline.PluginRespond,
-	pb.Action_ACTION_REDIRECT: pipeline.PluginRedirect,
-	pb.Action_ACTION_PROXY:    pipeline.PluginProxy,
-	pb.Action_ACTION_FORK:     pipeline.PluginFork,
-	pb.Action_ACTION_DROP:     pipeline.PluginDrop,
+var actions = map[pb.Action]contract.Action{
+	pb.Action_ACTION_CONTINUE: contract.Continue,
+	pb.Action_ACTION_RESPOND:  contract.Respond,
+	pb.Action_ACTION_REDIRECT: contract.Redirect,
+	pb.Action_ACTION_PROXY:    contract.Proxy,
+	pb.Action_ACTION_FORK:     contract.Fork,
+	pb.Action_ACTION_DROP:     contract.Drop,
 }
 
 // DecodeVerdict checks a plugin's verdict and converts it.
-func DecodeVerdict(v *pb.Verdict) (pipeline.PluginVerdict, error) {
-	var out pipeline.PluginVerdict
+func DecodeVerdict(v *pb.Verdict) (contract.Verdict, error) {
+	var out contract.Verdict
 	a, ok := actions[v.GetAction()]
 	if !ok {
 		return out, fmt.Errorf("%w: action %d", ErrBadMessage, v.GetAction())
@@ -48,17 +29,17 @@ func DecodeVerdict(v *pb.Verdict) (pipeline.PluginVerdict, error) {
 	out.Action = a
 	var err error
 	switch a {
-	case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
+	case contract.Continue, contract.Proxy, contract.Fork:
 		err = decodeChanges(v, &out)
-		if err == nil && a != pipeline.PluginContinue {
+		if err == nil && a != contract.Continue {
 			out.Targets, err = uris(v.GetTargets(), 1)
 		}
-		if err == nil && a == pipeline.PluginProxy && len(out.Targets) != 1 {
+		if err == nil && a == contract.Proxy && len(out.Targets) != 1 {
 			err = fmt.Errorf("%w: proxy wants one target, got %d", ErrBadMessage, len(out.Targets))
 		}
-	case pipeline.PluginRespond:
+	case contract.Respond:
 		err = decodeAnswer(v, &out, 200, 699)
-	case pipeline.PluginRedirect:
+	case contract.Redirect:
 		if v.GetCode() == 0 {
 			v.Code = 302
 		}
@@ -69,8 +50,8 @@ func DecodeVerdict(v *pb.Verdict) (pipeline.PluginVerdict, error) {
 	return out, err
 }
 
-func decodeChanges(v *pb.Verdict, out *pipeline.PluginVerdict) error {
-	if len(v.GetRemoveHeaders()) > maxHeaders {
+func decodeChanges(v *pb.Verdict, out *contract.Verdict) error {
+	if len(v.GetRemoveHeaders()) > contract.MaxHeaders {
 		return fmt.Errorf("%w: %d header removals", ErrBadMessage, len(v.GetRemoveHeaders()))
 	}
 	for _, name := range v.GetRemoveHeaders() {
@@ -92,7 +73,7 @@ func decodeChanges(v *pb.Verdict, out *pipeline.PluginVerdict) error {
 		out.RequestURI = &u
 	}
 	if v.GetSetBody() {
-		if len(v.GetBody()) > maxBody || !cleanValue(v.GetContentType(), maxHeaderLen) {
+		if len(v.GetBody()) > contract.MaxBody || !contract.CleanValue(v.GetContentType(), contract.MaxHeaderLen) {
 			return fmt.Errorf("%w: body of %d bytes or bad content type", ErrBadMessage, len(v.GetBody()))
 		}
 		if len(v.GetBody()) > 0 && v.GetContentType() == "" {
@@ -103,17 +84,17 @@ func decodeChanges(v *pb.Verdict, out *pipeline.PluginVerdict) error {
 	return nil
 }
 
-func decodeAnswer(v *pb.Verdict, out *pipeline.PluginVerdict, lo, hi int) error {
+func decodeAnswer(v *pb.Verdict, out *contract.Verdict, lo, hi int) error {
 	code := int(v.GetCode())
 	if code < lo || code > hi {
 		return fmt.Errorf("%w: status code %d", ErrBadMessage, code)
 	}
 	reason := v.GetReason()
-	if !cleanValue(reason, maxReasonLen) {
+	if !contract.CleanValue(reason, contract.MaxReasonLen) {
 		return fmt.Errorf("%w: reason phrase", ErrBadMessage)
 	}
 	if reason == "" {
-		reason = rules.Reason(code)
+		reason = contract.Reason(code)
 		if reason == "" {
 			reason = "Unknown"
 		}
@@ -127,7 +108,7 @@ func decodeAnswer(v *pb.Verdict, out *pipeline.PluginVerdict, lo, hi int) error 
 }
 
 func headers(in []*pb.Header) ([]sip.Header, error) {
-	if len(in) > maxHeaders {
+	if len(in) > contract.MaxHeaders {
 		return nil, fmt.Errorf("%w: %d headers", ErrBadMessage, len(in))
 	}
 	out := make([]sip.Header, 0, len(in))
@@ -135,7 +116,7 @@ func headers(in []*pb.Header) ([]sip.Header, error) {
 		if err := headerName(h.GetName()); err != nil {
 			return nil, err
 		}
-		if !cleanValue(h.GetValue(), maxHeaderLen) || strings.TrimSpace(h.GetValue()) == "" {
+		if !contract.CleanValue(h.GetValue(), contract.MaxHeaderLen) || strings.TrimSpace(h.GetValue()) == "" {
 			return nil, fmt.Errorf("%w: value of header %s", ErrBadMessage, h.GetName())
 		}
 		out = append(out, sip.NewHeader(h.GetName(), strings.TrimSpace(h.GetValue())))
@@ -143,39 +124,16 @@ func headers(in []*pb.Header) ([]sip.Header, error) {
 	return out, nil
 }
 
-// headerName accepts an RFC 3261 token that is not a protected header.
+// headerName applies the change rules to a header name.
 func headerName(name string) error {
-	if name == "" || len(name) > maxHeaderName {
-		return fmt.Errorf("%w: header name %q", ErrBadMessage, name)
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if !alnum && !strings.ContainsRune("-.!%*_+`'~", rune(c)) {
-			return fmt.Errorf("%w: header name %q", ErrBadMessage, name)
-		}
-	}
-	if protected[strings.ToLower(name)] {
-		return fmt.Errorf("%w: header %s may not be changed by a plugin", ErrBadMessage, name)
+	if err := contract.CheckHeaderName(name); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
 	return nil
 }
 
-// cleanValue: printable UTF-8 on one line, at most max bytes.
-func cleanValue(s string, max int) bool {
-	if len(s) > max {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 && r != '\t' || r == 0x7f || r == 0xfffd {
-			return false
-		}
-	}
-	return true
-}
-
 func uris(in []string, min int) ([]sip.Uri, error) {
-	if len(in) < min || len(in) > maxTargets {
+	if len(in) < min || len(in) > contract.MaxTargets {
 		return nil, fmt.Errorf("%w: %d targets", ErrBadMessage, len(in))
 	}
 	out := make([]sip.Uri, 0, len(in))
@@ -191,16 +149,9 @@ func uris(in []string, min int) ([]sip.Uri, error) {
 
 // uri parses a sip, sips or tel URI a plugin named.
 func uri(s string) (sip.Uri, error) {
-	var u sip.Uri
-	s = strings.TrimSpace(s)
-	if !cleanValue(s, maxHeaderLen) || strings.ContainsAny(s, "<> ,") {
-		return u, fmt.Errorf("%w: uri %q", ErrBadMessage, s)
-	}
-	if err := sip.ParseUri(s, &u); err != nil {
-		return u, fmt.Errorf("%w: uri %q: %w", ErrBadMessage, s, err)
-	}
-	if (u.Scheme != "sip" && u.Scheme != "sips" && u.Scheme != "tel") || (u.Scheme != "tel" && u.Host == "") {
-		return u, fmt.Errorf("%w: uri %q", ErrBadMessage, s)
+	u, err := contract.ParseTarget(s)
+	if err != nil {
+		return u, fmt.Errorf("%w: %w", ErrBadMessage, err)
 	}
 	return u, nil
 }

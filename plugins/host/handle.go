@@ -8,30 +8,30 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/plugins/codec"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
 // handle sends one request to the plugin and waits for its verdict, at
 // most the transaction lifetime.
-func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipeline.PluginVerdict, error) {
-	var none pipeline.PluginVerdict
+func (p *plugin) handle(ctx context.Context, req *contract.Request) (contract.Verdict, error) {
+	var none contract.Verdict
 	p.mu.Lock()
 	r := p.run
 	p.mu.Unlock()
 	if r == nil {
 		p.wasDown()
-		return none, pipeline.ErrPluginDown
+		return none, contract.ErrPluginDown
 	}
 	if ms := r.desc.GetMethods(); len(ms) > 0 && !hasFold(ms, string(req.Req.Method)) {
-		return pipeline.PluginVerdict{Action: pipeline.PluginContinue}, nil
+		return contract.Verdict{Action: contract.Continue}, nil
 	}
 	select {
 	case p.queue <- struct{}{}:
 	default:
 		p.m.full.Inc()
-		return none, pipeline.ErrPluginBusy
+		return none, contract.ErrPluginBusy
 	}
 	defer func() { <-p.queue }()
 
@@ -40,7 +40,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	if r.pending == nil { // went down meanwhile
 		p.mu.Unlock()
 		p.m.down.Inc()
-		return none, pipeline.ErrPluginDown
+		return none, contract.ErrPluginDown
 	}
 	p.nextID++
 	id := p.nextID
@@ -61,7 +61,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	if err != nil {
 		p.forget(r, id)
 		p.m.down.Inc()
-		return none, pipeline.ErrPluginDown
+		return none, contract.ErrPluginDown
 	}
 	p.m.requests.Inc()
 	deadline := time.Now().Add(p.h.cfg.TxLifetime)
@@ -91,7 +91,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	}
 	if !ok {
 		p.m.down.Inc()
-		return none, pipeline.ErrPluginDown // died holding it
+		return none, contract.ErrPluginDown // died holding it
 	}
 	out, err := codec.DecodeVerdict(v)
 	if err != nil {
@@ -101,7 +101,7 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 	}
 	p.m.verdict(out.Action, sent)
 	switch out.Action {
-	case pipeline.PluginContinue, pipeline.PluginProxy, pipeline.PluginFork:
+	case contract.Continue, contract.Proxy, contract.Fork:
 		out.WantResponse, out.Ticket = r.desc.GetWantsResponses(), id
 	}
 	return out, nil
@@ -109,12 +109,12 @@ func (p *plugin) handle(ctx context.Context, req *pipeline.PluginRequest) (pipel
 
 // timedOut gives up on request id, which the plugin held past the
 // transaction lifetime.
-func (p *plugin) timedOut(r *running, id uint64, req *pipeline.PluginRequest) error {
+func (p *plugin) timedOut(r *running, id uint64, req *contract.Request) error {
 	p.m.timeout.Inc()
 	p.giveUp(r, id)
 	p.log.Warn("plugin held a request past the transaction lifetime", "method", req.Req.Method, "call_id", callID(req.Req))
 	p.stuck(r)
-	return pipeline.ErrPluginTimeout
+	return contract.ErrPluginTimeout
 }
 
 // stuck counts a request given up on; after maxStuck in a row with no

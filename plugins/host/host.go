@@ -12,6 +12,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // Config sets up a Host.
@@ -192,10 +193,10 @@ func (h *Host) plugin(name string) *plugin {
 }
 
 // Handle hands req to plugin app (pipeline.PluginHost).
-func (h *Host) Handle(ctx context.Context, app string, req *pipeline.PluginRequest) (pipeline.PluginVerdict, error) {
+func (h *Host) Handle(ctx context.Context, app string, req *contract.Request) (contract.Verdict, error) {
 	p := h.plugin(app)
 	if p == nil {
-		return pipeline.PluginVerdict{}, pipeline.ErrPluginDown
+		return contract.Verdict{}, contract.ErrPluginDown
 	}
 	return p.handle(ctx, req)
 }

@@ -15,21 +15,21 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/cluster/state/statetest"
-	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/plugins/codec"
+	"github.com/parley-rtc/parley/plugins/contract"
 	"github.com/parley-rtc/parley/plugins/sdk"
 	"github.com/parley-rtc/parley/plugins/sdk/sdktest"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func request(t testing.TB) *pipeline.PluginRequest {
+func request(t testing.TB) *contract.Request {
 	t.Helper()
 	req, err := codec.ParseRequest([]byte(sdktest.Message("alice", "sip:bob@example.com", "hello")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline.PluginRequest{Req: req, Source: "127.0.0.1:5070", Transport: "UDP"}
+	return &contract.Request{Req: req, Source: "127.0.0.1:5070", Transport: "UDP"}
 }
 
 // crashable launches in-process apps and lets a test kill the current run.
@@ -155,7 +155,7 @@ func TestVerdicts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.Action != pipeline.PluginContinue || len(v.AddHeaders) != 1 || v.RequestURI.User != "carol" || !v.WantResponse || v.Ticket == 0 {
+		if v.Action != contract.Continue || len(v.AddHeaders) != 1 || v.RequestURI.User != "carol" || !v.WantResponse || v.Ticket == 0 {
 			t.Fatalf("verdict %+v", v)
 		}
 		if c := f.h.Claims("tag"); len(c) != 1 || c[0] != "*@xmpp.example.net" {
@@ -165,7 +165,7 @@ func TestVerdicts(t *testing.T) {
 		if c := f.h.Claims("tag"); len(c) != 1 {
 			t.Fatalf("claims while down %v", c)
 		}
-		if _, err := f.h.Handle(context.Background(), "nope", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+		if _, err := f.h.Handle(context.Background(), "nope", request(t)); !errors.Is(err, contract.ErrPluginDown) {
 			t.Fatalf("unknown plugin: %v", err)
 		}
 	})
@@ -200,7 +200,7 @@ func TestGarbageHangCrash(t *testing.T) {
 		if _, err := f.h.Handle(context.Background(), "panics", request(t)); !errors.Is(err, codec.ErrBadMessage) {
 			t.Fatalf("panicking plugin: %v", err)
 		}
-		if _, err := f.h.Handle(context.Background(), "hangs", request(t)); !errors.Is(err, pipeline.ErrPluginTimeout) {
+		if _, err := f.h.Handle(context.Background(), "hangs", request(t)); !errors.Is(err, contract.ErrPluginTimeout) {
 			t.Fatalf("hanging plugin: %v", err)
 		}
 		for i := 0; i < 100 && !cancelled.Load(); i++ {
@@ -219,7 +219,7 @@ func TestGarbageHangCrash(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		before := f.l.launches.Load()
 		f.l.crash("hangs")
-		if err := <-errc; !errors.Is(err, pipeline.ErrPluginDown) {
+		if err := <-errc; !errors.Is(err, contract.ErrPluginDown) {
 			t.Fatalf("crash while holding: %v", err)
 		}
 		for i := 0; i < 300 && f.l.launches.Load() == before; i++ {
@@ -261,7 +261,7 @@ func TestQueueFull(t *testing.T) {
 		_, err := f.h.Handle(context.Background(), "slow", request(t))
 		close(block)
 		wg.Wait()
-		if !errors.Is(err, pipeline.ErrPluginBusy) {
+		if !errors.Is(err, contract.ErrPluginBusy) {
 			t.Fatalf("a full queue answered %v", err)
 		}
 	})
@@ -318,7 +318,7 @@ func TestSingletonWaitsForLease(t *testing.T) {
 	if s, _ := h.Status("one"); s.Up || l.launches.Load() != 0 {
 		t.Fatalf("singleton started without the lease: %+v", s)
 	}
-	if _, err := h.Handle(context.Background(), "one", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+	if _, err := h.Handle(context.Background(), "one", request(t)); !errors.Is(err, contract.ErrPluginDown) {
 		t.Fatalf("inactive singleton: %v", err)
 	}
 	// n2 releases it: this node takes it and starts the plugin.
@@ -347,7 +347,7 @@ func TestHungPluginRestarted(t *testing.T) {
 	f := start(t, Config{TxLifetime: 50 * time.Millisecond}, apps, plug("stuck"))
 	f.waitUp(t, "stuck")
 	for i := 0; i < maxStuck; i++ {
-		if _, err := f.h.Handle(context.Background(), "stuck", request(t)); !errors.Is(err, pipeline.ErrPluginTimeout) {
+		if _, err := f.h.Handle(context.Background(), "stuck", request(t)); !errors.Is(err, contract.ErrPluginTimeout) {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
@@ -416,7 +416,7 @@ func TestReconcile(t *testing.T) {
 	a.Enabled = false
 	put(a)
 	wait(func() bool { _, ok := f.h.Status("p"); return !ok }, "a disabled plugin still runs")
-	if _, err := f.h.Handle(context.Background(), "p", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+	if _, err := f.h.Handle(context.Background(), "p", request(t)); !errors.Is(err, contract.ErrPluginDown) {
 		t.Fatalf("disabled plugin: %v", err)
 	}
 }
@@ -454,7 +454,7 @@ func TestSocketLeadManyWaiters(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, 500*time.Microsecond)
 				defer cancel()
 			}
-			v, err := f.h.Handle(ctx, "echo", &pipeline.PluginRequest{Req: req, Source: "127.0.0.1:5070", Transport: "UDP"})
+			v, err := f.h.Handle(ctx, "echo", &contract.Request{Req: req, Source: "127.0.0.1:5070", Transport: "UDP"})
 			if err != nil {
 				if ctx.Err() == nil {
 					t.Errorf("request %d: %v", i, err)

@@ -6,14 +6,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-rtc/parley/core/metrics"
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 )
 
 // pluginMetrics are one plugin's series of metrics.Plugins, resolved
 // once so the request path does no label lookups.
 type pluginMetrics struct {
 	requests prometheus.Counter
-	verdicts [pipeline.PluginDrop + 1]prometheus.Counter // by action
+	verdicts [contract.Drop + 1]prometheus.Counter // by action
 	timeout  prometheus.Counter
 	full     prometheus.Counter
 	garbage  prometheus.Counter
@@ -25,8 +25,8 @@ type pluginMetrics struct {
 
 // actionNames label the verdicts.
 var actionNames = [...]string{
-	pipeline.PluginContinue: "continue", pipeline.PluginRespond: "respond", pipeline.PluginRedirect: "redirect",
-	pipeline.PluginProxy: "proxy", pipeline.PluginFork: "fork", pipeline.PluginDrop: "drop",
+	contract.Continue: "continue", contract.Respond: "respond", contract.Redirect: "redirect",
+	contract.Proxy: "proxy", contract.Fork: "fork", contract.Drop: "drop",
 }
 
 func newPluginMetrics(m *metrics.Plugins, name string) *pluginMetrics {
@@ -49,7 +49,7 @@ func newPluginMetrics(m *metrics.Plugins, name string) *pluginMetrics {
 }
 
 // verdict counts a usable verdict and its hop time.
-func (pm *pluginMetrics) verdict(a pipeline.PluginAction, since time.Time) {
+func (pm *pluginMetrics) verdict(a contract.Action, since time.Time) {
 	if int(a) < len(pm.verdicts) && pm.verdicts[a] != nil {
 		pm.verdicts[a].Inc()
 	}

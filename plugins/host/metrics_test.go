@@ -12,7 +12,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/parley-rtc/parley/core/metrics"
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
@@ -56,10 +56,10 @@ func TestMetrics(t *testing.T) {
 	for i := 0; i < 500 && entered.Load() == 0; i++ {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if _, err := f.h.Handle(ctx, "hangs", request(t)); !errors.Is(err, pipeline.ErrPluginBusy) {
+	if _, err := f.h.Handle(ctx, "hangs", request(t)); !errors.Is(err, contract.ErrPluginBusy) {
 		t.Fatalf("second request to a full queue: %v", err)
 	}
-	if err := <-held; !errors.Is(err, pipeline.ErrPluginTimeout) {
+	if err := <-held; !errors.Is(err, contract.ErrPluginTimeout) {
 		t.Fatalf("held request: %v", err)
 	}
 	// deny crashes: down while it restarts, then up again.
@@ -70,7 +70,7 @@ func TestMetrics(t *testing.T) {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-	if _, err := f.h.Handle(ctx, "deny", request(t)); !errors.Is(err, pipeline.ErrPluginDown) {
+	if _, err := f.h.Handle(ctx, "deny", request(t)); !errors.Is(err, contract.ErrPluginDown) {
 		t.Fatalf("crashed plugin: %v", err)
 	}
 	if up := testutil.ToFloat64(m.Up.WithLabelValues("deny")); up != 0 {

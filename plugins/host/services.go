@@ -16,6 +16,7 @@ import (
 	"github.com/parley-rtc/parley/core/presdoc"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
@@ -102,7 +103,7 @@ func (s *services) PublishPresence(ctx context.Context, aor, pidf string, expire
 
 func (s *services) claimed(u sip.Uri) bool {
 	for _, c := range s.claims {
-		if pipeline.MatchClaim(c, u) {
+		if contract.MatchClaim(c, u) {
 			return true
 		}
 	}

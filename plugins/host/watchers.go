@@ -8,8 +8,8 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/core/presence"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
 
@@ -126,7 +126,7 @@ func (h *Host) outsideClaim(claims []string, aor string) bool {
 		return false
 	}
 	for _, c := range claims {
-		if pipeline.MatchClaim(c, u) {
+		if contract.MatchClaim(c, u) {
 			return true
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parley-rtc/parley/core/pipeline"
+	"github.com/parley-rtc/parley/plugins/contract"
 	"github.com/parley-rtc/parley/plugins/sdk/sdktest"
 )
 
@@ -14,15 +14,15 @@ func TestAfterHours(t *testing.T) {
 		name     string
 		settings map[string]string
 		req      string
-		want     pipeline.PluginAction
+		want     contract.Action
 	}{
-		{"office open", map[string]string{"now": "2026-11-18T10:00:00Z"}, invite, pipeline.PluginContinue}, // Wednesday
-		{"evening", map[string]string{"now": "2026-11-18T18:30:00Z"}, invite, pipeline.PluginRedirect},     // Wednesday
-		{"weekend", map[string]string{"now": "2026-11-21T10:00:00Z"}, invite, pipeline.PluginRedirect},     // Saturday
-		{"message at night", map[string]string{"now": "2026-11-18T02:00:00Z"}, sdktest.Message("alice", "sip:bob@example.com", "hi"), pipeline.PluginRedirect},
-		{"time zone", map[string]string{"now": "2026-11-18T18:30:00Z", "tz": "America/New_York"}, invite, pipeline.PluginContinue}, // 13:30 there
-		{"voicemail itself", map[string]string{"now": "2026-11-18T18:30:00Z"}, sdktest.Request("INVITE", "alice", "sip:voicemail@example.com", "application/sdp", "v=0\r\n"), pipeline.PluginContinue},
-		{"not a call", map[string]string{"now": "2026-11-18T18:30:00Z"}, sdktest.Request("OPTIONS", "alice", "sip:bob@example.com", "", ""), pipeline.PluginContinue},
+		{"office open", map[string]string{"now": "2026-11-18T10:00:00Z"}, invite, contract.Continue}, // Wednesday
+		{"evening", map[string]string{"now": "2026-11-18T18:30:00Z"}, invite, contract.Redirect},     // Wednesday
+		{"weekend", map[string]string{"now": "2026-11-21T10:00:00Z"}, invite, contract.Redirect},     // Saturday
+		{"message at night", map[string]string{"now": "2026-11-18T02:00:00Z"}, sdktest.Message("alice", "sip:bob@example.com", "hi"), contract.Redirect},
+		{"time zone", map[string]string{"now": "2026-11-18T18:30:00Z", "tz": "America/New_York"}, invite, contract.Continue}, // 13:30 there
+		{"voicemail itself", map[string]string{"now": "2026-11-18T18:30:00Z"}, sdktest.Request("INVITE", "alice", "sip:voicemail@example.com", "application/sdp", "v=0\r\n"), contract.Continue},
+		{"not a call", map[string]string{"now": "2026-11-18T18:30:00Z"}, sdktest.Request("OPTIONS", "alice", "sip:bob@example.com", "", ""), contract.Continue},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -33,7 +33,7 @@ func TestAfterHours(t *testing.T) {
 			if v.Action != tt.want {
 				t.Fatalf("verdict %+v", v)
 			}
-			if v.Action == pipeline.PluginRedirect && (v.Code != 302 || v.Targets[0].String() != "sip:voicemail@example.com") {
+			if v.Action == contract.Redirect && (v.Code != 302 || v.Targets[0].String() != "sip:voicemail@example.com") {
 				t.Fatalf("redirect %+v", v)
 			}
 		})

@@ -17,8 +17,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/plugins/codec"
+	"github.com/parley-rtc/parley/plugins/contract"
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
@@ -55,24 +55,24 @@ func Start(t testing.TB, app sdk.App, settings map[string]string, host sdk.Host)
 
 // Handle sends raw (a SIP request) and returns the decoded verdict, or
 // the error the node would see for it.
-func (p *Plugin) Handle(raw string) (pipeline.PluginVerdict, error) {
+func (p *Plugin) Handle(raw string) (contract.Verdict, error) {
 	req, err := codec.ParseRequest([]byte(raw))
 	if err != nil {
-		return pipeline.PluginVerdict{}, err
+		return contract.Verdict{}, err
 	}
 	p.mu.Lock()
 	p.nextID++
 	id := p.nextID
 	p.mu.Unlock()
-	if err := p.stream.Send(&pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, &pipeline.PluginRequest{Req: req, Transport: "UDP", Source: "127.0.0.1:5070"})}}); err != nil {
-		return pipeline.PluginVerdict{}, err
+	if err := p.stream.Send(&pb.HostMessage{Kind: &pb.HostMessage_Request{Request: codec.EncodeRequest(id, &contract.Request{Req: req, Transport: "UDP", Source: "127.0.0.1:5070"})}}); err != nil {
+		return contract.Verdict{}, err
 	}
 	m, err := p.stream.Recv()
 	if err != nil {
-		return pipeline.PluginVerdict{}, err
+		return contract.Verdict{}, err
 	}
 	if m.GetVerdict().GetId() != id {
-		return pipeline.PluginVerdict{}, fmt.Errorf("sdktest: verdict for %d, sent %d", m.GetVerdict().GetId(), id)
+		return contract.Verdict{}, fmt.Errorf("sdktest: verdict for %d, sent %d", m.GetVerdict().GetId(), id)
 	}
 	return codec.DecodeVerdict(m.GetVerdict())
 }

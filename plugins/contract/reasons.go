@@ -1,8 +1,8 @@
-package rules
+package contract
 
 // reasons are the standard reason phrases (RFC 3261 section 21 and the
-// extensions that registered codes since) that Compile gives a respond
-// action written without one.
+// extensions that registered codes since): what a respond verdict or
+// rule written without a reason phrase gets.
 var reasons = map[int]string{
 	200: "OK", 202: "Accepted", 204: "No Notification",
 	300: "Multiple Choices", 301: "Moved Permanently", 302: "Moved Temporarily",
@@ -35,5 +35,5 @@ var reasons = map[int]string{
 }
 
 // Reason is the standard reason phrase of code, or "" for an
-// unregistered one (plugins use it too).
+// unregistered one.
 func Reason(code int) string { return reasons[code] }

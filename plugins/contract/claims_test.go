@@ -1,4 +1,4 @@
-package pipeline
+package contract
 
 import (
 	"testing"
@@ -34,6 +34,25 @@ func TestMatchClaim(t *testing.T) {
 		}
 		if got := MatchClaim(tt.pattern, u); got != tt.want {
 			t.Errorf("MatchClaim(%q, %q) = %v, want %v", tt.pattern, tt.uri, got, tt.want)
+		}
+	}
+}
+
+func TestPhoneNumber(t *testing.T) {
+	tests := []struct{ uri, want string }{
+		{"tel:+1-206-555-0100", "+12065550100"},
+		{"tel:5550100;phone-context=+1206", "5550100"},
+		{"sip:+1(206)5550100@gw.example;user=phone", "+12065550100"},
+		{"sip:912065550100@example.com", ""},
+		{"sip:alice@example.com", ""},
+	}
+	for _, tt := range tests {
+		var u sip.Uri
+		if err := sip.ParseUri(tt.uri, &u); err != nil {
+			t.Fatalf("%s: %v", tt.uri, err)
+		}
+		if got := PhoneNumber(u); got != tt.want {
+			t.Errorf("PhoneNumber(%q) = %q, want %q", tt.uri, got, tt.want)
 		}
 	}
 }
