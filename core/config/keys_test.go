@@ -57,6 +57,7 @@ func TestEverySource(t *testing.T) {
 		"join":              {flag: "http://127.0.0.1:8060"},
 		"role":              {flag: "HOME"}, // director needs cluster-sip: see load_test.go
 		"cluster-sip":       {flag: "127.0.0.1:9070", yaml: "'127.0.0.1:9070'"},
+		"plugin-link":       {flag: "127.0.0.1:9071", yaml: "'127.0.0.1:9071'"},
 		"log-format":        {flag: "json"},
 		"log-level":         {flag: "error"},
 		"min-expires":       {flag: "2m"},
@@ -207,6 +208,7 @@ func TestKeys(t *testing.T) {
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192", "raft-store": "wal",
 		"cluster-sip": "",
+		"plugin-link": "127.0.0.1:0",
 		"plugin-dir":  "",
 	}
 	if len(want) != len(ks) {

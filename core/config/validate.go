@@ -339,6 +339,13 @@ func (c Config) Validate() error {
 	} else if c.Role == RoleDirector {
 		bad("cluster-sip", "required with role director (it proxies to home nodes over the cluster link)")
 	}
+	if c.PluginLink != "" {
+		if err := checkHostPort(c.PluginLink, false); err != nil {
+			bad("plugin-link", "%v", err)
+		} else if h, _, _ := net.SplitHostPort(c.PluginLink); !isLoopback(h) {
+			bad("plugin-link", "%q: the plugins' SIP link must be a loopback address (127.0.0.1, ::1): it is for plugin processes on this host only", c.PluginLink)
+		}
+	}
 	if !contains(logFormats, c.LogFormat) {
 		bad("log-format", "%q: want text or json", c.LogFormat)
 	}
@@ -528,4 +535,10 @@ func (c Config) validateServerTrust(ls []Listener, bad func(key, format string, 
 	if len(c.TrustedPeers) == 0 {
 		bad("trusted-peers", "required with a trust=server listener (no peer would be accepted)")
 	}
+}
+
+// isLoopback reports whether host is a loopback IP address.
+func isLoopback(host string) bool {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

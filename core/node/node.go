@@ -38,8 +38,26 @@ import (
 	"github.com/parley-rtc/parley/plugins/host"
 )
 
+// Option changes how Run builds a node beyond its configuration.
+type Option func(*options)
+
+type options struct {
+	launch host.Launcher
+}
+
+// WithPluginLauncher makes the node start its plugin apps with launch
+// instead of running binaries from plugin-dir: tests run plugins in
+// process (host.InProcess); only interop-tests start binaries.
+func WithPluginLauncher(launch host.Launcher) Option {
+	return func(o *options) { o.launch = launch }
+}
+
 // Run starts a node from cfg and serves until ctx ends.
-func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("node: data dir %s: %w", cfg.DataDir, err)
 	}
@@ -107,7 +125,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return fmt.Errorf("node: archive: %w", err)
 	}
 	defer arch.Close()
-	sipNode, err := startSIP(ctx, cfg, log, st, w, loc, m, dir, arch)
+	sipNode, err := startSIP(ctx, cfg, o, log, st, w, loc, m, dir, arch)
 	if err != nil {
 		return err
 	}
@@ -195,7 +213,7 @@ func (s *sipNode) close() {
 	}
 }
 
-func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
+func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logger, st *state.State, rn state.Writer, loc *location.Service, m *metrics.Metrics, dir *directory.Directory, arch *archive.Archive) (*sipNode, error) {
 	quiet := slog.New(quietHandler{log.Handler()}).With("component", "sipgo")
 	peers := peerCheck(cfg, st)
 	specs, err := listenerSpecs(cfg)
@@ -270,10 +288,18 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 		_ = ua.Close()
 		return nil, err
 	}
+	plink, plinkAddr, err := linkSpecs(cfg.PluginLink)
+	if err != nil {
+		_ = ua.Close()
+		return nil, err
+	}
+	services := host.Services{Bindings: loc.Current, Presence: s.presence.LevelOf, Originate: px.Originate}
+	if plinkAddr != "" {
+		services.Inject = linkInject(px, ls, plinkAddr)
+	}
 	s.plugins = host.New(host.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn, Metrics: m.Plugins,
-		Services: host.Services{Bindings: loc.Current, Best: loc.Best, Presence: s.presence.LevelOf, Originate: px.Originate},
-		Logger:   log,
+		Services: services, Link: plinkAddr, Launch: o.launch, Logger: log,
 	})
 	s.pipe.SetPlugins(s.plugins)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
@@ -283,6 +309,11 @@ func startSIP(ctx context.Context, cfg config.Config, log *slog.Logger, st *stat
 	srv.OnNoRoute(s.pipe.Handle)
 	ls.Intercept(s.pipe.Intercept)
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
+		_ = ua.Close()
+		return nil, err
+	}
+	if err := openLink(ctx, ls, srv, plink); err != nil {
+		ls.Close()
 		_ = ua.Close()
 		return nil, err
 	}

@@ -35,6 +35,7 @@ type testNode struct {
 	log        *slog.Logger
 	sip, admin string
 	xcap       string // base URL of the XCAP server
+	opts       []Option
 	cancel     context.CancelFunc
 	done       chan error
 }
@@ -87,7 +88,7 @@ func (n *testNode) start(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel, n.done = cancel, make(chan error, 1)
-	go func(done chan error) { done <- Run(ctx, n.cfg, n.log) }(n.done)
+	go func(done chan error) { done <- Run(ctx, n.cfg, n.log, n.opts...) }(n.done)
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
 		if res, err := http.Get(n.admin + "/readyz"); err == nil {

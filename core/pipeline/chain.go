@@ -132,7 +132,8 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 	for i := first; i < len(apps); i++ {
 		app := &apps[i]
 		hidden := strict && !app.StrictRoute && (app.Name != claimant || routed)
-		if !app.Enabled || hidden || !app.accepts(c.req) {
+		own := app.Kind == state.AppPlugin && app.Name == c.linkApp // no loops over the SIP link
+		if !app.Enabled || hidden || own || !app.accepts(c.req) {
 			continue
 		}
 		switch {

@@ -80,9 +80,12 @@ type Pipeline struct {
 	secret  atomic.Pointer[[]byte]
 	ctx     context.Context
 	limit   *txLimiter
-	chainc  chainCache
-	parser  *sip.Parser // for the stateless challenge (stateless.go)
-	retrans *retrans.Store
+	// linkLimit bounds each plugin's requests in flight over the SIP
+	// link (link.go).
+	linkLimit *txLimiter
+	chainc    chainCache
+	parser    *sip.Parser // for the stateless challenge (stateless.go)
+	retrans   *retrans.Store
 	// inflight holds the direct requests being served (direct.go), and
 	// workers serves them.
 	inflight *inflight
@@ -92,7 +95,7 @@ type Pipeline struct {
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
-		limit: newTxLimiter(cfg.MaxTxPerConn), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
+		limit: newTxLimiter(cfg.MaxTxPerConn), linkLimit: newTxLimiter(linkQueue), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
 		inflight: newInflight(), workers: newWorkers(ctx)}
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
@@ -162,9 +165,14 @@ type call struct {
 	// held: a handler answers after serve returns (the registrar, once
 	// its write commits); it then ends the transaction and calls settle.
 	held bool
-	// limitConn is the connection whose transaction slot the call holds
-	// (max-tx-per-conn), "" when none.
+	// limitConn is the connection (or, over the SIP link, the plugin)
+	// whose transaction slot the call holds in limiter (max-tx-per-conn,
+	// linkQueue), "" when none.
 	limitConn string
+	limiter   *txLimiter
+	// linkApp is the chain entry whose plugin sent the request over the
+	// SIP link (link.go): its own entry is skipped.
+	linkApp string
 }
 
 // Handle is the sipgo request handler for every method.
@@ -190,7 +198,7 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 // settle gives back the transaction slot c holds.
 func (p *Pipeline) settle(c *call) {
 	if c.limitConn != "" {
-		p.limit.release(c.limitConn)
+		c.limiter.release(c.limitConn)
 	}
 }
 
@@ -208,7 +216,18 @@ func (p *Pipeline) serve(c *call) {
 		}
 		return
 	}
-	c.trusted = c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
+	token := stripLink(req)
+	if c.in.Trust == transport.Link {
+		defer func() {
+			if !c.held {
+				p.settle(c)
+			}
+		}()
+		if p.admitLink(c, token) == linkAnswered {
+			return
+		}
+	}
+	c.trusted = c.trusted || c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
 	if !c.trusted && !p.cfg.Flood.Allow(ipOf(c.source)) {
 		p.cfg.Metrics.Dropped.WithLabelValues("flood").Inc()
 		return
@@ -224,7 +243,7 @@ func (p *Pipeline) serve(c *call) {
 			p.respond(c, 503, "Service Unavailable (too many outstanding requests)", retryAfter(1))
 			return
 		}
-		c.limitConn = conn
+		c.limitConn, c.limiter = conn, p.limit
 		defer func() {
 			if !c.held {
 				p.settle(c)

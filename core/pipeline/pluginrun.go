@@ -142,7 +142,9 @@ func (p *Pipeline) forkTo(c *call, targets []sip.Uri) {
 	ftx := &forkTx{ServerTransaction: c.tx}
 	for i, hop := range targets {
 		ftx.reset(i < len(targets)-1)
-		err := p.cfg.Proxy.Forward(p.ctx, c.req, ftx, HopTarget(c.req.Recipient, hop), rr, c.in)
+		t := HopTarget(c.req.Recipient, hop)
+		p.linkOut(&t)
+		err := p.cfg.Proxy.Forward(p.ctx, c.req, ftx, t, rr, c.in)
 		p.countForward(c.req, err)
 		if !ftx.heldBack() {
 			return

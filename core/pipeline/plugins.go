@@ -24,8 +24,11 @@ type PluginHost interface {
 	// verdict asked for it (contract.Verdict.WantResponse).
 	Response(app string, ticket uint64, res *sip.Response)
 	// Claims returns the address patterns the running plugin claimed
-	// (Describe), besides those of its chain entry.
+	// (Describe, and once configured), besides those of its chain entry.
 	Claims(app string) []string
+	// LinkApp returns the chain entry whose running plugin holds a SIP
+	// link credential (link.go).
+	LinkApp(token string) (app string, ok bool)
 }
 
 // HopTarget is where a request for ruri goes when sent to next hop hop

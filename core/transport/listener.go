@@ -26,6 +26,11 @@ const (
 	// members may use it; the pipeline checks each request's source.
 	// It is not a value of ?trust=.
 	Cluster
+	// Link is the SIP link for plugins that are user agents (config
+	// plugin-link): a loopback listener whose requests must carry a
+	// running plugin's credential (the pipeline checks it). It is not a
+	// value of ?trust=, and never chosen for traffic to anyone else.
+	Link
 )
 
 func (t Trust) String() string {
@@ -36,6 +41,8 @@ func (t Trust) String() string {
 		return "trusted"
 	case Cluster:
 		return "cluster"
+	case Link:
+		return "link"
 	}
 	return "client"
 }

@@ -33,12 +33,13 @@ func (s *Set) ByLocal(network, local string) *Listener {
 	return wild
 }
 
-// For returns the first listener of a sipgo network name (UDP, TCP, ...).
+// For returns the first listener of a sipgo network name (UDP, TCP, ...),
+// never the plugins' SIP link (which is chosen by name: LinkFor).
 func (s *Set) For(network string) (*Listener, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range s.list {
-		if strings.EqualFold(l.Network, network) {
+		if l.Trust != Link && strings.EqualFold(l.Network, network) {
 			return l, nil
 		}
 	}
@@ -86,4 +87,17 @@ func isLocalIP(ip net.IP) bool {
 		}
 	}
 	return false
+}
+
+// LinkFor returns the plugins' SIP link listener of a sipgo network name
+// (UDP or TCP), nil when there is none.
+func (s *Set) LinkFor(network string) *Listener {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.list {
+		if l.Trust == Link && strings.EqualFold(l.Network, network) {
+			return l
+		}
+	}
+	return nil
 }

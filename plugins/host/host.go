@@ -37,9 +37,12 @@ type Config struct {
 	// (default 10 s); one that does not answer within half of it is
 	// restarted.
 	HealthEvery time.Duration
-	State       *state.State
-	Writer      state.Writer
-	Services    Services
+	// Link is the node's SIP link listener, host:port over UDP and TCP,
+	// handed to plugins in Configure ("" none).
+	Link     string
+	State    *state.State
+	Writer   state.Writer
+	Services Services
 	// Launch starts a plugin; nil runs binaries from Dir over go-plugin.
 	Launch Launcher
 	// Metrics are kept per plugin (core/metrics); nil: kept unregistered.

@@ -51,6 +51,8 @@ type running struct {
 	failed error
 	// watchMu orders the Watchers messages (watchers.go).
 	watchMu sync.Mutex
+	// token is this start's SIP link credential (link.go).
+	token string
 }
 
 // maxStuck is how many requests in a row a plugin may hold past their
@@ -127,25 +129,31 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	token := newLinkToken()
 	cfg := &pb.ConfigureRequest{App: p.app.Name, Node: p.h.cfg.Node, Domains: p.h.cfg.Domains, Settings: p.app.Settings}
-	if err := proc.Instance.Configure(cctx, cfg, p.h.services(p.app, desc)); err != nil {
+	if p.h.cfg.Link != "" {
+		cfg.LinkAddress, cfg.LinkToken = p.h.cfg.Link, token
+	}
+	late, err := proc.Instance.Configure(cctx, cfg, p.h.services(p.app, token))
+	if err != nil {
 		return err
 	}
 	stream, err := proc.Instance.Exchange(ctx)
 	if err != nil {
 		return err
 	}
-	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel}
+	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel, token: token}
 	_, leads := stream.(sdk.DeadlineStream)
 	if leads {
 		r.lead = make(chan struct{}, 1)
 		r.lead <- struct{}{}
 	}
 	p.mu.Lock()
-	p.run, p.described = r, desc.GetClaims()
+	claims := append(append([]string(nil), desc.GetClaims()...), late...)
+	p.run, p.described = r, claims
 	p.mu.Unlock()
 	p.m.up.Set(1)
-	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", desc.GetClaims())
+	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", claims)
 	if desc.GetSingleton() && !p.app.Singleton {
 		p.log.Warn("plugin says it is a singleton but its chain entry is not: every node runs it (parleyctl app add --singleton)")
 	}

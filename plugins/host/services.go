@@ -17,7 +17,6 @@ import (
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/plugins/contract"
-	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
@@ -25,13 +24,16 @@ import (
 type Services struct {
 	// Bindings returns a user's current bindings (location.Service.Current).
 	Bindings func(aor string) []state.Binding
-	// Best returns the binding the router would pick (location.Service.Best).
-	Best func(aor string) (state.Binding, bool)
 	// Presence returns a user's composed level and PIDF document
 	// (presence.Agent.LevelOf).
 	Presence func(aor string) (string, []byte)
 	// Originate sends a request as a user agent (proxy.Proxy.Originate).
 	Originate func(ctx context.Context, req *sip.Request, t proxy.Target) (*sip.Response, error)
+	// Inject sends a request into the node's own SIP link, carrying a
+	// plugin's link credential, and returns the final response: the node
+	// routes it as a request the plugin's own SIP stack sent
+	// (node.linkInject). Nil: SendRequest without a target answers 503.
+	Inject func(ctx context.Context, req *sip.Request) (*sip.Response, error)
 }
 
 // ErrNotClaimed: a plugin published presence for an address it does not
@@ -43,14 +45,14 @@ var ErrNotClaimed = errors.New("host: address not claimed by the plugin")
 type services struct {
 	h      *Host
 	plugin string
-	claims []string
+	entry  []string // the chain entry's claims
+	token  string   // the start's link credential
 }
 
 var _ sdk.Host = (*services)(nil)
 
-func (h *Host) services(app state.App, desc *pb.Description) sdk.Host {
-	claims := append(append([]string(nil), desc.GetClaims()...), app.Claims...)
-	return &services{h: h, plugin: app.Name, claims: claims}
+func (h *Host) services(app state.App, token string) sdk.Host {
+	return &services{h: h, plugin: app.Name, entry: app.Claims, token: token}
 }
 
 func (s *services) Bindings(_ context.Context, aor string) (sdk.Bindings, error) {
@@ -101,61 +103,50 @@ func (s *services) PublishPresence(ctx context.Context, aor, pidf string, expire
 	return cmd.ETag, nil
 }
 
+// claimed: the chain entry or the running plugin (Describe and the
+// claims it made once configured) claims u.
 func (s *services) claimed(u sip.Uri) bool {
-	for _, c := range s.claims {
-		if contract.MatchClaim(c, u) {
-			return true
+	for _, list := range [][]string{s.entry, s.h.Claims(s.plugin)} {
+		for _, c := range list {
+			if contract.MatchClaim(c, u) {
+				return true
+			}
 		}
 	}
 	return false
 }
 
+// SendRequest sends req to target, or, with no target, into the node's
+// SIP link with the plugin's credential: the node then routes it exactly
+// as a request from a trusted server (bindings through their home node
+// and flow, static routes, partners, DNS), asserting only identities the
+// plugin claims and skipping the plugin's own chain entry.
 func (s *services) SendRequest(ctx context.Context, req *sip.Request, target string) (*sip.Response, error) {
+	if target == "" {
+		if s.h.cfg.Services.Inject == nil {
+			return siputil.Response(req, 503, "Service Unavailable (no SIP link)"), nil
+		}
+		for req.RemoveHeader(sdk.LinkHeader) {
+		}
+		req.AppendHeader(sip.NewHeader(sdk.LinkHeader, s.token))
+		res, err := s.h.cfg.Services.Inject(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("host: send request: %w", err)
+		}
+		return res, nil
+	}
 	if s.h.cfg.Services.Originate == nil {
 		return nil, errors.New("host: no proxy to send with")
 	}
-	hop := req.Recipient
-	if target != "" {
-		if err := sip.ParseUri(target, &hop); err != nil {
-			return nil, fmt.Errorf("host: target %q: %w", target, err)
-		}
+	var hop sip.Uri
+	if err := sip.ParseUri(target, &hop); err != nil {
+		return nil, fmt.Errorf("host: target %q: %w", target, err)
 	}
-	t := pipeline.HopTarget(req.Recipient, hop)
-	if target == "" && s.ours(req.Recipient.Host) {
-		b, ok := s.best(siputil.AOR(req.Recipient))
-		if !ok {
-			return siputil.Response(req, 480, "Temporarily Unavailable"), nil
-		}
-		if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
-			return nil, fmt.Errorf("host: contact %q: %w", b.Contact, err)
-		}
-		t.Dest, t.Transport, t.Server = "", "", false
-		if b.Home == s.h.cfg.Node {
-			t.Dest, t.Transport = b.Source, b.Transport
-		}
-	}
-	res, err := s.h.cfg.Services.Originate(ctx, req, t)
+	res, err := s.h.cfg.Services.Originate(ctx, req, pipeline.HopTarget(req.Recipient, hop))
 	if err != nil {
 		return nil, fmt.Errorf("host: send request: %w", err)
 	}
 	return res, nil
-}
-
-func (s *services) ours(host string) bool {
-	for _, d := range s.h.cfg.Domains {
-		if strings.EqualFold(d, host) {
-			return true
-		}
-	}
-	return false
-}
-
-// best is the user's most active and available binding.
-func (s *services) best(aor string) (state.Binding, bool) {
-	if s.h.cfg.Services.Best == nil {
-		return state.Binding{}, false
-	}
-	return s.h.cfg.Services.Best(aor)
 }
 
 func (s *services) KVGet(_ context.Context, key string) ([]byte, bool, error) {

@@ -187,5 +187,6 @@ func describe(app *App) *pb.Description {
 }
 
 func configOf(m *pb.ConfigureRequest) Config {
-	return Config{App: m.GetApp(), Node: m.GetNode(), Domains: m.GetDomains(), Settings: m.GetSettings()}
+	return Config{App: m.GetApp(), Node: m.GetNode(), Domains: m.GetDomains(), Settings: m.GetSettings(),
+		Link: Link{Address: m.GetLinkAddress(), Token: m.GetLinkToken()}}
 }

@@ -72,19 +72,22 @@ func (s *pluginServer) Configure(ctx context.Context, req *pb.ConfigureRequest) 
 	}
 	s.conn = conn
 	s.mu.Unlock()
-	if err := (&inProcess{app: *s.app, log: s.log}).Configure(ctx, req, &hostClient{c: pb.NewHostClient(conn)}); err != nil {
+	claims, err := (&inProcess{app: *s.app, log: s.log}).Configure(ctx, req, &hostClient{c: pb.NewHostClient(conn)})
+	if err != nil {
 		return nil, err
 	}
+	res := &pb.ConfigureResponse{Claims: claims}
 	if req.GetHopSocket() == "" {
-		return &pb.ConfigureResponse{}, nil
+		return res, nil
 	}
 	hop, err := dialHop(ctx, req.GetHopSocket())
 	if err != nil { // the Exchange stream carries the messages instead
 		s.log.Warn("hop socket not dialed; using the gRPC stream", "error", err)
-		return &pb.ConfigureResponse{}, nil
+		return res, nil
 	}
 	go s.serveHop(hop)
-	return &pb.ConfigureResponse{HopDialed: true}, nil
+	res.HopDialed = true
+	return res, nil
 }
 
 func (s *pluginServer) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthResponse, error) {
@@ -126,7 +129,7 @@ func (g *grpcInstance) Describe(ctx context.Context) (*pb.Description, error) {
 	return d, nil
 }
 
-func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error {
+func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) ([]string, error) {
 	id := g.broker.NextId()
 	go g.broker.AcceptAndServe(id, func(opts []grpc.ServerOption) *grpc.Server {
 		s := grpc.NewServer(opts...)
@@ -141,19 +144,19 @@ func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, 
 	}
 	res, err := g.c.Configure(ctx, req)
 	if err != nil {
-		return fmt.Errorf("sdk: configure: %w", err)
+		return nil, fmt.Errorf("sdk: configure: %w", err)
 	}
 	if res.GetHopDialed() && ln != nil {
 		c, err := ln.accept(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if g.hop != nil {
 			_ = g.hop.Close()
 		}
 		g.hop = c
 	}
-	return nil
+	return res.GetClaims(), nil
 }
 
 func (g *grpcInstance) Health(ctx context.Context) error {

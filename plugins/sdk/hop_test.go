@@ -70,7 +70,7 @@ func TestHopCarrier(t *testing.T) {
 			inst := raw.(*grpcInstance)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if err := inst.Configure(ctx, &pb.ConfigureRequest{App: "t"}, nil); err != nil {
+			if _, err := inst.Configure(ctx, &pb.ConfigureRequest{App: "t"}, nil); err != nil {
 				t.Fatal(err)
 			}
 			sctx, end := context.WithCancel(ctx)

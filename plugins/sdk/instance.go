@@ -15,8 +15,9 @@ import (
 // whether it runs in process (InProcess) or as a binary over go-plugin.
 type Instance interface {
 	Describe(ctx context.Context) (*pb.Description, error)
-	// Configure hands the plugin its settings and the host's services.
-	Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error
+	// Configure hands the plugin its settings and the host's services,
+	// and returns the claims it knows only once configured (App.Claim).
+	Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) (claims []string, err error)
 	Health(ctx context.Context) error
 	// Exchange opens the message stream; it ends with ctx.
 	Exchange(ctx context.Context) (Stream, error)
@@ -54,17 +55,20 @@ type inProcess struct {
 
 func (p *inProcess) Describe(context.Context) (*pb.Description, error) { return describe(&p.app), nil }
 
-func (p *inProcess) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) error {
+func (p *inProcess) Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) ([]string, error) {
 	if p.app.Handle == nil {
-		return errors.New("sdk: app without a Handle function")
+		return nil, errors.New("sdk: app without a Handle function")
 	}
-	if p.app.Configure == nil {
-		return nil
+	cfg := configOf(req)
+	if p.app.Configure != nil {
+		if err := p.app.Configure(ctx, cfg, host); err != nil {
+			return nil, fmt.Errorf("sdk: configure %s: %w", p.app.Name, err)
+		}
 	}
-	if err := p.app.Configure(ctx, configOf(req), host); err != nil {
-		return fmt.Errorf("sdk: configure %s: %w", p.app.Name, err)
+	if p.app.Claim == nil {
+		return nil, nil
 	}
-	return nil
+	return p.app.Claim(cfg), nil
 }
 
 func (p *inProcess) Health(ctx context.Context) error {

@@ -248,7 +248,14 @@ type ConfigureRequest struct {
 	// as a 4-byte big-endian length and the message's protobuf bytes, and
 	// the Exchange stream stays open but idle. A plugin that does not dial
 	// it keeps using the Exchange stream.
-	HopSocket     string `protobuf:"bytes,6,opt,name=hop_socket,json=hopSocket,proto3" json:"hop_socket,omitempty"`
+	HopSocket string `protobuf:"bytes,6,opt,name=hop_socket,json=hopSocket,proto3" json:"hop_socket,omitempty"`
+	// The node's SIP link for plugins that are user agents (empty: none): a
+	// loopback host:port served over UDP and TCP. Requests the plugin's own
+	// SIP stack sends there with link_token in the X-Parley-Link header are
+	// taken as from a trusted server, asserting only claimed identities.
+	LinkAddress string `protobuf:"bytes,7,opt,name=link_address,json=linkAddress,proto3" json:"link_address,omitempty"`
+	// This plugin instance's link credential (a secret, new on every start).
+	LinkToken     string `protobuf:"bytes,8,opt,name=link_token,json=linkToken,proto3" json:"link_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -325,10 +332,27 @@ func (x *ConfigureRequest) GetHopSocket() string {
 	return ""
 }
 
+func (x *ConfigureRequest) GetLinkAddress() string {
+	if x != nil {
+		return x.LinkAddress
+	}
+	return ""
+}
+
+func (x *ConfigureRequest) GetLinkToken() string {
+	if x != nil {
+		return x.LinkToken
+	}
+	return ""
+}
+
 type ConfigureResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The plugin dialed hop_socket.
-	HopDialed     bool `protobuf:"varint,1,opt,name=hop_dialed,json=hopDialed,proto3" json:"hop_dialed,omitempty"`
+	HopDialed bool `protobuf:"varint,1,opt,name=hop_dialed,json=hopDialed,proto3" json:"hop_dialed,omitempty"`
+	// Claims known only once configured (from settings or the domains);
+	// the node adds them to the Description's.
+	Claims        []string `protobuf:"bytes,2,rep,name=claims,proto3" json:"claims,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -368,6 +392,13 @@ func (x *ConfigureResponse) GetHopDialed() bool {
 		return x.HopDialed
 	}
 	return false
+}
+
+func (x *ConfigureResponse) GetClaims() []string {
+	if x != nil {
+		return x.Claims
+	}
+	return nil
 }
 
 type HealthRequest struct {
@@ -2076,7 +2107,7 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\amethods\x18\x04 \x03(\tR\amethods\x12'\n" +
 	"\x0fwants_responses\x18\x05 \x01(\bR\x0ewantsResponses\x12\x1c\n" +
 	"\tsingleton\x18\x06 \x01(\bR\tsingleton\x12%\n" +
-	"\x0ewants_watchers\x18\a \x01(\bR\rwantsWatchers\"\xa2\x02\n" +
+	"\x0ewants_watchers\x18\a \x01(\bR\rwantsWatchers\"\xe4\x02\n" +
 	"\x10ConfigureRequest\x12\x10\n" +
 	"\x03app\x18\x01 \x01(\tR\x03app\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x18\n" +
@@ -2084,13 +2115,17 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\bsettings\x18\x04 \x03(\v20.parley.plugin.v1.ConfigureRequest.SettingsEntryR\bsettings\x12$\n" +
 	"\x0ehost_broker_id\x18\x05 \x01(\rR\fhostBrokerId\x12\x1d\n" +
 	"\n" +
-	"hop_socket\x18\x06 \x01(\tR\thopSocket\x1a;\n" +
+	"hop_socket\x18\x06 \x01(\tR\thopSocket\x12!\n" +
+	"\flink_address\x18\a \x01(\tR\vlinkAddress\x12\x1d\n" +
+	"\n" +
+	"link_token\x18\b \x01(\tR\tlinkToken\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"2\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +
 	"\x11ConfigureResponse\x12\x1d\n" +
 	"\n" +
-	"hop_dialed\x18\x01 \x01(\bR\thopDialed\"\x0f\n" +
+	"hop_dialed\x18\x01 \x01(\bR\thopDialed\x12\x16\n" +
+	"\x06claims\x18\x02 \x03(\tR\x06claims\"\x0f\n" +
 	"\rHealthRequest\"8\n" +
 	"\x0eHealthResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +

@@ -25,6 +25,8 @@ import (
 
 // Plugin is an App started in process.
 type Plugin struct {
+	// Claims are what the App's Claim returned once configured.
+	Claims []string
 	stream sdk.Stream
 	mu     sync.Mutex
 	nextID uint64
@@ -43,14 +45,15 @@ func Start(t testing.TB, app sdk.App, settings map[string]string, host sdk.Host)
 	if _, err := inst.Describe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := inst.Configure(ctx, &pb.ConfigureRequest{App: app.Name, Node: "test", Domains: []string{"example.com"}, Settings: settings}, host); err != nil {
+	claims, err := inst.Configure(ctx, &pb.ConfigureRequest{App: app.Name, Node: "test", Domains: []string{"example.com"}, Settings: settings}, host)
+	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := inst.Exchange(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Plugin{stream: st}
+	return &Plugin{stream: st, Claims: claims}
 }
 
 // Handle sends raw (a SIP request) and returns the decoded verdict, or
