@@ -13,8 +13,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdAppPut, "app.put", applyAppPut)
-	registerCommand(CmdAppDelete, "app.delete", applyAppDelete)
+	registerCommand(CmdAppPut, "app.put", applyAppPut, mustApply)
+	registerCommand(CmdAppDelete, "app.delete", applyAppDelete, mustApply)
 }
 
 // App kinds.

@@ -13,9 +13,9 @@ const (
 )
 
 func init() {
-	registerCommand(CmdBindingUpdate, "binding.update", applyBindingUpdate)
-	registerCommand(CmdBindingRefresh, "binding.refresh", applyBindingRefresh)
-	registerCommand(CmdBindingExpire, "binding.expire", applyBindingExpire)
+	registerCommand(CmdBindingUpdate, "binding.update", applyBindingUpdate, mustApply)
+	registerCommand(CmdBindingRefresh, "binding.refresh", applyBindingRefresh, mustApply)
+	registerCommand(CmdBindingExpire, "binding.expire", applyBindingExpire, mustApply)
 }
 
 // BindingUpdate is one REGISTER's new, changed and removed bindings.

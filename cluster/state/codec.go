@@ -34,10 +34,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodeEnvelope appends the binary envelope of c after the header.
+// encodeBinary returns the log form of c: the header (flags, with the
+// type's registered flags added, and type), then the binary envelope.
 func (c Command) encodeBinary() []byte {
 	out := make([]byte, headerLen, headerLen+len(c.ReqID)+len(c.Node)+len(c.Body)+24)
-	out[0] = byte(c.Flags | flagBinary)
+	out[0] = byte(c.Flags | registeredFlags(c.Type) | flagBinary)
 	binary.BigEndian.PutUint16(out[1:], uint16(c.Type))
 	out = appendString(out, c.ReqID)
 	out = binary.AppendVarint(out, c.Time)

@@ -16,12 +16,14 @@ type CommandType uint16
 type Flags uint8
 
 // FlagIgnoreUnknown lets a node that does not know the command type skip
-// it instead of stopping. Set it only on commands whose loss cannot make
-// nodes diverge in anything that matters (hints, statistics, refreshes).
+// it instead of stopping. Nobody sets it by hand: Encode adds it to every
+// command whose type was registered ignorable (see registry).
 const FlagIgnoreUnknown Flags = 1 << 0
 
 // Command is one replicated write. The leader stamps ReqID, Time and Node
-// before it goes into the log, so Apply is deterministic.
+// before it goes into the log, so Apply is deterministic. Flags holds
+// what Decode read; Encode adds the flags the type's registration asks
+// for (FlagIgnoreUnknown) to whatever Flags already holds.
 type Command struct {
 	Type  CommandType     `json:"-"`
 	Flags Flags           `json:"-"`
@@ -54,8 +56,9 @@ func NewCommand(t CommandType, body any) (Command, error) {
 	return Command{Type: t, Body: raw}, nil
 }
 
-// Encode returns the log form: flags, type, then the binary envelope
-// (request id, time and node, then the body as it is).
+// Encode returns the log form: flags (c.Flags plus those registered for
+// the type), type, then the binary envelope (request id, time and node,
+// then the body as it is).
 func (c Command) Encode() ([]byte, error) {
 	return c.encodeBinary(), nil
 }
@@ -105,17 +108,73 @@ func (c Command) Applicable() bool {
 type handler struct {
 	name  string
 	apply func(s *State, c *Command) any
+	flags Flags // added to every encoded command of the type
 }
 
+// unknownRule says what a node that does not know a command type may do
+// with it; each registration states one.
+type unknownRule bool
+
+const (
+	// mustApply: a node that does not know the type stops (Apply panics)
+	// rather than skip it, and a leader refuses it from a follower.
+	mustApply unknownRule = false
+	// ignorable: the writer sets FlagIgnoreUnknown, so a node that does
+	// not know the type (an older binary during a rolling upgrade) skips
+	// it and goes on.
+	ignorable unknownRule = true
+)
+
+// registry is the dispatch table: command type -> handler. Each command
+// family file fills it from init with registerCommand, and each
+// registration says whether its type is ignorable.
+//
+// The rule: a type may be ignorable only when a node that skipped it (and
+// so lacks its effect until it is upgraded and catches up from a
+// snapshot) cannot decide differently on authorization or routing: who
+// may register, call, watch or federate, where a request goes, which
+// node holds a flow or runs a singleton. Everything the server itself
+// decides on must apply everywhere or nowhere; only data that is
+// plugin-scoped or informational may go missing on an old node for the
+// length of the upgrade. A new type added to a family takes the family's
+// rule; a family that cannot be skipped gets new types through a new
+// LogVersion instead (as CmdBatch did), which a leader writes only once
+// every member publishes it.
+//
+// Today:
+//
+//	ignorable  plugin.kv.put, plugin.kv.delete (a plugin's own
+//	           bookkeeping; the server never reads it)
+//	ignorable  presence.publish, calendar.set (published documents and
+//	           calendars: informational, composed into NOTIFYs; who may
+//	           watch is xcap pres-rules, which is not ignorable)
+//	mustApply  user.*, binding.* (authentication and where requests go),
+//	           meta.init (the secret every node's nonces and tokens use),
+//	           subscription.* and xcap.* (watcher authorization, lists),
+//	           route.*, app.*, partner.* (routing, the chain, federation),
+//	           member.* (addresses, roles, LogVersion), plugin.lease
+//	           (which node runs a singleton: skipping it could run two)
 var registry = map[CommandType]handler{}
 
 // registerCommand adds a command type to the dispatch table; each command
-// family file calls it from init.
-func registerCommand(t CommandType, name string, apply func(s *State, c *Command) any) {
+// family file calls it from init. rule says whether nodes that do not know
+// t may skip it (see registry for which may).
+func registerCommand(t CommandType, name string, apply func(s *State, c *Command) any, rule unknownRule) {
 	if _, dup := registry[t]; dup {
 		panic(fmt.Sprintf("state: command type %d registered twice", t))
 	}
-	registry[t] = handler{name: name, apply: apply}
+	h := handler{name: name, apply: apply}
+	if rule == ignorable {
+		h.flags = FlagIgnoreUnknown
+	}
+	registry[t] = h
+}
+
+// registeredFlags returns the flags the writer adds to commands of type t:
+// FlagIgnoreUnknown for an ignorable type, none for the rest (and for a
+// type this binary does not know: a forwarded command keeps its own).
+func registeredFlags(t CommandType) Flags {
+	return registry[t].flags
 }
 
 // decodeBody unmarshals a command body; a body that does not decode means

@@ -8,7 +8,10 @@
 // command whose request id was already applied is skipped, so a retried
 // write takes effect once. A command type this node does not know makes
 // Apply panic unless the command carries FlagIgnoreUnknown, which lets a
-// newer leader send optional commands during a rolling upgrade.
+// newer leader send optional commands during a rolling upgrade. The writer
+// never sets that flag by hand: a family registers its types as ignorable
+// or not (the rule is at the registry, in command.go), and Encode adds
+// the flag to every command of an ignorable type.
 //
 // Reads are served from the local copy under a read lock; they are not
 // linearizable on a follower.

@@ -12,8 +12,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdMemberPut, "member.put", applyMemberPut)
-	registerCommand(CmdMemberDelete, "member.delete", applyMemberDelete)
+	registerCommand(CmdMemberPut, "member.put", applyMemberPut, mustApply)
+	registerCommand(CmdMemberDelete, "member.delete", applyMemberDelete, mustApply)
 }
 
 // Member roles (config role).

@@ -6,7 +6,7 @@ import "fmt"
 const CmdMetaInit CommandType = 20
 
 func init() {
-	registerCommand(CmdMetaInit, "meta.init", applyMetaInit)
+	registerCommand(CmdMetaInit, "meta.init", applyMetaInit, mustApply)
 }
 
 // MetaInit sets the cluster secret once; later ones are ignored so two

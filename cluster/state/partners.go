@@ -13,8 +13,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdPartnerPut, "partner.put", applyPartnerPut)
-	registerCommand(CmdPartnerDelete, "partner.delete", applyPartnerDelete)
+	registerCommand(CmdPartnerPut, "partner.put", applyPartnerPut, mustApply)
+	registerCommand(CmdPartnerDelete, "partner.delete", applyPartnerDelete, mustApply)
 }
 
 // Partner is one allowed federation partner domain. Requests for Domain

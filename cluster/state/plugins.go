@@ -15,9 +15,9 @@ const (
 )
 
 func init() {
-	registerCommand(CmdPluginKVPut, "plugin.kv.put", applyPluginKVPut)
-	registerCommand(CmdPluginKVDelete, "plugin.kv.delete", applyPluginKVDelete)
-	registerCommand(CmdPluginLease, "plugin.lease", applyPluginLease)
+	registerCommand(CmdPluginKVPut, "plugin.kv.put", applyPluginKVPut, ignorable)
+	registerCommand(CmdPluginKVDelete, "plugin.kv.delete", applyPluginKVDelete, ignorable)
+	registerCommand(CmdPluginLease, "plugin.lease", applyPluginLease, mustApply)
 }
 
 // Limits of the plugin store: it holds a gateway's small bookkeeping

@@ -9,8 +9,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdPresencePublish, "presence.publish", applyPresencePublish)
-	registerCommand(CmdCalendarSet, "calendar.set", applyCalendarSet)
+	registerCommand(CmdPresencePublish, "presence.publish", applyPresencePublish, ignorable)
+	registerCommand(CmdCalendarSet, "calendar.set", applyCalendarSet, ignorable)
 }
 
 // maxPublications bounds the publications kept per user; the oldest goes.

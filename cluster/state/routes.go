@@ -13,8 +13,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdRoutePut, "route.put", applyRoutePut)
-	registerCommand(CmdRouteDelete, "route.delete", applyRouteDelete)
+	registerCommand(CmdRoutePut, "route.put", applyRoutePut, mustApply)
+	registerCommand(CmdRouteDelete, "route.delete", applyRouteDelete, mustApply)
 }
 
 // Route is one entry of the static routing table (LCS's static routes):

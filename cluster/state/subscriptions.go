@@ -9,8 +9,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdSubscriptionPut, "subscription.put", applySubscriptionPut)
-	registerCommand(CmdSubscriptionDelete, "subscription.delete", applySubscriptionDelete)
+	registerCommand(CmdSubscriptionPut, "subscription.put", applySubscriptionPut, mustApply)
+	registerCommand(CmdSubscriptionDelete, "subscription.delete", applySubscriptionDelete, mustApply)
 }
 
 // Subscription is one SUBSCRIBE dialog in which we are the notifier

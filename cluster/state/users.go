@@ -12,8 +12,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdUserPut, "user.put", applyUserPut)
-	registerCommand(CmdUserDelete, "user.delete", applyUserDelete)
+	registerCommand(CmdUserPut, "user.put", applyUserPut, mustApply)
+	registerCommand(CmdUserDelete, "user.delete", applyUserDelete, mustApply)
 }
 
 // UserPut creates or replaces users. With Create set, an existing user

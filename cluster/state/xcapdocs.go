@@ -12,8 +12,8 @@ const (
 )
 
 func init() {
-	registerCommand(CmdXcapPut, "xcap.put", applyXcapPut)
-	registerCommand(CmdXcapDelete, "xcap.delete", applyXcapDelete)
+	registerCommand(CmdXcapPut, "xcap.put", applyXcapPut, mustApply)
+	registerCommand(CmdXcapDelete, "xcap.delete", applyXcapDelete, mustApply)
 }
 
 // Application usages whose documents the presence agent reads.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func init() {
@@ -22,30 +24,8 @@ func init() {
 	)
 }
 
-type app struct {
-	Name         string            `json:"name"`
-	Position     int               `json:"position"`
-	Kind         string            `json:"kind"`
-	StrictRoute  bool              `json:"strict_route,omitempty"`
-	Critical     bool              `json:"critical,omitempty"`
-	Enabled      bool              `json:"enabled"`
-	Methods      []string          `json:"methods,omitempty"`
-	ContentTypes []string          `json:"content_types,omitempty"`
-	Rules        string            `json:"rules,omitempty"`
-	Claims       []string          `json:"claims,omitempty"`
-	Command      string            `json:"command,omitempty"`
-	Args         []string          `json:"args,omitempty"`
-	Settings     map[string]string `json:"settings,omitempty"`
-	Singleton    bool              `json:"singleton,omitempty"`
-	Process      *struct {
-		Up       bool `json:"up"`
-		PID      int  `json:"pid"`
-		Restarts int  `json:"restarts"`
-	} `json:"process,omitempty"`
-}
-
-// status is a plugin's process on the node asked ("" for other kinds).
-func (a app) status() string {
+// appProcess is a plugin's process on the node asked ("" for other kinds).
+func appProcess(a api.AppStatus) string {
 	switch {
 	case a.Process == nil:
 		return ""
@@ -92,7 +72,7 @@ func (c *cli) appAdd(args []string) error {
 	if err != nil {
 		return err
 	}
-	a := app{Name: args0[0], Kind: *kind, Position: *pos, StrictRoute: *strict, Critical: *critical, Enabled: true,
+	a := api.App{Name: args0[0], Kind: *kind, Position: *pos, StrictRoute: *strict, Critical: *critical, Enabled: true,
 		Methods: splitList(*methods), ContentTypes: splitList(*ctypes),
 		Command: *command, Args: splitList(*pargs), Claims: splitList(*claims), Singleton: *singleton}
 	if len(settings) > 0 {
@@ -121,7 +101,7 @@ func (c *cli) appList(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var list []app
+	var list []api.AppStatus
 	raw, _, err := c.api.getJSON(ctx, "/v1/apps", &list)
 	if err != nil {
 		return err
@@ -130,13 +110,13 @@ func (c *cli) appList(args []string) error {
 		t := c.table("POSITION", "NAME", "KIND", "ENABLED", "STRICT ROUTE", "CRITICAL", "METHODS", "COMMAND", "CLAIMS", "PROCESS")
 		for _, a := range list {
 			t.row(strconv.Itoa(a.Position), a.Name, a.Kind, strconv.FormatBool(a.Enabled), strconv.FormatBool(a.StrictRoute),
-				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","), a.Command, strings.Join(a.Claims, ","), a.status())
+				strconv.FormatBool(a.Critical), strings.Join(a.Methods, ","), a.Command, strings.Join(a.Claims, ","), appProcess(a))
 		}
 		_ = t.flush()
 	})
 }
 
-func (c *cli) patchApp(name string, patch map[string]any, done string) error {
+func (c *cli) patchApp(name string, patch api.AppPatch, done string) error {
 	ctx, cancel := c.timeout()
 	defer cancel()
 	raw, _, err := c.api.call(ctx, http.MethodPatch, "/v1/apps/"+url.PathEscape(name), patch, "")
@@ -156,7 +136,7 @@ func (c *cli) appMove(args []string) error {
 	if err != nil {
 		return usagef("POSITION %q is not a number", pos[1])
 	}
-	return c.patchApp(pos[0], map[string]any{"position": p}, fmt.Sprintf("app %s moved to %d", pos[0], p))
+	return c.patchApp(pos[0], api.AppPatch{Position: &p}, fmt.Sprintf("app %s moved to %d", pos[0], p))
 }
 
 func (c *cli) appSet(args []string) error {
@@ -169,18 +149,21 @@ func (c *cli) appSet(args []string) error {
 	if err != nil {
 		return err
 	}
-	patch := map[string]any{}
-	for key, v := range map[string]string{"enabled": *enabled, "strict_route": *strict, "critical": *critical} {
-		if v == "" {
+	var patch api.AppPatch
+	for _, f := range []struct {
+		flag, v string
+		dst     **bool
+	}{{"enabled", *enabled, &patch.Enabled}, {"strict-route", *strict, &patch.StrictRoute}, {"critical", *critical, &patch.Critical}} {
+		if f.v == "" {
 			continue
 		}
-		b, err := strconv.ParseBool(v)
+		b, err := strconv.ParseBool(f.v)
 		if err != nil {
-			return usagef("--%s: %q is not true or false", strings.ReplaceAll(key, "_", "-"), v)
+			return usagef("--%s: %q is not true or false", f.flag, f.v)
 		}
-		patch[key] = b
+		*f.dst = &b
 	}
-	if len(patch) == 0 {
+	if patch == (api.AppPatch{}) {
 		return usagef("app set needs --enabled, --strict-route or --critical")
 	}
 	return c.patchApp(pos[0], patch, "app "+pos[0]+" updated")
@@ -198,15 +181,6 @@ func (c *cli) appRemove(args []string) error {
 		return err
 	}
 	return c.print(nil, func(w io.Writer) { fmt.Fprintf(w, "app %s removed\n", pos[0]) })
-}
-
-type archived struct {
-	Time   time.Time `json:"time"`
-	Node   string    `json:"node"`
-	From   string    `json:"from"`
-	To     string    `json:"to"`
-	Body   string    `json:"body"`
-	CallID string    `json:"call_id"`
 }
 
 func (c *cli) archiveSearch(args []string) error {
@@ -229,7 +203,7 @@ func (c *cli) archiveSearch(args []string) error {
 	q.Set("limit", strconv.Itoa(*limit))
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var list []archived
+	var list []api.ArchiveEntry
 	raw, _, err := c.api.getJSON(ctx, "/v1/archive?"+q.Encode(), &list)
 	if err != nil {
 		return err

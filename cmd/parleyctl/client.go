@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 // requestTimeout bounds every call but an import.
@@ -36,21 +38,10 @@ func newClient(base, token string) (*client, error) {
 
 // apiError is an error answer of the API.
 type apiError struct {
-	Status  int        `json:"-"`
-	Message string     `json:"error"`
-	Lines   []lineErr  `json:"lines,omitempty"`
-	Counts  *importRes `json:"-"`
-}
-
-type lineErr struct {
-	Line  int    `json:"line"`
-	Error string `json:"error"`
-}
-
-type importRes struct {
-	Imported int `json:"imported"`
-	Created  int `json:"created"`
-	Updated  int `json:"updated"`
+	Status  int               `json:"-"`
+	Message string            `json:"error"`
+	Lines   []api.LineError   `json:"lines,omitempty"`
+	Counts  *api.ImportResult `json:"-"`
 }
 
 func (e *apiError) Error() string {
@@ -116,7 +107,7 @@ func decodeError(status int, raw []byte) error {
 			ae.Message += ": " + s
 		}
 	}
-	var counts importRes
+	var counts api.ImportResult
 	if json.Unmarshal(raw, &counts) == nil && counts.Imported > 0 {
 		ae.Counts = &counts
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func init() {
@@ -17,36 +19,6 @@ func init() {
 	)
 }
 
-// status is raftnode.Status as the API returns it.
-type status struct {
-	NodeID       string   `json:"node_id"`
-	State        string   `json:"state"`
-	Leader       string   `json:"leader"`
-	LeaderAddr   string   `json:"leader_addr"`
-	Term         uint64   `json:"term"`
-	LastIndex    uint64   `json:"last_index"`
-	AppliedIndex uint64   `json:"applied_index"`
-	CommitIndex  uint64   `json:"commit_index"`
-	LastContact  string   `json:"last_contact"`
-	Members      []member `json:"members"`
-}
-
-type member struct {
-	ID          string `json:"id"`
-	Address     string `json:"address"`
-	Suffrage    string `json:"suffrage"`
-	Leader      bool   `json:"leader"`
-	Role        string `json:"role"`
-	Known       bool   `json:"known"`
-	Term        uint64 `json:"term"`
-	LastIndex   uint64 `json:"last_index"`
-	Lag         uint64 `json:"lag"`
-	Healthy     bool   `json:"healthy"`
-	LastContact string `json:"last_contact"`
-	AdminURL    string `json:"admin_url"`
-	NodeRole    string `json:"node_role"`
-}
-
 func (c *cli) clusterStatus(args []string) error {
 	cmd, _ := findCommand([]string{"cluster", "status"})
 	if _, err := c.parse(c.flagSet(cmd.name), cmd, args, 0, 0); err != nil {
@@ -54,7 +26,7 @@ func (c *cli) clusterStatus(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var st status
+	var st api.ClusterStatus
 	raw, _, err := c.api.getJSON(ctx, "/v1/cluster", &st)
 	if err != nil {
 		return err
@@ -107,7 +79,7 @@ func (c *cli) clusterJoin(args []string) error {
 	ctx, cancel := c.timeout()
 	defer cancel()
 	voter := !*nonvoter
-	in := map[string]any{"id": pos[0], "raft_addr": pos[1], "voter": voter}
+	in := api.MemberRequest{ID: pos[0], RaftAddr: pos[1], Voter: &voter}
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/cluster/members", in, "")
 	if err != nil {
 		return err
@@ -143,13 +115,11 @@ func (c *cli) clusterTransfer(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	in := map[string]string{}
+	var in api.LeaderRequest
 	if len(pos) == 1 {
-		in["id"] = pos[0]
+		in.ID = pos[0]
 	}
-	var out struct {
-		Leader string `json:"leader"`
-	}
+	var out api.LeaderReply
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/cluster/leader", in, "")
 	if err != nil {
 		return err

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func init() {
@@ -13,13 +15,6 @@ func init() {
 		&command{"partner list", "", "list the federation partners", (*cli).partnerList},
 		&command{"partner del", "DOMAIN", "remove a federation partner", (*cli).partnerDel},
 	)
-}
-
-type partner struct {
-	Domain   string `json:"domain"`
-	Identity string `json:"identity,omitempty"`
-	DNSName  string `json:"dns_name,omitempty"`
-	NextHop  string `json:"next_hop,omitempty"`
 }
 
 func (c *cli) partnerAdd(args []string) error {
@@ -34,7 +29,7 @@ func (c *cli) partnerAdd(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	in := partner{Domain: pos[0], Identity: *identity, DNSName: *dns, NextHop: *hop}
+	in := api.Partner{Domain: pos[0], Identity: *identity, DNSName: *dns, NextHop: *hop}
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/partners", in, "")
 	if err != nil {
 		return err
@@ -49,7 +44,7 @@ func (c *cli) partnerList(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var list []partner
+	var list []api.Partner
 	raw, _, err := c.api.getJSON(ctx, "/v1/partners", &list)
 	if err != nil {
 		return err

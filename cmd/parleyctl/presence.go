@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func init() {
@@ -24,12 +26,6 @@ func init() {
 	)
 }
 
-type presenceOut struct {
-	AOR   string `json:"aor"`
-	Level string `json:"level"`
-	PIDF  string `json:"pidf"`
-}
-
 func (c *cli) presenceShow(args []string) error {
 	cmd, _ := findCommand([]string{"presence", "show"})
 	pos, err := c.parse(c.flagSet(cmd.name), cmd, args, 1, 1)
@@ -38,18 +34,12 @@ func (c *cli) presenceShow(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var p presenceOut
+	var p api.Presence
 	raw, _, err := c.api.getJSON(ctx, userPath(pos[0], "/presence"), &p)
 	if err != nil {
 		return err
 	}
 	return c.print(raw, func(w io.Writer) { fmt.Fprintf(w, "%s: %s\n\n%s\n", p.AOR, p.Level, p.PIDF) })
-}
-
-type calendarEntry struct {
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	Subject string    `json:"subject,omitempty"`
 }
 
 func (c *cli) presenceCalendar(args []string) error {
@@ -63,9 +53,9 @@ func (c *cli) presenceCalendar(args []string) error {
 	if err != nil {
 		return err
 	}
-	var entries []calendarEntry
+	var entries []api.CalendarEntry
 	if !*clear {
-		e := calendarEntry{Subject: *subject}
+		e := api.CalendarEntry{Subject: *subject}
 		if e.From, err = time.Parse(time.RFC3339, *from); err != nil {
 			return usagef("--from: %v", err)
 		}
@@ -82,7 +72,7 @@ func (c *cli) presenceCalendar(args []string) error {
 	ctx, cancel := c.timeout()
 	defer cancel()
 	if entries == nil {
-		entries = []calendarEntry{}
+		entries = []api.CalendarEntry{}
 	}
 	if _, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/calendar"), entries, ""); err != nil {
 		return err
@@ -90,14 +80,8 @@ func (c *cli) presenceCalendar(args []string) error {
 	return c.print(nil, func(w io.Writer) { fmt.Fprintf(w, "calendar of %s: %d entries\n", pos[0], len(entries)) })
 }
 
-type contact struct {
-	URI    string   `json:"uri"`
-	Name   string   `json:"name,omitempty"`
-	Groups []string `json:"groups,omitempty"`
-}
-
-func (c *cli) getContacts(ctx context.Context, user string) ([]contact, []byte, error) {
-	var list []contact
+func (c *cli) getContacts(ctx context.Context, user string) ([]api.Contact, []byte, error) {
+	var list []api.Contact
 	raw, _, err := c.api.getJSON(ctx, userPath(user, "/contacts"), &list)
 	return list, raw, err
 }
@@ -132,9 +116,9 @@ func (c *cli) contactsAdd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.editContacts(pos[0], func(list []contact) []contact {
-		list = slices.DeleteFunc(list, func(ct contact) bool { return ct.URI == pos[1] })
-		ct := contact{URI: pos[1], Name: *name}
+	return c.editContacts(pos[0], func(list []api.Contact) []api.Contact {
+		list = slices.DeleteFunc(list, func(ct api.Contact) bool { return ct.URI == pos[1] })
+		ct := api.Contact{URI: pos[1], Name: *name}
 		if *group != "" {
 			ct.Groups = []string{*group}
 		}
@@ -148,13 +132,13 @@ func (c *cli) contactsDel(args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.editContacts(pos[0], func(list []contact) []contact {
-		return slices.DeleteFunc(list, func(ct contact) bool { return ct.URI == pos[1] })
+	return c.editContacts(pos[0], func(list []api.Contact) []api.Contact {
+		return slices.DeleteFunc(list, func(ct api.Contact) bool { return ct.URI == pos[1] })
 	}, "removed %s from the contacts of %s\n", pos[1])
 }
 
 // editContacts reads, changes and writes back a contact list.
-func (c *cli) editContacts(user string, edit func([]contact) []contact, done, what string) error {
+func (c *cli) editContacts(user string, edit func([]api.Contact) []api.Contact, done, what string) error {
 	ctx, cancel := c.timeout()
 	defer cancel()
 	list, _, err := c.getContacts(ctx, user)
@@ -163,18 +147,12 @@ func (c *cli) editContacts(user string, edit func([]contact) []contact, done, wh
 	}
 	list = edit(list)
 	if list == nil {
-		list = []contact{}
+		list = []api.Contact{}
 	}
 	if _, _, err := c.api.call(ctx, http.MethodPut, userPath(user, "/contacts"), list, ""); err != nil {
 		return err
 	}
 	return c.print(nil, func(w io.Writer) { fmt.Fprintf(w, done, what, user) })
-}
-
-type rules struct {
-	Allow  []string `json:"allow,omitempty"`
-	Block  []string `json:"block,omitempty"`
-	Polite []string `json:"polite,omitempty"`
 }
 
 func (c *cli) rulesShow(args []string) error {
@@ -185,7 +163,7 @@ func (c *cli) rulesShow(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var r rules
+	var r api.PresRules
 	raw, _, err := c.api.getJSON(ctx, userPath(pos[0], "/rules"), &r)
 	if err != nil {
 		return err
@@ -215,7 +193,7 @@ func (c *cli) setRule(verb string, args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var r rules
+	var r api.PresRules
 	if _, _, err := c.api.getJSON(ctx, userPath(pos[0], "/rules"), &r); err != nil {
 		return err
 	}

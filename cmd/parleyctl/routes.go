@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func init() {
@@ -14,14 +16,6 @@ func init() {
 		&command{"route list", "", "list the static routing table", (*cli).routeList},
 		&command{"route del", "ID", "remove a static route", (*cli).routeDel},
 	)
-}
-
-type route struct {
-	ID       string `json:"id"`
-	Match    string `json:"match"`
-	NextHop  string `json:"next_hop"`
-	Trusted  bool   `json:"trusted,omitempty"`
-	Priority int    `json:"priority"`
 }
 
 func (c *cli) routeAdd(args []string) error {
@@ -36,7 +30,7 @@ func (c *cli) routeAdd(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	in := route{ID: *id, Match: pos[0], NextHop: pos[1], Trusted: *trusted, Priority: *prio}
+	in := api.Route{ID: *id, Match: pos[0], NextHop: pos[1], Trusted: *trusted, Priority: *prio}
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/routes", in, "")
 	if err != nil {
 		return err
@@ -51,7 +45,7 @@ func (c *cli) routeList(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var list []route
+	var list []api.Route
 	raw, _, err := c.api.getJSON(ctx, "/v1/routes", &list)
 	if err != nil {
 		return err

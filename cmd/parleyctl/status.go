@@ -5,23 +5,9 @@ import (
 	"net/url"
 	"strconv"
 	"time"
-)
 
-// binding is a registered contact as the API returns it.
-type binding struct {
-	AOR       string  `json:"aor"`
-	Contact   string  `json:"contact"`
-	Instance  string  `json:"instance"`
-	Expires   int64   `json:"expires"`
-	ExpiresIn int64   `json:"expires_in"`
-	Q         float64 `json:"q"`
-	Transport string  `json:"transport"`
-	Source    string  `json:"source"`
-	Home      string  `json:"home"`
-	UserAgent string  `json:"user_agent"`
-	CallID    string  `json:"call_id"`
-	CSeq      uint32  `json:"cseq"`
-}
+	"github.com/parley-rtc/parley/api"
+)
 
 func (c *cli) bindingList(args []string) error {
 	cmd, _ := findCommand([]string{"binding", "list"})
@@ -35,7 +21,7 @@ func (c *cli) bindingList(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var list []binding
+	var list []api.Binding
 	raw, _, err := c.api.getJSON(ctx, path, &list)
 	if err != nil {
 		return err

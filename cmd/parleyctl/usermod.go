@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/parley-rtc/parley/api"
 )
 
 func (c *cli) userDel(args []string) error {
@@ -36,7 +38,7 @@ func (c *cli) userPasswd(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	body := map[string]string{"password": *password}
+	body := api.SetPassword{Password: password}
 	if _, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/password"), body, ""); err != nil {
 		return err
 	}
@@ -54,11 +56,11 @@ func (c *cli) setEnabled(verb string, args []string, enabled bool) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	raw, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/enabled"), map[string]bool{"enabled": enabled}, "")
+	raw, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/enabled"), api.SetEnabled{Enabled: &enabled}, "")
 	if err != nil {
 		return err
 	}
-	var u user
+	var u api.User
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}
@@ -79,11 +81,11 @@ func (c *cli) userSet(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	raw, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/home"), map[string]string{"home": *home}, "")
+	raw, _, err := c.api.call(ctx, http.MethodPut, userPath(pos[0], "/home"), api.SetHome{Home: home}, "")
 	if err != nil {
 		return err
 	}
-	var u user
+	var u api.User
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}

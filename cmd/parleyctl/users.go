@@ -12,19 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-)
 
-// user is a user as the API returns it.
-type user struct {
-	Username string    `json:"username"`
-	Domain   string    `json:"domain"`
-	AOR      string    `json:"aor"`
-	Display  string    `json:"display"`
-	Enabled  bool      `json:"enabled"`
-	Home     string    `json:"home"`
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
-}
+	"github.com/parley-rtc/parley/api"
+)
 
 func (c *cli) timeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.ctx, requestTimeout)
@@ -47,15 +37,12 @@ func (c *cli) userAdd(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	body := map[string]string{"username": pos[0], "password": *password, "display": *display}
-	if *home != "" {
-		body["home"] = *home
-	}
+	body := api.UserCreate{Username: pos[0], Password: *password, Display: *display, Home: *home}
 	raw, _, err := c.api.call(ctx, http.MethodPost, "/v1/users", body, "")
 	if err != nil {
 		return err
 	}
-	var u user
+	var u api.User
 	if err := json.Unmarshal(raw, &u); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}
@@ -101,7 +88,7 @@ func (c *cli) userImport(args []string) error {
 		}
 		return err
 	}
-	var res importRes
+	var res api.ImportResult
 	if err := json.Unmarshal(raw, &res); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}
@@ -118,10 +105,10 @@ func (c *cli) userList(args []string) error {
 	if _, err := c.parse(c.flagSet(cmd.name), cmd, args, 0, 0); err != nil {
 		return err
 	}
-	var all []user
+	var all []api.User
 	for {
 		ctx, cancel := c.timeout()
-		var page []user
+		var page []api.User
 		_, hdr, err := c.api.getJSON(ctx, "/v1/users?limit="+strconv.Itoa(listPage)+"&offset="+strconv.Itoa(len(all)), &page)
 		cancel()
 		if err != nil {
@@ -151,7 +138,7 @@ func (c *cli) userShow(args []string) error {
 	}
 	ctx, cancel := c.timeout()
 	defer cancel()
-	var u user
+	var u api.User
 	raw, _, err := c.api.getJSON(ctx, userPath(pos[0]), &u)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/rules"
@@ -45,23 +46,13 @@ func (s *server) chain() []state.App {
 type PluginStatus func(app string) (PluginState, bool)
 
 // PluginState is a plugin app's process on the node answering.
-type PluginState struct {
-	Up       bool `json:"up"`
-	PID      int  `json:"pid,omitempty"`
-	Restarts int  `json:"restarts"`
-}
-
-// appView is an app with, for a plugin, its process on this node.
-type appView struct {
-	state.App
-	Process *PluginState `json:"process,omitempty"`
-}
+type PluginState = api.PluginProcess
 
 func (s *server) listApps(w http.ResponseWriter, r *http.Request) error {
 	chain := s.chain()
-	out := make([]appView, len(chain))
+	out := make([]api.AppStatus, len(chain))
 	for i, a := range chain {
-		out[i].App = a
+		out[i].App = api.App(a)
 		if a.Kind == state.AppPlugin && a.Enabled && s.cfg.Plugins != nil {
 			st, ok := s.cfg.Plugins(a.Name)
 			if !ok {
@@ -107,10 +98,11 @@ func validApp(a *state.App) error {
 }
 
 func (s *server) putApp(w http.ResponseWriter, r *http.Request) error {
-	var a state.App
-	if err := decodeJSON(w, r, &a); err != nil {
+	var in api.App
+	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
+	a := state.App(in)
 	if err := validApp(&a); err != nil {
 		return err
 	}
@@ -125,21 +117,13 @@ func (s *server) putApp(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppPut, state.AppPut{App: a}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, a)
+	writeJSON(w, http.StatusCreated, api.App(a))
 	return nil
-}
-
-// AppPatch changes some settings of an app (parleyctl app move|set).
-type AppPatch struct {
-	Position    *int  `json:"position"`
-	Enabled     *bool `json:"enabled"`
-	StrictRoute *bool `json:"strict_route"`
-	Critical    *bool `json:"critical"`
 }
 
 func (s *server) patchApp(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	var p AppPatch
+	var p api.AppPatch
 	if err := decodeJSON(w, r, &p); err != nil {
 		return err
 	}
@@ -168,7 +152,7 @@ func (s *server) patchApp(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdAppPut, state.AppPut{App: *app}); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, app)
+	writeJSON(w, http.StatusOK, api.App(*app))
 	return nil
 }
 
@@ -204,9 +188,10 @@ func (s *server) searchArchive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if entries == nil {
-		entries = []archive.Entry{}
+	out := make([]api.ArchiveEntry, len(entries))
+	for i, e := range entries {
+		out[i] = api.ArchiveEntry(e)
 	}
-	writeJSON(w, http.StatusOK, entries)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

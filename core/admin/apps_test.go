@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
@@ -41,7 +42,7 @@ func TestPutPluginApp(t *testing.T) {
 			got = &a
 		}
 	}
-	list := decode[[]appView](t, e.do("GET", "/v1/apps", ""))
+	list := decode[[]api.AppStatus](t, e.do("GET", "/v1/apps", ""))
 	for _, a := range list {
 		switch {
 		case a.Name == "xmpp" && (a.Process == nil || !a.Process.Up || a.Process.PID != 42):

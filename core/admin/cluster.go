@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/raftnode"
 )
 
@@ -38,23 +39,33 @@ func (s *server) clusterRoutes() {
 func (s *server) cluster(w http.ResponseWriter, r *http.Request) error {
 	switch {
 	case s.cfg.Members != nil:
-		writeJSON(w, http.StatusOK, s.cfg.Members.ClusterStatus(r.Context()))
+		writeJSON(w, http.StatusOK, statusOut(s.cfg.Members.ClusterStatus(r.Context())))
 	case s.cfg.Cluster != nil:
-		writeJSON(w, http.StatusOK, s.cfg.Cluster.Status())
+		writeJSON(w, http.StatusOK, statusOut(s.cfg.Cluster.Status()))
 	default:
 		return &apiError{status: http.StatusServiceUnavailable, msg: "no cluster configured"}
 	}
 	return nil
 }
 
-// MemberRequest is the body of POST /v1/cluster/members.
-type MemberRequest struct {
-	ID       string `json:"id"`
-	RaftAddr string `json:"raft_addr"`
-	// Voter: nil or true joins as a non-voter promoted once caught up;
-	// false keeps the member a non-voter.
-	Voter *bool `json:"voter,omitempty"`
+// statusOut is the raft node's status as the API shows it.
+func statusOut(st raftnode.Status) api.ClusterStatus {
+	out := api.ClusterStatus{
+		NodeID: st.NodeID, State: st.State, Leader: st.Leader, LeaderAddr: st.LeaderAddr, Term: st.Term,
+		LastIndex: st.LastIndex, AppliedIndex: st.AppliedIndex, CommitIndex: st.CommitIndex, LastContact: st.LastContact,
+	}
+	if st.Members != nil {
+		out.Members = make([]api.ClusterMember, len(st.Members))
+		for i, m := range st.Members {
+			out.Members[i] = api.ClusterMember(m)
+		}
+	}
+	return out
 }
+
+// MemberRequest is the body of POST /v1/cluster/members (api.MemberRequest;
+// core/node sends it to the leader).
+type MemberRequest = api.MemberRequest
 
 func (s *server) addMember(w http.ResponseWriter, r *http.Request) error {
 	var in MemberRequest
@@ -75,7 +86,7 @@ func (s *server) addMember(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("cluster member added", "id", in.ID, "raft", in.RaftAddr, "voter", voter)
-	writeJSON(w, http.StatusOK, map[string]any{"id": in.ID, "raft_addr": in.RaftAddr, "voter": voter})
+	writeJSON(w, http.StatusOK, api.MemberAdded{ID: in.ID, RaftAddr: in.RaftAddr, Voter: voter})
 	return nil
 }
 
@@ -92,9 +103,7 @@ func (s *server) removeMember(w http.ResponseWriter, r *http.Request) error {
 // transferLeader hands leadership to {"id": ...}, or to the best voter
 // when id is empty.
 func (s *server) transferLeader(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		ID string `json:"id"`
-	}
+	var in api.LeaderRequest
 	if r.ContentLength != 0 {
 		if err := decodeJSON(w, r, &in); err != nil {
 			return err
@@ -104,7 +113,7 @@ func (s *server) transferLeader(w http.ResponseWriter, r *http.Request) error {
 		return memberErr(in.ID, err)
 	}
 	st := s.cfg.Members.ClusterStatus(r.Context())
-	writeJSON(w, http.StatusOK, map[string]string{"leader": st.Leader})
+	writeJSON(w, http.StatusOK, api.LeaderReply{Leader: st.Leader})
 	return nil
 }
 

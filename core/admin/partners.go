@@ -8,6 +8,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
@@ -23,20 +24,25 @@ func (s *server) partnerRoutes() {
 }
 
 func (s *server) listPartners(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, s.cfg.State.Partners())
+	ps := s.cfg.State.Partners()
+	out := make([]api.Partner, len(ps))
+	for i, p := range ps {
+		out[i] = api.Partner(p)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // putPartner adds a partner, or replaces the one for the same domain.
 func (s *server) putPartner(w http.ResponseWriter, r *http.Request) error {
-	var in state.Partner
+	var in api.Partner
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
 	in.Domain = strings.ToLower(strings.TrimSpace(in.Domain))
 	in.Identity = strings.ToLower(strings.TrimSpace(in.Identity))
 	in.DNSName = strings.ToLower(strings.TrimSpace(in.DNSName))
-	if err := state.ValidPartner(in); err != nil {
+	if err := state.ValidPartner(state.Partner(in)); err != nil {
 		return badRequest("domain %q: want a SIP domain name", in.Domain)
 	}
 	if in.NextHop != "" {
@@ -45,7 +51,7 @@ func (s *server) putPartner(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("next_hop: %q is not a sip: or sips: URI with a host", in.NextHop)
 		}
 	}
-	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdPartnerPut, state.PartnerPut{Partner: in}); err != nil {
+	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdPartnerPut, state.PartnerPut{Partner: state.Partner(in)}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, in)

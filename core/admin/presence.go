@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
@@ -46,28 +47,14 @@ func (s *server) presenceUser(r *http.Request) (string, error) {
 	return u.AOR(), nil
 }
 
-// PresenceOut is a user's composed presence.
-type PresenceOut struct {
-	AOR   string `json:"aor"`
-	Level string `json:"level"`
-	PIDF  string `json:"pidf"`
-}
-
 func (s *server) getPresence(w http.ResponseWriter, r *http.Request) error {
 	aor, err := s.presenceUser(r)
 	if err != nil {
 		return err
 	}
 	level, doc := s.cfg.Presence.LevelOf(aor)
-	writeJSON(w, http.StatusOK, PresenceOut{AOR: aor, Level: level, PIDF: string(doc)})
+	writeJSON(w, http.StatusOK, api.Presence{AOR: aor, Level: level, PIDF: string(doc)})
 	return nil
-}
-
-// ContactIn is one contact-list entry as the API takes it.
-type ContactIn struct {
-	URI    string   `json:"uri"`
-	Name   string   `json:"name,omitempty"`
-	Groups []string `json:"groups,omitempty"`
 }
 
 func (s *server) getContacts(w http.ResponseWriter, r *http.Request) error {
@@ -75,9 +62,9 @@ func (s *server) getContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []ContactIn{}
+	out := []api.Contact{}
 	for _, c := range s.cfg.Presence.Contacts(aor) {
-		out = append(out, ContactIn{URI: c.URI, Name: c.Name, Groups: c.Groups})
+		out = append(out, api.Contact{URI: c.URI, Name: c.Name, Groups: c.Groups})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -88,7 +75,7 @@ func (s *server) putContacts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in []ContactIn
+	var in []api.Contact
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -111,7 +98,7 @@ func (s *server) getRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.cfg.Presence.Rules(aor))
+	writeJSON(w, http.StatusOK, api.PresRules(s.cfg.Presence.Rules(aor)))
 	return nil
 }
 
@@ -120,22 +107,15 @@ func (s *server) putRules(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in state.PresRules
+	var in api.PresRules
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.cfg.Presence.SetRules(r.Context(), aor, in); err != nil {
+	if err := s.cfg.Presence.SetRules(r.Context(), aor, state.PresRules(in)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
-}
-
-// CalendarIn is one calendar entry as the API takes and shows it.
-type CalendarIn struct {
-	From    time.Time `json:"from"`
-	To      time.Time `json:"to"`
-	Subject string    `json:"subject,omitempty"`
 }
 
 func (s *server) getCalendar(w http.ResponseWriter, r *http.Request) error {
@@ -143,9 +123,9 @@ func (s *server) getCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := []CalendarIn{}
+	out := []api.CalendarEntry{}
 	for _, e := range s.cfg.Presence.Calendar(aor) {
-		out = append(out, CalendarIn{From: time.Unix(e.From, 0).UTC(), To: time.Unix(e.To, 0).UTC(), Subject: e.Subject})
+		out = append(out, api.CalendarEntry{From: time.Unix(e.From, 0).UTC(), To: time.Unix(e.To, 0).UTC(), Subject: e.Subject})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -156,7 +136,7 @@ func (s *server) putCalendar(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in []CalendarIn
+	var in []api.CalendarEntry
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}

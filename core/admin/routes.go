@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
@@ -23,16 +24,17 @@ func (s *server) routeRoutes() {
 
 func (s *server) listRoutes(w http.ResponseWriter, r *http.Request) error {
 	routes := s.cfg.State.Routes()
-	if routes == nil {
-		routes = []state.Route{}
+	out := make([]api.Route, len(routes))
+	for i, rt := range routes {
+		out[i] = api.Route(rt)
 	}
-	writeJSON(w, http.StatusOK, routes)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // putRoute adds a route, or replaces the one with the same id.
 func (s *server) putRoute(w http.ResponseWriter, r *http.Request) error {
-	var in state.Route
+	var in api.Route
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func (s *server) putRoute(w http.ResponseWriter, r *http.Request) error {
 		_, _ = rand.Read(b[:])
 		in.ID = "r-" + hex.EncodeToString(b[:])
 	}
-	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdRoutePut, state.RoutePut{Route: in}); err != nil {
+	if _, err := s.cfg.Writer.Write(r.Context(), state.CmdRoutePut, state.RoutePut{Route: state.Route(in)}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, in)

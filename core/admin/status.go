@@ -4,27 +4,13 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
-// Binding is a registered contact as the API shows it.
-type Binding struct {
-	AOR       string  `json:"aor"`
-	Contact   string  `json:"contact"`
-	Instance  string  `json:"instance,omitempty"`
-	Expires   int64   `json:"expires"`    // unix seconds
-	ExpiresIn int64   `json:"expires_in"` // seconds from now, 0 once lapsed
-	Q         float64 `json:"q"`
-	Transport string  `json:"transport"`
-	Source    string  `json:"source"`
-	Home      string  `json:"home"`
-	UserAgent string  `json:"user_agent,omitempty"`
-	CallID    string  `json:"call_id"`
-	CSeq      uint32  `json:"cseq"`
-}
-
-func bindingOut(aor string, b state.Binding, now time.Time) Binding {
-	return Binding{
+// bindingOut is b of aor as the API shows it.
+func bindingOut(aor string, b state.Binding, now time.Time) api.Binding {
+	return api.Binding{
 		AOR: aor, Contact: b.Contact, Instance: b.Instance, Expires: b.Expires,
 		ExpiresIn: max(0, b.Expires-now.Unix()), Q: float64(b.Q) / 1000,
 		Transport: b.Transport, Source: b.Source, Home: b.Home, UserAgent: b.UserAgent,
@@ -34,7 +20,7 @@ func bindingOut(aor string, b state.Binding, now time.Time) Binding {
 
 func (s *server) listBindings(w http.ResponseWriter, r *http.Request) error {
 	now := s.cfg.Now()
-	out := []Binding{}
+	out := []api.Binding{}
 	if name := r.URL.Query().Get("user"); name != "" {
 		aor, err := s.cfg.Directory.Resolve(name)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 )
 
@@ -52,7 +53,7 @@ func TestBindings(t *testing.T) {
 				t.Fatalf("%d %s", r.code, r.body)
 			}
 			var contacts []string
-			for _, b := range decode[[]Binding](t, r) {
+			for _, b := range decode[[]api.Binding](t, r) {
 				contacts = append(contacts, b.Contact)
 			}
 			if got := strings.Join(contacts, " "); got != tt.want {
@@ -60,8 +61,8 @@ func TestBindings(t *testing.T) {
 			}
 		})
 	}
-	got := decode[[]Binding](t, e.do("GET", "/v1/bindings?user=alice", ""))
-	want := Binding{AOR: "alice@example.com", Contact: "sip:alice@192.0.2.1:5060", Expires: now + 300, ExpiresIn: 300, Q: 0.5,
+	got := decode[[]api.Binding](t, e.do("GET", "/v1/bindings?user=alice", ""))
+	want := api.Binding{AOR: "alice@example.com", Contact: "sip:alice@192.0.2.1:5060", Expires: now + 300, ExpiresIn: 300, Q: 0.5,
 		Transport: "UDP", Source: "192.0.2.1:5060", Home: "n1", UserAgent: "Phone/1.0", CallID: "c1", CSeq: 3}
 	if got[0] != want || got[1].ExpiresIn != 0 || got[1].Q != 1 || got[1].Instance != "<urn:uuid:1>" {
 		t.Fatalf("bindings %+v", got)

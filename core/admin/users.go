@@ -7,24 +7,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/directory"
 )
 
-// User is a user as the API shows it: never with its password hashes.
-type User struct {
-	Username string    `json:"username"`
-	Domain   string    `json:"domain"`
-	AOR      string    `json:"aor"`
-	Display  string    `json:"display"`
-	Enabled  bool      `json:"enabled"`
-	Home     string    `json:"home,omitempty"` // assigned home node overriding the rule
-	Created  time.Time `json:"created"`
-	Updated  time.Time `json:"updated"`
-}
-
-func userOut(u state.User) User {
-	return User{
+// userOut is u as the API shows it: never with its password hashes.
+func userOut(u state.User) api.User {
+	return api.User{
 		Username: u.Username, Domain: u.Domain, AOR: u.AOR(), Display: u.Display, Enabled: u.Enabled, Home: u.Home,
 		Created: time.Unix(0, u.Created).UTC(), Updated: time.Unix(0, u.Updated).UTC(),
 	}
@@ -51,15 +41,8 @@ func (s *server) userErr(name string, err error) error {
 	return err
 }
 
-type createRequest struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-	Display  string `json:"display"`
-	Home     string `json:"home"`
-}
-
 func (s *server) createUser(w http.ResponseWriter, r *http.Request) error {
-	var req createRequest
+	var req api.UserCreate
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -94,7 +77,7 @@ func (s *server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	all := s.cfg.Directory.List()
 	start := min(offset, len(all))
 	page := all[start : start+min(limit, len(all)-start)]
-	out := make([]User, len(page))
+	out := make([]api.User, len(page))
 	for i, u := range page {
 		out[i] = userOut(u)
 	}
@@ -136,9 +119,7 @@ func (s *server) deleteUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Password *string `json:"password"`
-	}
+	var req api.SetPassword
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -155,9 +136,7 @@ func (s *server) setPassword(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) setEnabled(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Enabled *bool `json:"enabled"`
-	}
+	var req api.SetEnabled
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -175,9 +154,7 @@ func (s *server) setEnabled(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) setHome(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Home *string `json:"home"`
-	}
+	var req api.SetHome
 	if err := decodeJSON(w, r, &req); err != nil {
 		return err
 	}
@@ -210,6 +187,6 @@ func (s *server) importUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.log.Info("users imported", "imported", res.Imported, "created", res.Created, "updated", res.Updated, "remote", r.RemoteAddr)
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, api.ImportResult{Imported: res.Imported, Created: res.Created, Updated: res.Updated})
 	return nil
 }

@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"github.com/parley-rtc/parley/api"
+
 	"net/http"
 	"strings"
 	"testing"
@@ -47,7 +49,7 @@ func TestCreateUser(t *testing.T) {
 				}
 				return
 			}
-			u := decode[User](t, r)
+			u := decode[api.User](t, r)
 			if u.AOR != "alice@example.com" || !u.Enabled || u.Created.IsZero() || r.header.Get("Location") != "/v1/users/alice@example.com" {
 				t.Fatalf("created %+v (%v)", u, r.header)
 			}
@@ -94,7 +96,7 @@ func TestListUsers(t *testing.T) {
 				return
 			}
 			var aors []string
-			for _, u := range decode[[]User](t, r) {
+			for _, u := range decode[[]api.User](t, r) {
 				aors = append(aors, u.AOR)
 			}
 			if got := strings.Join(aors, " "); got != tt.want || r.header.Get("X-Total-Count") != "4" {
@@ -147,7 +149,7 @@ func TestUserItem(t *testing.T) {
 func TestUserItemEffects(t *testing.T) {
 	e := newEnv(t)
 	e.addUser(t, "alice")
-	if u := decode[User](t, e.do("PUT", "/v1/users/alice/enabled", `{"enabled":false}`)); u.Enabled {
+	if u := decode[api.User](t, e.do("PUT", "/v1/users/alice/enabled", `{"enabled":false}`)); u.Enabled {
 		t.Fatalf("still enabled: %+v", u)
 	}
 	before, _ := e.dir.Get("alice")
@@ -213,7 +215,7 @@ func TestSetHome(t *testing.T) {
 			t.Fatalf("%s: status %d, want %d: %s", tc.name, r.code, tc.want, r.body)
 		}
 		if tc.want == 200 {
-			if u := decode[User](t, r); u.Home != tc.home {
+			if u := decode[api.User](t, r); u.Home != tc.home {
 				t.Fatalf("%s: home %q, want %q", tc.name, u.Home, tc.home)
 			}
 		}
