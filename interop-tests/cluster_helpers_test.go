@@ -58,6 +58,7 @@ type clusterState struct {
 		Healthy  bool   `json:"healthy"`
 		Known    bool   `json:"known"`
 		Lag      uint64 `json:"lag"`
+		SIPAddr  string `json:"sip_addr"`
 	} `json:"members"`
 }
 

@@ -139,6 +139,44 @@ func TestClusterRouting(t *testing.T) {
 	messageThrough(t, nodes, n2, "n2", "bob", "alice", n1)
 }
 
+// TestClusterRoutesWithJoinAlone: three nodes started as
+// docs/operations.md shows, with --join and no --cluster-sip: each
+// publishes its link (raft-listen's port + 1), parleyctl cluster status
+// shows all three, and alice's MESSAGE and INVITE through n2 reach bob,
+// registered on n3.
+func TestClusterRoutesWithJoinAlone(t *testing.T) {
+	nodes := startCluster(t, 3)
+	n2, n3 := nodes[1], nodes[2]
+	waitFor(t, 10*time.Second, func() error {
+		st, err := n2.clusterStatus()
+		if err != nil {
+			return err
+		}
+		for _, m := range st.Members {
+			i := map[string]int{"n1": 0, "n2": 1, "n3": 2}[m.ID]
+			if want := fmt.Sprintf("sip:127.0.0.1:%d;transport=tcp", nodes[i].raftPort+1); m.SIPAddr != want {
+				return fmt.Errorf("%s's link %q, want %q", m.ID, m.SIPAddr, want)
+			}
+		}
+		return nil
+	})
+	nodes[0].addUser("alice", "secret")
+	nodes[0].addUser("bob", "secret")
+	waitUsers(t, nodes, "alice", "bob")
+	messageThrough(t, nodes, n3, "n3", "bob", "alice", n2)
+
+	cid := uniqueCallID(t)
+	bobUAS := startRegisteredUAS(t, n3, "uas_invite.xml", "bob", cid)
+	waitHome(t, nodes, "bob", bobUAS.s.LocalPort, "n3")
+	if _, err := runSipp(t, n2.sipAddr(), sipp{Name: "alice-calls-bob-join-alone", Scenario: "uac_invite.xml", User: "alice",
+		Password: "secret", Service: "bob", CallID: cid}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bobUAS.wait(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDirectorRedirect: n1 and n2 are home nodes, n3 a director. sipp
 // registers at the director, gets 302 with the home node in maddr, and
 // registers there: alice where the assignment rule puts her, carol where

@@ -52,7 +52,7 @@ func startParleyd(t *testing.T, extra ...string) *parleyd {
 // without starting it.
 func newParleyd(t *testing.T, extra ...string) *parleyd {
 	t.Helper()
-	ports := freePorts(t, 4, 1)
+	ports := freePorts(t, 4, 2) // span 2: the cluster link takes raft port + 1 (cluster-sip auto)
 	p := &parleyd{t: t, dir: t.TempDir(), sipPort: ports[0], adminPort: ports[1], raftPort: ports[2], xcapPort: ports[3], extra: extra}
 	p.dataDir = filepath.Join(p.dir, "data")
 	p.logPath = filepath.Join(p.dir, "parleyd.log")

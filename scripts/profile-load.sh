@@ -42,7 +42,7 @@ parleyd)
 	[[ -x $bin/parleyd && -x $bin/parleyctl ]] || go build -o "$bin/" ./cmd/parleyd ./cmd/parleyctl
 	"$bin/parleyd" --node-id n1 --data-dir "$out/data" --domain localhost \
 		--sip-listen "udp://127.0.0.1:$sip,udp://127.0.0.1:$trusted?trust=trusted" \
-		--admin-listen "127.0.0.1:$admin" --admin-token prof --raft-listen "127.0.0.1:$raft" \
+		--admin-listen "127.0.0.1:$admin" --admin-token prof --raft-listen "127.0.0.1:$raft" --cluster-sip off \
 		--pprof-listen "127.0.0.1:$pprof" --log-format json --log-level warn \
 		--flood-rate 0 --xcap-listen "" >"$out/server.log" 2>&1 &
 	spid=$!

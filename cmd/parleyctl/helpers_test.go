@@ -32,9 +32,9 @@ func (fakeCluster) Status() raftnode.Status {
 		LastIndex: 42, AppliedIndex: 42, CommitIndex: 42, LastContact: "0",
 		Members: []raftnode.Member{
 			{ID: "n1", Address: "10.0.0.1:8300", Suffrage: "Voter", Leader: true, Role: "leader", Known: true, Term: 3,
-				LastIndex: 42, Healthy: true, AdminURL: "http://10.0.0.1:8060"},
+				LastIndex: 42, Healthy: true, AdminURL: "http://10.0.0.1:8060", SIPAddr: "sip:10.0.0.1:8301;transport=tcp"},
 			{ID: "n2", Address: "10.0.0.2:8300", Suffrage: "Voter", Role: "follower", Known: true, Term: 3,
-				LastIndex: 40, Lag: 2, Healthy: true, AdminURL: "http://10.0.0.2:8060"},
+				LastIndex: 40, Lag: 2, Healthy: true, AdminURL: "http://10.0.0.2:8060", SIPAddr: "sip:10.0.0.2:8301;transport=tcp"},
 			{ID: "n3", Address: "10.0.0.3:8300", Suffrage: "Nonvoter", Role: "nonvoter", Known: true, Term: 3,
 				LastContact: "12s", AdminURL: "http://10.0.0.3:8060"},
 		}}

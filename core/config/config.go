@@ -54,7 +54,7 @@ type Config struct {
 	SnapshotEntries  int           `key:"snapshot-threshold" help:"log entries since the last snapshot that make the next check take one"`
 	RaftStore        string        `key:"raft-store" help:"raft log and stable store: wal (hashicorp/raft-wal in <data-dir>/raft/wal; an existing <data-dir>/raft/raft.db is migrated into it on start and kept as raft.db.migrated) or bolt (hashicorp/raft-boltdb in <data-dir>/raft/raft.db; refused once the log lives in the wal: there is no migration back)"`
 	Role             string        `key:"role" help:"role of this node: home (holds users and bindings), director (holds no bindings: redirects REGISTER to the user's home node and proxies other requests to home nodes) or edge (access proxy: admits only federation partners, forwards inward to edge-inward and outward to partners)"`
-	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP, or TLS with cluster-ca), over which other members forward requests for bindings homed here (mutual TLS with the cluster-ca certificates when they are set); the host must be reachable by the other members, port 0 = any free port, published to them (empty = off: a single node)"`
+	ClusterSIP       string        `key:"cluster-sip" help:"host:port of this node's intra-cluster SIP link (TCP, or TLS with cluster-ca), over which other members forward requests for bindings homed here (mutual TLS with the cluster-ca certificates when they are set); the host must be reachable by the other members, port 0 = any free port, published to them; auto = raft-listen's host at raft-listen's port + 1 (7061 beside 7060); off or empty = no link (the node's bindings cannot be reached from other members)"`
 	PluginLink       string        `key:"plugin-link" help:"loopback host:port of the SIP link for plugins that are user agents (UDP and TCP on one port, port 0 = any free port); plugins get it and a per-start credential in Configure (empty = off)"`
 	EdgeInward       []string      `key:"edge-inward" help:"role edge: SIP URIs of the directors or home nodes requests from partners go to, tried in order when one does not answer (sip:10.0.0.5:5060;transport=tcp)"`
 	TopologyHiding   bool          `key:"topology-hiding" help:"role edge: partners see only the edge: internal Via, Record-Route and Contact are removed or replaced on the way out and restored on the way in"`
@@ -87,6 +87,7 @@ func Default() Config {
 		AdminListen:      "127.0.0.1:8060",
 		XCAPListen:       "127.0.0.1:8062",
 		RaftListen:       "127.0.0.1:7060",
+		ClusterSIP:       ClusterSIPAuto,
 		PluginLink:       "127.0.0.1:0",
 		SnapshotInterval: 30 * time.Second,
 		SnapshotEntries:  8192,

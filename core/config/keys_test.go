@@ -207,7 +207,7 @@ func TestKeys(t *testing.T) {
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192", "raft-store": "wal",
-		"cluster-sip": "",
+		"cluster-sip": "auto",
 		"plugin-link": "127.0.0.1:0",
 		"plugin-dir":  "",
 	}

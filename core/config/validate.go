@@ -330,15 +330,7 @@ func (c Config) Validate() error {
 	c.validateCluster(bad)
 	c.validateRole(bad)
 
-	if c.ClusterSIP != "" {
-		if err := checkHostPort(c.ClusterSIP, false); err != nil {
-			bad("cluster-sip", "%v", err)
-		} else if h, _, _ := net.SplitHostPort(c.ClusterSIP); isUnspecified(h) {
-			bad("cluster-sip", "%q: other members cannot reach this node at an unspecified address; use a routable IP or host name", c.ClusterSIP)
-		}
-	} else if c.Role == RoleDirector {
-		bad("cluster-sip", "required with role director (it proxies to home nodes over the cluster link)")
-	}
+	c.validateClusterLink(ls, bad)
 	if c.PluginLink != "" {
 		if err := checkHostPort(c.PluginLink, false); err != nil {
 			bad("plugin-link", "%v", err)

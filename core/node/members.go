@@ -93,14 +93,16 @@ func publishMember(ctx context.Context, cfg config.Config, st *state.State, w st
 	}
 }
 
-// clusterLink is the spec of the intra-cluster SIP listener (nil without
-// cluster-sip) and, with cluster-ca, the cluster certificate and roots
+// clusterLink is the spec of the intra-cluster SIP listener (nil when
+// cluster-sip is off; by default derived from raft-listen, see
+// config.ClusterSIPAuto) and, with cluster-ca, the cluster certificate and roots
 // this node presents and accepts on the link.
 func clusterLink(cfg config.Config) (spec *transport.Spec, cert tls.Certificate, roots *x509.CertPool, err error) {
-	if cfg.ClusterSIP == "" {
+	addr := cfg.ClusterLink()
+	if addr == "" {
 		return nil, cert, nil, nil
 	}
-	host, port, _ := net.SplitHostPort(cfg.ClusterSIP)
+	host, port, _ := net.SplitHostPort(addr)
 	pn, _ := strconv.Atoi(port)
 	spec = &transport.Spec{Scheme: "tcp", Host: host, Port: pn, Trust: transport.Cluster}
 	if cfg.ClusterCA == "" {

@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	loc := location.New(st, w, cfg.NodeID, log.With("component", "location"))
 	var live *location.Liveness
-	if cfg.ClusterSIP != "" {
+	if cfg.ClusterLink() != "" {
 		live = location.NewLiveness(st, cfg.NodeID, livenessInterval)
 		loc.SetLiveness(live)
 	}

@@ -63,7 +63,11 @@ func buildNode(t testing.TB, tweak func(*config.Config)) *testNode {
 	cfg.DataDir = t.TempDir()
 	cfg.SIPListen = []string{fmt.Sprintf("udp://127.0.0.1:%d", sipPort), fmt.Sprintf("tcp://127.0.0.1:%d", sipPort)}
 	cfg.AdminListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	raft, err := testport.Free(1, 2) // and at raft + 1 the cluster link (cluster-sip auto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RaftListen = fmt.Sprintf("127.0.0.1:%d", raft[0])
 	cfg.XCAPListen = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	xcapURL := "http://" + cfg.XCAPListen
 	cfg.AdminToken = "test-token"

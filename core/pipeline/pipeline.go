@@ -254,7 +254,7 @@ func (p *Pipeline) serve(c *call) {
 		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
 		return
 	}
-	if !p.validate(c) || p.refuseForgedHome(c) {
+	if p.validate(c) == answered || p.refuseForgedHome(c) {
 		return
 	}
 	if !p.admitPeer(c) {

@@ -70,8 +70,8 @@ func (p *Pipeline) challenge(l *transport.Listener, req *sip.Request, source str
 	if a == nil {
 		return false // Handle answers 503 while starting
 	}
-	if code, _, _ := p.invalid(req); code != 0 {
-		return false
+	if p.invalid(req) != nil {
+		return false // serve answers it, on the direct path
 	}
 	if p.cfg.Routes.TrustedSource(l.Network, source) {
 		return false

@@ -6,6 +6,8 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
@@ -18,55 +20,107 @@ const maxHeader = 4 << 10
 // supported lists the option tags we understand in Require.
 var supported = map[string]bool{"path": true, "outbound": true, "gruu": false}
 
-// validate applies RFC 3261 16.3 request validation; false means a
-// response was sent.
-func (p *Pipeline) validate(c *call) bool {
-	if code, reason, hdrs := p.invalid(c.req); code != 0 {
-		p.respond(c, code, reason, hdrs...)
-		return false
-	}
-	return true
+// outcome is what a pipeline step did with a call.
+type outcome uint8
+
+const (
+	// proceed: the step let the call through to the next one.
+	proceed outcome = iota
+	// answered: the step sent the call's final response; it ends here.
+	answered
+)
+
+// rejection is the response a request that fails validation gets.
+type rejection struct {
+	code    int
+	reason  string
+	headers []sip.Header
 }
 
-// invalid returns the error response a request that fails validation gets
-// (code 0: the request is valid). It has no side effects, so the stateless
-// challenge (stateless.go) can ask it first.
-func (p *Pipeline) invalid(req *sip.Request) (code int, reason string, hdrs []sip.Header) {
+// sipVersion is the only protocol version we speak (RFC 3261 7.1: the
+// string is case-insensitive).
+const sipVersion = "SIP/2.0"
+
+// validate applies the checks of RFC 3261 8.2 and 16.3. It runs before
+// any challenge, on every path: Handle and the direct path through serve,
+// the stateless challenge through invalid.
+func (p *Pipeline) validate(c *call) outcome {
+	if r := p.invalid(c.req); r != nil {
+		p.respond(c, r.code, r.reason, r.headers...)
+		return answered
+	}
+	return proceed
+}
+
+// invalid returns the rejection of a request that fails validation, nil
+// for a valid one. It has no side effects, so the stateless challenge
+// (stateless.go) can ask it first. The order is RFC 3261's: the start
+// line and the headers every request needs (8.1.1, 8.2: 505, 400), the
+// Request-URI's scheme (16.3 step 2: 416), sizes, Max-Forwards (step 3:
+// 483), loops (step 4: 482), Proxy-Require (step 5: 420), and Require
+// where this node is the UAS (8.2.2.3: 420).
+func (p *Pipeline) invalid(req *sip.Request) *rejection {
+	if !strings.EqualFold(req.SipVersion, sipVersion) {
+		return &rejection{code: 505, reason: "Version Not Supported"}
+	}
 	if req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil || req.Via() == nil {
-		return 400, "Bad Request (missing From, To, Call-ID, CSeq or Via)", nil
+		return &rejection{code: 400, reason: "Bad Request (missing From, To, Call-ID, CSeq or Via)"}
 	}
 	if req.CSeq().MethodName != req.Method {
-		return 400, "Bad Request (CSeq method does not match)", nil
+		return &rejection{code: 400, reason: "Bad Request (CSeq method does not match)"}
 	}
 	switch req.Recipient.Scheme {
 	case "sip", "sips", "tel":
 	default:
-		return 416, "Unsupported URI Scheme", nil
+		return &rejection{code: 416, reason: "Unsupported URI Scheme"}
 	}
 	if len(req.Body()) > maxBody {
-		return 413, "Request Entity Too Large", nil
+		return &rejection{code: 413, reason: "Request Entity Too Large"}
 	}
 	var n lenCounter
 	for _, h := range req.Headers() {
 		if valueLen(h, &n) > maxHeader {
-			return 400, "Bad Request (header " + h.Name() + " too long)", nil
+			return &rejection{code: 400, reason: "Bad Request (header " + h.Name() + " too long)"}
 		}
 	}
 	if mf := req.MaxForwards(); mf != nil && mf.Val() == 0 {
-		return 483, "Too Many Hops", nil
+		return &rejection{code: 483, reason: "Too Many Hops"}
 	}
 	if p.ownVias(req) >= maxSpirals {
-		return 482, "Loop Detected", nil
+		return &rejection{code: 482, reason: "Loop Detected"}
 	}
 	if unsup := unsupported(req, "Proxy-Require"); len(unsup) > 0 {
-		return 420, "Bad Extension", []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsup, ", "))}
+		return badExtension(unsup)
 	}
-	if req.Method == sip.REGISTER || req.Method == sip.OPTIONS && req.Recipient.User == "" {
+	if p.endsHere(req) {
 		if unsup := unsupported(req, "Require"); len(unsup) > 0 {
-			return 420, "Bad Extension", []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsup, ", "))}
+			return badExtension(unsup)
 		}
 	}
-	return 0, "", nil
+	return nil
+}
+
+// badExtension is the 420 listing the option tags we do not support.
+func badExtension(unsup []string) *rejection {
+	return &rejection{code: 420, reason: "Bad Extension",
+		headers: []sip.Header{sip.NewHeader("Unsupported", strings.Join(unsup, ", "))}}
+}
+
+// endsHere reports whether this node is the UAS of req, as userServices
+// decides it (REGISTER, OPTIONS to the server, PUBLISH and presence
+// SUBSCRIBE), so its Require applies to us; a request we proxy leaves
+// Require to the next hop (RFC 3261 16.3). An edge serves none of them.
+func (p *Pipeline) endsHere(req *sip.Request) bool {
+	switch {
+	case p.cfg.Role == state.RoleEdge:
+		return false
+	case req.Method == sip.REGISTER, req.Method == sip.PUBLISH:
+		return true
+	case req.Method == sip.OPTIONS:
+		return req.Recipient.User == ""
+	default:
+		return presence.Handles(req)
+	}
 }
 
 // maxSpirals is how many of our own Vias a request may carry: a request

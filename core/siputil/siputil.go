@@ -13,6 +13,7 @@ import (
 // section 8.2.6.2), so the UAC can match them to the transaction.
 func Response(req *sip.Request, code int, reason string, hdrs ...sip.Header) *sip.Response {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res.SipVersion = "SIP/2.0" // sipgo copies the request's, which may be SIP/7.0 (505)
 	if code > 100 {
 		if to := res.To(); to != nil {
 			if _, ok := to.Params.Get("tag"); !ok {

@@ -104,7 +104,7 @@ func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 		"--sip-listen", fmt.Sprintf("udp://127.0.0.1:%d,tcp://127.0.0.1:%d,udp://127.0.0.1:%d?trust=trusted",
 			s.sipPort, s.sipPort, s.trustedPort),
 		"--admin-listen", fmt.Sprintf("127.0.0.1:%d", s.adminPort), "--admin-token", adminToken,
-		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		"--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]), "--cluster-sip", "off", // one node: no link
 		"--log-format", "json", "--log-level", "info",
 		// Load comes from one IP by design: no flood protection, no XCAP.
 		"--flood-rate", "0", "--xcap-listen", "", "--plugin-dir", binDir,

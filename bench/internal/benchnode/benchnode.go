@@ -52,6 +52,7 @@ func Start(binDir, dir, domain string, listen func(sip string) string, extra ...
 		"--node-id", "n1", "--data-dir", filepath.Join(dir, "data"), "--domain", domain,
 		"--sip-listen", listen(s.SIP), "--admin-listen", strings.TrimPrefix(s.Admin, "http://"),
 		"--admin-token", s.Token, "--raft-listen", fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		"--cluster-sip", "off", // one node unless extra names a link
 		"--xcap-listen", fmt.Sprintf("127.0.0.1:%d", ports[3]), "--pprof-listen", s.Pprof,
 		"--log-level", "warn",
 	}, extra...)
