@@ -81,7 +81,7 @@ func (a *agent) newCall(req *sip.Request, tx sip.ServerTransaction, o *offer) (*
 // retransmits the 200 meanwhile); a CANCEL or a failure ends the call.
 func (c *call) respond() {
 	c.mu.Lock()
-	answer := c.answer
+	answer, remote := c.answer, c.offer.remote.String()
 	c.mu.Unlock()
 	if err := c.dlg.RespondSDP(answer); err != nil {
 		c.log.Info("echo: call not established", "error", err)
@@ -89,7 +89,7 @@ func (c *call) respond() {
 		return
 	}
 	c.a.stats.Calls.Add(1)
-	c.log.Info("echo call established", "media", c.media.String(), "remote", c.offer.remote.String())
+	c.log.Info("echo call established", "media", c.media.String(), "remote", remote)
 }
 
 // reoffer answers an offer inside the dialog (RFC 3264 section 8): the
