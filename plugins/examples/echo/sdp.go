@@ -1,0 +1,247 @@
+package echo
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// Reasons an offer cannot be answered (488 Not Acceptable Here).
+var (
+	ErrBadSDP  = errors.New("echo: the SDP offer does not parse")
+	ErrNoAudio = errors.New("echo: the offer has no usable audio stream over RTP/AVP")
+	ErrNoCodec = errors.New("echo: no acceptable codec offered (PCMU, PCMA, G722, opus)")
+)
+
+// Directions of a media stream (RFC 3264 section 6.1).
+const (
+	dirSendRecv = "sendrecv"
+	dirSendOnly = "sendonly"
+	dirRecvOnly = "recvonly"
+	dirInactive = "inactive"
+)
+
+// format is one payload type the echo accepts, numbered as the offer
+// numbered it.
+type format struct {
+	pt     uint8
+	rtpmap string // "PCMU/8000"; empty for a static type the offer did not map
+	fmtp   string
+}
+
+// offer is what the echo needs from an SDP offer: the first active audio
+// stream, where to send, and what to answer.
+type offer struct {
+	sd      *sdp.SessionDescription
+	audio   int          // index of the audio stream in sd.MediaDescriptions
+	remote  *net.UDPAddr // RTP destination from c= and m=; IP unspecified on old-style hold
+	rtcp    *net.UDPAddr // RTCP destination (a=rtcp, or the RTP port + 1; the RTP port with mux)
+	mux     bool         // a=rtcp-mux offered
+	dir     string       // the offerer's direction
+	formats []format
+}
+
+// echoing reports whether the answer lets the echo send back what it gets.
+func (o *offer) echoing() bool {
+	return answerDir(o.dir) == dirSendRecv && !o.remote.IP.IsUnspecified()
+}
+
+// expectsRTP reports whether the caller says it will send RTP (the RTP
+// timeout applies only then).
+func (o *offer) expectsRTP() bool {
+	return (o.dir == dirSendRecv || o.dir == dirSendOnly) && !o.remote.IP.IsUnspecified()
+}
+
+// staticTypes are the static payload types (RFC 3551) the echo accepts
+// without an rtpmap.
+var staticTypes = map[uint8]string{0: "PCMU/8000", 8: "PCMA/8000", 9: "G722/8000"}
+
+// acceptable are the encodings passed through, by lower-case name.
+var acceptable = map[string]bool{"pcmu": true, "pcma": true, "g722": true, "opus": true}
+
+// parseOffer reads an SDP offer; the errors wrap ErrBadSDP, ErrNoAudio or
+// ErrNoCodec.
+func parseOffer(body []byte) (*offer, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(body); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	o := &offer{sd: sd, audio: -1, dir: dirSendRecv}
+	var lastErr error = ErrNoAudio
+	for i, md := range sd.MediaDescriptions {
+		if md.MediaName.Media != "audio" || md.MediaName.Port.Value == 0 {
+			continue
+		}
+		if p := strings.ToUpper(strings.Join(md.MediaName.Protos, "/")); p != "RTP/AVP" && p != "RTP/AVPF" {
+			continue // RTP/SAVP: an echo of SRTP would not decrypt at the caller
+		}
+		formats, err := pickFormats(md)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		ci := md.ConnectionInformation
+		if ci == nil {
+			ci = sd.ConnectionInformation
+		}
+		if ci == nil || ci.Address == nil {
+			return nil, fmt.Errorf("%w: no c= line for the audio stream", ErrBadSDP)
+		}
+		ip := net.ParseIP(ci.Address.Address)
+		if ip == nil {
+			return nil, fmt.Errorf("%w: c= address %q is not an IP address", ErrBadSDP, ci.Address.Address)
+		}
+		o.audio, o.formats = i, formats
+		o.remote = &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}
+		_, o.mux = md.Attribute("rtcp-mux")
+		o.rtcp = &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value + 1}
+		if o.mux {
+			o.rtcp.Port = o.remote.Port
+		} else if v, ok := md.Attribute("rtcp"); ok {
+			o.rtcp = rtcpAttr(v, ip, o.rtcp)
+		}
+		o.dir = direction(sd.Attributes, dirSendRecv)
+		o.dir = direction(md.Attributes, o.dir)
+		return o, nil
+	}
+	return nil, lastErr
+}
+
+// pickFormats keeps the acceptable formats of md in the offer's order
+// (telephone-event too, but never alone).
+func pickFormats(md *sdp.MediaDescription) ([]format, error) {
+	var out []format
+	codecs := 0
+	for _, f := range md.MediaName.Formats {
+		n, err := strconv.ParseUint(f, 10, 7)
+		if err != nil {
+			continue
+		}
+		pt := uint8(n)
+		fm := format{pt: pt, rtpmap: attrFor(md, "rtpmap", f)}
+		name := fm.rtpmap
+		if name == "" {
+			name = staticTypes[pt]
+		}
+		enc := strings.ToLower(strings.SplitN(name, "/", 2)[0])
+		switch {
+		case acceptable[enc]:
+			codecs++
+		case enc == "telephone-event":
+		default:
+			continue
+		}
+		fm.fmtp = attrFor(md, "fmtp", f)
+		out = append(out, fm)
+	}
+	if codecs == 0 {
+		return nil, ErrNoCodec
+	}
+	return out, nil
+}
+
+// attrFor returns the value after "<pt> " of md's first key attribute for
+// payload type pt.
+func attrFor(md *sdp.MediaDescription, key, pt string) string {
+	for _, a := range md.Attributes {
+		if a.Key == key {
+			if v, ok := strings.CutPrefix(a.Value, pt+" "); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
+}
+
+// rtcpAttr reads a=rtcp:<port> [IN IP4 <addr>] (RFC 3605).
+func rtcpAttr(v string, ip net.IP, def *net.UDPAddr) *net.UDPAddr {
+	f := strings.Fields(v)
+	port, err := strconv.Atoi(f[0])
+	if err != nil || port <= 0 || port > 65535 {
+		return def
+	}
+	if len(f) == 4 {
+		if a := net.ParseIP(f[3]); a != nil {
+			ip = a
+		}
+	}
+	return &net.UDPAddr{IP: ip, Port: port}
+}
+
+// direction returns the direction attribute among attrs, or def.
+func direction(attrs []sdp.Attribute, def string) string {
+	for _, a := range attrs {
+		switch a.Key {
+		case dirSendRecv, dirSendOnly, dirRecvOnly, dirInactive:
+			return a.Key
+		}
+	}
+	return def
+}
+
+// answerDir is the answer's direction for the offerer's (RFC 3264 6.1).
+func answerDir(offered string) string {
+	switch offered {
+	case dirSendOnly:
+		return dirRecvOnly
+	case dirRecvOnly:
+		return dirSendOnly
+	case dirInactive:
+		return dirInactive
+	}
+	return dirSendRecv
+}
+
+// origin identifies the echo's session description across a call's
+// answers: the version goes up by one with every new answer.
+type origin struct {
+	id, version uint64
+}
+
+// buildAnswer answers o: the audio stream on ip:port with the accepted
+// formats, every other stream rejected (port 0).
+func buildAnswer(o *offer, ip net.IP, port int, org origin) ([]byte, error) {
+	addrType := "IP4"
+	if ip.To4() == nil {
+		addrType = "IP6"
+	}
+	ans := &sdp.SessionDescription{
+		Origin: sdp.Origin{Username: "parley-echo", SessionID: org.id, SessionVersion: org.version,
+			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String()},
+		SessionName:           "echo",
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip.String()}},
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+	}
+	for i, md := range o.sd.MediaDescriptions {
+		if i != o.audio {
+			ans.MediaDescriptions = append(ans.MediaDescriptions, &sdp.MediaDescription{
+				MediaName: sdp.MediaName{Media: md.MediaName.Media, Port: sdp.RangedPort{Value: 0},
+					Protos: md.MediaName.Protos, Formats: md.MediaName.Formats}})
+			continue
+		}
+		m := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: port}, Protos: md.MediaName.Protos}}
+		for _, f := range o.formats {
+			pt := strconv.Itoa(int(f.pt))
+			m.MediaName.Formats = append(m.MediaName.Formats, pt)
+			if f.rtpmap != "" {
+				m.Attributes = append(m.Attributes, sdp.NewAttribute("rtpmap", pt+" "+f.rtpmap))
+			}
+			if f.fmtp != "" {
+				m.Attributes = append(m.Attributes, sdp.NewAttribute("fmtp", pt+" "+f.fmtp))
+			}
+		}
+		if v, ok := md.Attribute("ptime"); ok {
+			m.Attributes = append(m.Attributes, sdp.NewAttribute("ptime", v))
+		}
+		if o.mux {
+			m.Attributes = append(m.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
+		}
+		m.Attributes = append(m.Attributes, sdp.NewPropertyAttribute(answerDir(o.dir)))
+		ans.MediaDescriptions = append(ans.MediaDescriptions, m)
+	}
+	return ans.Marshal()
+}

@@ -1,0 +1,32 @@
+package echo
+
+import (
+	"log/slog"
+	"sync/atomic"
+)
+
+// Stats are the echo's counters since it started. The node's /metrics
+// does not carry a plugin's own counters (yet): they are logged when the
+// service closes and readable from Service.Stats in process.
+type Stats struct {
+	Calls    atomic.Uint64 // calls answered 200
+	Active   atomic.Int64  // calls running now
+	Rejected atomic.Uint64 // INVITEs answered 486, 488 or 503
+	Timeouts atomic.Uint64 // calls ended by the RTP timeout
+	RTPIn    atomic.Uint64 // RTP packets received (parsed)
+	RTPOut   atomic.Uint64 // RTP packets sent back
+	RTCPIn   atomic.Uint64
+	RTCPOut  atomic.Uint64
+	Garbage  atomic.Uint64 // datagrams that are neither RTP nor RTCP, dropped
+	Ignored  atomic.Uint64 // packets from a source other than the caller's, dropped
+}
+
+// LogValue makes Stats loggable with slog.
+func (s *Stats) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Uint64("calls", s.Calls.Load()), slog.Int64("active", s.Active.Load()),
+		slog.Uint64("rejected", s.Rejected.Load()), slog.Uint64("timeouts", s.Timeouts.Load()),
+		slog.Uint64("rtp_in", s.RTPIn.Load()), slog.Uint64("rtp_out", s.RTPOut.Load()),
+		slog.Uint64("rtcp_in", s.RTCPIn.Load()), slog.Uint64("rtcp_out", s.RTCPOut.Load()),
+		slog.Uint64("garbage", s.Garbage.Load()), slog.Uint64("ignored", s.Ignored.Load()))
+}
