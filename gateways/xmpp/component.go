@@ -2,14 +2,13 @@ package xmpp
 
 import (
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
-
-	"encoding/xml"
 
 	mxmpp "mellium.im/xmpp"
 	"mellium.im/xmpp/component"

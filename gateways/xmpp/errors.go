@@ -154,8 +154,7 @@ func StanzaErrorFor(code int) stanza.Error {
 	return stanza.Error{Type: conditionTypes[c], Condition: c}
 }
 
-// addressConditions and addressCodes say how each address error is
-// answered on either side.
+// addressErrors says how each address error is answered on either side.
 var addressErrors = []struct {
 	err  error
 	code int
