@@ -40,7 +40,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags interop ./interop-tests/...
+	$(GO) vet -tags interop ./interop-tests/... ./gateways/...
 
 unit:
 	@race="$$($(GO) list ./... | grep -E '$(RACE_RE)' || true)"; \
@@ -50,6 +50,7 @@ unit:
 
 interop:
 	$(GO) test -tags interop -count=1 -timeout 20m -v ./interop-tests/...
+	$(GO) test -tags interop -count=1 -timeout 5m -run Interop -v ./gateways/...
 
 bench: build
 	scripts/bench.sh
