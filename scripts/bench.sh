@@ -5,8 +5,9 @@
 # round), then REGISTER on one node against a
 # three-node cluster (leader and follower), the Go benchmarks (failover
 # time, catch-up of a new member with 100k bindings); prints a table and
-# writes docs/benchmarks.md, then the presence fan-out and the memory cost
-# of TLS connections (bench/cmd/tlsconns). Whole run: about 15 minutes.
+# writes docs/benchmarks.md, then the presence fan-out, the echo test
+# service's calls (bench/cmd/echobench) and the memory cost of TLS
+# connections (bench/cmd/tlsconns). Whole run: about 15 minutes.
 # Extra arguments go to bench/cmd/sipbench (e.g. -only cluster
 # -keep).
 set -euo pipefail
@@ -19,6 +20,9 @@ timeout 1800 bin/sipbench -duration "${DURATION:-10s}" -rounds "${ROUNDS:-3}" -o
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.
 go build -o bin/fanout ./bench/cmd/fanout
 timeout 300 bin/fanout -append docs/benchmarks.md
+# The echo test service on the SIP link: concurrent calls at 50 packets/s.
+go build -o bin/echobench ./bench/cmd/echobench
+timeout 300 bin/echobench -calls "${ECHO_CALLS:-100,300}" -append docs/benchmarks.md
 # The memory cost of TLS per connection: 5,000 connections over tcp://,
 # then tls://, kept open. The tool and parleyd each hold one descriptor
 # per connection; the tool raises its soft limit to the hard one.

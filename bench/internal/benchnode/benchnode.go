@@ -155,3 +155,11 @@ func (s *Server) RSS() (float64, error) {
 // for UDP and TCP (with span-1 more free ports after it), distinct within
 // this process.
 func FreePorts(n, span int) ([]int, error) { return testport.Free(n, span) }
+
+// PID is the process id of a parleyd started here (0 otherwise).
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
