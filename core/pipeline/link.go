@@ -35,6 +35,22 @@ const (
 	linkAnswered                    // refused and answered (or dropped)
 )
 
+// loopbackSource reports whether a request came from a loopback address.
+// A request with a link credential from there is judged as the link's
+// even when it seems to have arrived on another listener: over TCP,
+// sipgo's shared connection pool can hand the server transaction a
+// connection that names another of our listeners (seen with the node
+// sending into its own link, under load), and the credential, not the
+// listener, is what proves a plugin sent it.
+func loopbackSource(source string) bool {
+	host, _, err := net.SplitHostPort(source)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // stripLink removes every link credential from req and returns the
 // first: a credential never travels past the node, whichever listener
 // it arrived on.

@@ -217,7 +217,7 @@ func (p *Pipeline) serve(c *call) {
 		return
 	}
 	token := stripLink(req)
-	if c.in.Trust == transport.Link {
+	if c.in.Trust == transport.Link || token != "" && loopbackSource(c.source) {
 		defer func() {
 			if !c.held {
 				p.settle(c)
