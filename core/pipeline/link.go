@@ -60,8 +60,7 @@ func stripLink(req *sip.Request) string {
 		return ""
 	}
 	tok := strings.TrimSpace(h.Value())
-	for req.RemoveHeader(sdk.LinkHeader) {
-	}
+	contract.RemoveHeaders(req, sdk.LinkHeader)
 	return tok
 }
 

@@ -56,3 +56,20 @@ func TestPhoneNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestRemoveHeadersAnyCase(t *testing.T) {
+	req := sip.NewRequest(sip.MESSAGE, sip.Uri{Scheme: "sip", User: "bob", Host: "example.com"})
+	req.AppendHeader(sip.NewHeader("X-Foo", "1"))
+	req.AppendHeader(sip.NewHeader("x-foo", "2"))
+	req.AppendHeader(sip.NewHeader("X-FOO", "3"))
+	req.AppendHeader(sip.NewHeader("X-Bar", "4"))
+	if !RemoveHeaders(req, "x-Foo") {
+		t.Fatal("nothing removed")
+	}
+	if req.GetHeader("x-foo") != nil || req.GetHeader("X-Bar") == nil {
+		t.Fatalf("left: %v", req.Headers())
+	}
+	if RemoveHeaders(req, "X-Foo") {
+		t.Fatal("removed twice")
+	}
+}

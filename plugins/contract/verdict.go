@@ -1,6 +1,10 @@
 package contract
 
-import "github.com/emiago/sipgo/sip"
+import (
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
 
 // Action is what an application decided.
 type Action uint8
@@ -56,11 +60,32 @@ type Verdict struct {
 	Ticket       uint64
 }
 
+// RemoveHeaders removes every header called name, whatever the case it
+// was written in (sipgo's RemoveHeader matches the name exactly as
+// stored), and reports whether it removed any.
+func RemoveHeaders(m interface {
+	Headers() []sip.Header
+	RemoveHeader(string) bool
+}, name string) bool {
+	var names []string // removing changes the list Headers returns
+	for _, h := range m.Headers() {
+		if n := h.Name(); strings.EqualFold(n, name) {
+			names = append(names, n)
+		}
+	}
+	removed := false
+	for _, n := range names {
+		for m.RemoveHeader(n) {
+			removed = true
+		}
+	}
+	return removed
+}
+
 // ApplyChanges makes a verdict's changes to req.
 func ApplyChanges(req *sip.Request, v *Verdict) {
 	for _, name := range v.RemoveHeaders {
-		for req.RemoveHeader(name) {
-		}
+		RemoveHeaders(req, name)
 	}
 	for _, h := range v.AddHeaders {
 		req.AppendHeader(h)
@@ -70,8 +95,7 @@ func ApplyChanges(req *sip.Request, v *Verdict) {
 	}
 	if v.SetBody {
 		req.SetBody(v.Body)
-		for req.RemoveHeader("Content-Type") {
-		}
+		RemoveHeaders(req, "Content-Type")
 		if v.ContentType != "" && len(v.Body) > 0 {
 			req.AppendHeader(sip.NewHeader("Content-Type", v.ContentType))
 		}

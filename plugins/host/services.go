@@ -126,8 +126,7 @@ func (s *services) SendRequest(ctx context.Context, req *sip.Request, target str
 		if s.h.cfg.Services.Inject == nil {
 			return siputil.Response(req, 503, "Service Unavailable (no SIP link)"), nil
 		}
-		for req.RemoveHeader(sdk.LinkHeader) {
-		}
+		contract.RemoveHeaders(req, sdk.LinkHeader)
 		req.AppendHeader(sip.NewHeader(sdk.LinkHeader, s.token))
 		res, err := s.h.cfg.Services.Inject(ctx, req)
 		if err != nil {
