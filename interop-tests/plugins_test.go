@@ -20,7 +20,7 @@ import (
 func pluginDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"contentfilter", "afterhours"} {
+	for _, name := range []string{"contentfilter", "afterhours", "echo"} {
 		src, err := os.Open(filepath.Join(pluginBinDir, name))
 		if err != nil {
 			t.Fatal(err)
