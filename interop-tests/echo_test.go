@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,4 +196,79 @@ func TestEchoThroughParleyd(t *testing.T) {
 	start := time.Now()
 	after = waitEchoHealth(t, mon, "goroutines back", 45*time.Second, func(h echoHealth) bool { return h.idle() && h.runtime <= before.runtime })
 	t.Logf("after the call: %v (goroutines back after %v more)", after, time.Since(start).Round(time.Millisecond))
+}
+
+// TestEchoRTPTimeout (rtp-timeout=3s): in an established call baresip is
+// stopped (SIGSTOP) and sends nothing; the echo ends the call after its
+// RTP timeout with a BYE through the node. baresip, running again
+// (SIGCONT), reads that BYE and ends the call without being told to; the
+// echo holds nothing afterwards.
+func TestEchoRTPTimeout(t *testing.T) {
+	p := startParleyd(t, "--plugin-dir", pluginDir(t))
+	p.addUser("alice", "secret")
+	p.addUser("monitor", "secret")
+	addEcho(t, p, map[string]string{"rtp-timeout": "3s"})
+	mon := newSipUA(t, p.sipAddr(), "monitor", "secret")
+	waitEchoHealth(t, mon, "echo up", 20*time.Second, echoHealth.idle)
+
+	b, _ := startEchoCaller(t, p, "alice")
+	b.command("/dial sip:echo@" + domain)
+	if err := b.waitOutput("Call established", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waitEchoHealth(t, mon, "in the call", 5*time.Second, func(h echoHealth) bool { return h.calls == 1 })
+	time.Sleep(time.Second)
+	pid := b.cmd.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+	}
+	t.Cleanup(resume) // before baresip's own cleanup (LIFO) quits it
+	// The echo's timeout fires 3 s after the last packet and it sends BYE;
+	// baresip cannot answer while stopped, so the call stays in the echo
+	// until the BYE is answered or its own 10 s BYE timeout. Give the
+	// timeout time to fire, then let baresip run.
+	h := waitEchoHealth(t, mon, "timeout fired", 10*time.Second, func(h echoHealth) bool { return h.timeouts == 1 })
+	t.Logf("RTP timeout fired %v after SIGSTOP: %v", time.Since(stopped).Round(time.Millisecond), h)
+	if since := time.Since(stopped); since < 2*time.Second {
+		t.Fatalf("the echo timed out %v after baresip stopped, before rtp-timeout", since)
+	}
+	time.Sleep(500 * time.Millisecond)
+	resume()
+	if err := b.waitOutput("terminated", 10*time.Second); err != nil {
+		t.Fatalf("baresip did not end the call after the echo's BYE: %v", err)
+	}
+	out, _ := os.ReadFile(b.out)
+	end := lastLines(string(out), "terminated", 1)
+	t.Logf("baresip's end of the call: %s", end)
+	// libre closes a session whose peer sent BYE with ECONNRESET.
+	if !strings.Contains(end, "Connection reset by peer") {
+		t.Fatalf("baresip ended the call, but not for a BYE it received:\n%s", end)
+	}
+	after := waitEchoHealth(t, mon, "after the timeout", 15*time.Second, echoHealth.idle)
+	t.Logf("after: %v", after)
+	b.quit()
+	out, _ = os.ReadFile(b.out)
+	if n := strings.Count(string(out), "Call established"); n != 1 {
+		t.Fatalf("baresip established %d calls", n)
+	}
+}
+
+// lastLines returns the lines of s around the last that contains text.
+func lastLines(s, text string, around int) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], text) {
+			lo, hi := max(0, i-around), min(len(lines), i+around+1)
+			return strings.Join(lines[lo:hi], "\n")
+		}
+	}
+	return ""
 }
