@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/plugins/examples/echo"
 )
 
@@ -271,4 +273,76 @@ func lastLines(s, text string, around int) string {
 		}
 	}
 	return ""
+}
+
+// echoHolder is the index in nodes of the node running the singleton
+// echo (its app status shows the process up), -1 while none does.
+func echoHolder(t *testing.T, nodes []*parleyd) (int, error) {
+	t.Helper()
+	holder := -1
+	for i, p := range nodes {
+		out, err := p.ctl("app", "list", "-o", "json")
+		if err != nil {
+			return -1, err
+		}
+		var list []api.AppStatus
+		if err := json.Unmarshal([]byte(out), &list); err != nil {
+			return -1, fmt.Errorf("app list: %v in %q", err, out)
+		}
+		for _, a := range list {
+			if a.Name == "echo" && a.Process != nil && a.Process.Up {
+				if holder >= 0 {
+					return -1, fmt.Errorf("echo runs on n%d and n%d", holder+1, i+1)
+				}
+				holder = i
+			}
+		}
+	}
+	if holder < 0 {
+		return -1, fmt.Errorf("echo runs on no node")
+	}
+	return holder, nil
+}
+
+// TestEchoSingletonCluster: the echo as a singleton on a three-node
+// cluster; baresip registers on a node that does not hold the lease and
+// calls sip:echo@localhost. The INVITE goes to the holder over the
+// intra-cluster link, the holder proxies it to its echo over its SIP
+// link, and the tone comes back: the FFT check as on one node. The
+// health ping goes the same way, and shows nothing left after the call.
+func TestEchoSingletonCluster(t *testing.T) {
+	nodes := startCluster(t, 3, "--plugin-dir", pluginDir(t))
+	nodes[0].addUser("alice", "secret")
+	nodes[0].addUser("monitor", "secret")
+	addEcho(t, nodes[0], map[string]string{"rtp-timeout": "10s"}, "--singleton")
+	holder := -1
+	waitFor(t, 30*time.Second, func() error {
+		var err error
+		holder, err = echoHolder(t, nodes)
+		return err
+	})
+	caller := nodes[(holder+1)%len(nodes)]
+	t.Logf("echo runs on n%d; the caller registers on %s", holder+1, caller.sipAddr())
+	mon := newSipUA(t, caller.sipAddr(), "monitor", "secret")
+	waitEchoHealth(t, mon, "echo reachable from the caller's node", 30*time.Second, echoHealth.idle)
+
+	b, rec := startEchoCaller(t, caller, "alice")
+	b.command("/dial sip:echo@" + domain)
+	if err := b.waitOutput("Call established", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	during := waitEchoHealth(t, mon, "in the call", 5*time.Second, func(h echoHealth) bool { return h.calls == 1 })
+	t.Logf("during the call: %v", during)
+	time.Sleep(5 * time.Second)
+	b.command("/hangup")
+	if err := b.waitOutput("terminated", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b.quit()
+	checkTone(t, rec)
+	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
+	t.Logf("after the call: %v", after)
+	if h, err := echoHolder(t, nodes); err != nil || h != holder {
+		t.Fatalf("echo moved during the call: n%d, %v", h+1, err)
+	}
 }
