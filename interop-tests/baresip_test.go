@@ -50,6 +50,7 @@ func startBaresip(t *testing.T, p *parleyd, user string, contacts ...string) *ba
 type baresipOptions struct {
 	modules       []string // more module_app lines, e.g. "presence.so"
 	accountParams string   // appended to the account line, e.g. ";pubint=600"
+	transport     string   // to the server: "udp" (default) or "tcp"
 }
 
 // startBaresipWith is startBaresip with more modules or account parameters.
@@ -59,13 +60,16 @@ func startBaresipWith(t *testing.T, p *parleyd, user string, opts baresipOptions
 	dir := filepath.Join(t.TempDir(), "baresip-"+user)
 	b.out = filepath.Join(dir, "output.log")
 	config := fmt.Sprintf(baresipConfig, b.port)
+	if opts.transport == "" {
+		opts.transport = "udp"
+	}
 	for _, m := range opts.modules {
 		config += "module_app\t\t" + m + "\n"
 	}
 	files := map[string]string{
 		"config": config,
-		"accounts": fmt.Sprintf("<sip:%s@%s>;auth_pass=secret;outbound=\"sip:%s;transport=udp\";regint=600%s\n",
-			user, domain, p.sipAddr(), opts.accountParams),
+		"accounts": fmt.Sprintf("<sip:%s@%s>;auth_pass=secret;outbound=\"sip:%s;transport=%s\";regint=600%s\n",
+			user, domain, p.sipAddr(), opts.transport, opts.accountParams),
 		"contacts": strings.Join(contacts, "\n") + "\n",
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -52,7 +52,8 @@ func setup(m *testing.M) (int, error) {
 		binDir = filepath.Join(repoRoot, "bin")
 	}
 	if !exists(filepath.Join(binDir, "parleyd")) || !exists(filepath.Join(binDir, "parleyctl")) ||
-		!exists(filepath.Join(binDir, "contentfilter")) || !exists(filepath.Join(binDir, "afterhours")) {
+		!exists(filepath.Join(binDir, "contentfilter")) || !exists(filepath.Join(binDir, "afterhours")) ||
+		!exists(filepath.Join(binDir, "echo")) {
 		tmp, err := os.MkdirTemp("", "parley-interop-bin-")
 		if err != nil {
 			return 1, err

@@ -20,7 +20,7 @@ import (
 func pluginDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, name := range []string{"contentfilter", "afterhours"} {
+	for _, name := range []string{"contentfilter", "afterhours", "echo"} {
 		src, err := os.Open(filepath.Join(pluginBinDir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -283,4 +283,73 @@ func countReceivedCode(log []sippLogged, code int) int {
 		}
 	}
 	return n
+}
+
+// TestPluginSendRequestAcrossCluster: the verbs test plugin runs on every
+// node of three. Its SendRequest without a target (through the node's
+// SIP link) of a MESSAGE to bob reaches bob's baresip, registered over
+// TCP on another node: the node routes it through bob's home node and
+// his TCP flow. A MESSAGE to a user=phone number follows the static
+// route phone:+1 to its next hop (a UA that answers 200).
+func TestPluginSendRequestAcrossCluster(t *testing.T) {
+	dir := pluginDir(t)
+	buildVerbs(t, dir)
+	nodes := startCluster(t, 3, "--plugin-dir", dir)
+	nodes[0].addUser("alice", "secret")
+	nodes[0].addUser("bob", "secret")
+	if _, err := nodes[0].ctl("app", "add", "verbs", "--kind", "plugin", "--command", "verbs", "--position", "50", "--methods", "MESSAGE"); err != nil {
+		t.Fatal(err)
+	}
+	gw := newSipUA(t, nodes[0].sipAddr(), "gw", "unused") // answers every request with 200
+	nodes[0].addRoute(t, "phone:+1", "sip:"+gw.local)
+	bob := startBaresipWith(t, nodes[1], "bob", baresipOptions{transport: "tcp"})
+	if err := nodes[1].waitBinding("bob", bob.port, true, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := nodes[0].bindings("bob"); err != nil || len(bs) != 1 || !strings.Contains(strings.ToLower(bs[0].Contact), "transport=tcp") || bs[0].Raw["home"] != "n2" {
+		t.Fatalf("bob's binding is not over TCP with home n2: %+v %v", bs, err)
+	} else {
+		t.Logf("bob's binding: %s %v", bs[0].Contact, bs[0].Raw["home"])
+	}
+
+	alice := newSipUA(t, nodes[0].sipAddr(), "alice", "secret")
+	send := func(body string) *sipMsg {
+		t.Helper()
+		var res *sipMsg
+		waitFor(t, 20*time.Second, func() error { // the plugin is starting on n1
+			var err error
+			res, err = alice.send(&outReq{Method: "MESSAGE", RURI: "sip:nobody@" + domain,
+				From: fmt.Sprintf("<%s>;tag=%s", alice.aor(), randHex(4)), To: "<sip:nobody@" + domain + ">",
+				CallID: "verbs-" + randHex(8) + "@" + alice.local, CSeq: 1, ContentType: "text/plain", Body: body})
+			if err != nil {
+				return err
+			}
+			if res.Code != 200 || res.Header("X-Sent") == "" {
+				return fmt.Errorf("%q: %d %s (X-Error %q)", body, res.Code, res.Reason, res.Header("X-Error"))
+			}
+			return nil
+		})
+		return res
+	}
+	if res := send("send bob@" + domain); res.Header("X-Sent") != "200" {
+		t.Fatalf("SendRequest to bob on n2 over TCP: %s (X-Error %q)", res.Header("X-Sent"), res.Header("X-Error"))
+	}
+	if err := bob.waitOutput(`"from the gateway"`, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.waitOutput("sip:robot@gw.example", time.Second); err != nil {
+		t.Error(err)
+	}
+
+	if res := send("send +12065550123@" + domain + ";user=phone"); res.Header("X-Sent") != "200" {
+		t.Fatalf("SendRequest to a user=phone number: %s (X-Error %q)", res.Header("X-Sent"), res.Header("X-Error"))
+	}
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	for _, m := range gw.stray {
+		if m.Method == "MESSAGE" && strings.Contains(m.RURI, "+12065550123") {
+			return
+		}
+	}
+	t.Fatalf("the static route's next hop got no MESSAGE for +12065550123 (%d requests)", len(gw.stray))
 }

@@ -46,19 +46,25 @@ type PluginKVDelete struct {
 // leader time plus TTL (nanoseconds). It is granted when the plugin has no
 // lease, when its lease has lapsed at the command's time, or when Node
 // already holds it (a renewal); Release gives it up. Apply reads only the
-// leader's stamp, never the clock.
+// leader's stamp, never the clock. Claims are the address patterns the
+// plugin claimed once running on Node (App.Claim, known only there):
+// a granted lease carries them, so that the other nodes know which
+// requests to send to the holder.
 type PluginLease struct {
-	Plugin  string `json:"plugin"`
-	Node    string `json:"node"`
-	TTL     int64  `json:"ttl"`
-	Release bool   `json:"release,omitempty"`
+	Plugin  string   `json:"plugin"`
+	Node    string   `json:"node"`
+	TTL     int64    `json:"ttl"`
+	Release bool     `json:"release,omitempty"`
+	Claims  []string `json:"claims,omitempty"`
 }
 
-// Lease is who runs a singleton plugin, and until when (unix ns).
+// Lease is who runs a singleton plugin, and until when (unix ns), with
+// the claims its running instance made.
 type Lease struct {
-	Plugin string `json:"plugin"`
-	Node   string `json:"node"`
-	Until  int64  `json:"until"`
+	Plugin string   `json:"plugin"`
+	Node   string   `json:"node"`
+	Until  int64    `json:"until"`
+	Claims []string `json:"claims,omitempty"`
 }
 
 func applyPluginKVPut(s *State, c *Command) any {
@@ -126,7 +132,7 @@ func applyPluginLease(s *State, c *Command) any {
 			return Lease{Plugin: b.Plugin}
 		}
 	case !held || mine || cur.Until <= c.Time:
-		cur = Lease{Plugin: b.Plugin, Node: b.Node, Until: c.Time + b.TTL}
+		cur = Lease{Plugin: b.Plugin, Node: b.Node, Until: c.Time + b.TTL, Claims: append([]string(nil), b.Claims...)}
 		s.leases[b.Plugin] = cur
 	}
 	return cur
@@ -155,12 +161,13 @@ func (s *State) PluginKeys(plugin, prefix string) []string {
 }
 
 // PluginLeaseOf returns the lease of singleton plugin (its Until may have
-// passed: the caller compares with its clock).
+// passed: the caller compares with its clock). Its Claims must not be
+// modified.
 func (s *State) PluginLeaseOf(plugin string) (Lease, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	l, ok := s.leases[plugin]
-	return l, ok
+	return l, ok // l.Claims is shared: apply replaces it, never changes it
 }
 
 // snapshotPlugins copies the plugin stores and leases (read lock held).

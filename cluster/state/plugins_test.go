@@ -80,8 +80,19 @@ func TestPluginLease(t *testing.T) {
 	if err, _ := s.Apply(99, mustEncode(t, CmdPluginLease, "", 1, PluginLease{Plugin: "xmpp", Node: "n1"})).(error); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("lease without ttl: %v", err)
 	}
+	// A renewal carries the running instance's claims; the next one
+	// replaces them.
+	res := s.Apply(100, mustEncode(t, CmdPluginLease, "", 122, PluginLease{Plugin: "xmpp", Node: "n1", TTL: ttl, Claims: []string{"*@xmpp.example"}}))
+	if l, _ := res.(Lease); l.Until != 132 || len(l.Claims) != 1 || l.Claims[0] != "*@xmpp.example" {
+		t.Fatalf("renewal with claims: %#v", res)
+	}
+	// Another node's refused request leaves them alone.
+	s.Apply(101, mustEncode(t, CmdPluginLease, "", 123, PluginLease{Plugin: "xmpp", Node: "n2", TTL: ttl, Claims: []string{"evil@x"}}))
+	if l, _ := s.PluginLeaseOf("xmpp"); l.Node != "n1" || len(l.Claims) != 1 || l.Claims[0] != "*@xmpp.example" {
+		t.Fatalf("lease after a refused request %+v", l)
+	}
 	r := restored(t, s)
-	if l, ok := r.PluginLeaseOf("xmpp"); !ok || l.Node != "n1" || l.Until != 131 {
+	if l, ok := r.PluginLeaseOf("xmpp"); !ok || l.Node != "n1" || l.Until != 132 || len(l.Claims) != 1 || l.Claims[0] != "*@xmpp.example" {
 		t.Fatalf("restored lease %+v", l)
 	}
 }

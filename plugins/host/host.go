@@ -212,12 +212,20 @@ func (h *Host) Response(app string, ticket uint64, res *sip.Response) {
 }
 
 // Claims returns the address patterns plugin app claimed when it last
-// started (also while it is down).
+// started (also while it is down). For a singleton whose lease another
+// node holds, they are those its instance there claimed, as that node
+// wrote them into the lease (its own, if that node wrote none).
 func (h *Host) Claims(app string) []string {
-	if p := h.plugin(app); p != nil {
-		return p.claims()
+	p := h.plugin(app)
+	if p == nil {
+		return nil
 	}
-	return nil
+	if p.app.Singleton {
+		if claims, ok := h.leasedElsewhere(app); ok && len(claims) > 0 {
+			return claims
+		}
+	}
+	return p.claims()
 }
 
 // Status is a plugin's state for operators and tests.

@@ -296,13 +296,16 @@ func TestServicesKVAndClaims(t *testing.T) {
 }
 
 func TestSingletonWaitsForLease(t *testing.T) {
-	apps := map[string]sdk.App{"one": {Name: "one", Handle: func(context.Context, *sdk.Request) sdk.Verdict { return sdk.Continue() }}}
+	apps := map[string]sdk.App{"one": {Name: "one", Handle: func(context.Context, *sdk.Request) sdk.Verdict { return sdk.Continue() },
+		Claim: func(sdk.Config) []string { return []string{"late@one.example"} }}}
 	a := plug("one")
 	a.Singleton = true
 	st := state.New()
 	w := statetest.NewWriter(st)
-	// Another node holds the lease for a long time.
-	if _, err := w.Write(context.Background(), state.CmdPluginLease, state.PluginLease{Plugin: "one", Node: "n2", TTL: int64(time.Hour)}); err != nil {
+	// Another node holds the lease for a long time; its instance claimed
+	// an address once configured (App.Claim), which only it knows.
+	if _, err := w.Write(context.Background(), state.CmdPluginLease, state.PluginLease{Plugin: "one", Node: "n2", TTL: int64(time.Hour),
+		Claims: []string{"late@n2.example"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.Write(context.Background(), state.CmdAppPut, state.AppPut{App: a}); err != nil {
@@ -321,20 +324,28 @@ func TestSingletonWaitsForLease(t *testing.T) {
 	if _, err := h.Handle(context.Background(), "one", request(t)); !errors.Is(err, contract.ErrPluginDown) {
 		t.Fatalf("inactive singleton: %v", err)
 	}
+	// This node knows them from the lease, so requests for them go there.
+	if got := h.Claims("one"); len(got) != 1 || got[0] != "late@n2.example" {
+		t.Fatalf("claims of a singleton leased elsewhere: %v", got)
+	}
 	// n2 releases it: this node takes it and starts the plugin.
 	if _, err := w.Write(context.Background(), state.CmdPluginLease, state.PluginLease{Plugin: "one", Node: "n2", Release: true}); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 300; i++ {
+		// Started, it writes its own late claims into the lease at once.
 		if s, _ := h.Status("one"); s.Up {
-			if l, _ := st.PluginLeaseOf("one"); l.Node != "n1" {
-				t.Fatalf("lease %+v", l)
+			if l, _ := st.PluginLeaseOf("one"); l.Node == "n1" && len(l.Claims) == 1 && l.Claims[0] == "late@one.example" {
+				if got := h.Claims("one"); len(got) != 1 || got[0] != "late@one.example" {
+					t.Fatalf("claims of the singleton running here: %v", got)
+				}
+				return
 			}
-			return
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatal("singleton never started after the lease was free")
+	last, _ := st.PluginLeaseOf("one")
+	t.Fatalf("singleton never started with its claims in the lease after the lease was free: %+v", last)
 }
 
 var _ = sip.MESSAGE

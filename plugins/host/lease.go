@@ -40,10 +40,24 @@ func (h *Host) askLease(ctx context.Context, name string, release bool) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, h.cfg.LeaseTTL/3)
 	defer cancel()
-	_, err := h.cfg.Writer.Write(wctx, state.CmdPluginLease, state.PluginLease{Plugin: name, Node: h.cfg.Node, TTL: int64(h.cfg.LeaseTTL), Release: release})
+	req := state.PluginLease{Plugin: name, Node: h.cfg.Node, TTL: int64(h.cfg.LeaseTTL), Release: release}
+	if p := h.plugin(name); p != nil && !release {
+		req.Claims = p.runningClaims() // the other nodes learn the claims only the running plugin knows
+	}
+	_, err := h.cfg.Writer.Write(wctx, state.CmdPluginLease, req)
 	if err != nil {
 		h.log.Debug("plugin lease not written", "plugin", name, "error", err)
 	}
+}
+
+// leasedElsewhere returns the claims of singleton name's running
+// instance when another node holds its lease now (ok false otherwise).
+func (h *Host) leasedElsewhere(name string) (claims []string, ok bool) {
+	l, held := h.cfg.State.PluginLeaseOf(name)
+	if !held || l.Node == h.cfg.Node || time.Now().UnixNano() >= l.Until {
+		return nil, false
+	}
+	return l.Claims, true
 }
 
 // leaseHeld reports whether this node holds singleton name's lease now.

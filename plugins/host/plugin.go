@@ -154,6 +154,11 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	p.mu.Unlock()
 	p.m.up.Set(1)
 	p.log.Info("plugin running", "version", desc.GetVersion(), "pid", proc.PID, "claims", claims)
+	if p.app.Singleton {
+		// Renew the lease now, with the claims: the other nodes send the
+		// requests for them here from then on (not a renewal period later).
+		go p.h.askLease(ctx, p.app.Name, false)
+	}
 	if desc.GetSingleton() && !p.app.Singleton {
 		p.log.Warn("plugin says it is a singleton but its chain entry is not: every node runs it (parleyctl app add --singleton)")
 	}
@@ -260,6 +265,16 @@ func (p *plugin) down(r *running) {
 func (p *plugin) claims() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.described
+}
+
+// runningClaims are the claims of the run in progress (nil when down).
+func (p *plugin) runningClaims() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil {
+		return nil
+	}
 	return p.described
 }
 

@@ -141,9 +141,11 @@ func (c *call) hangup(reason string) {
 		return
 	}
 	a.hangup.Add(1)
+	a.stats.Goroutines.Add(1)
 	a.mu.Unlock()
 	go func() {
 		defer a.hangup.Done()
+		defer a.stats.Goroutines.Add(-1)
 		c.bye(context.Background(), reason)
 	}()
 }

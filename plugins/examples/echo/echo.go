@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
@@ -52,7 +54,7 @@ func (s *Service) App() sdk.App {
 	return sdk.App{
 		Name:      "echo",
 		Version:   Version,
-		Methods:   []string{"INVITE"},
+		Methods:   []string{"INVITE", "OPTIONS"},
 		Configure: s.Configure,
 		Claim:     s.Claim,
 		Handle:    s.Handle,
@@ -92,13 +94,14 @@ func (s *Service) Claim(sdk.Config) []string {
 	return []string{s.settings.Address()}
 }
 
-// Handle proxies an initial INVITE for the served address to the user
-// agent; everything else continues.
+// Handle proxies an initial INVITE, and an out-of-dialog OPTIONS (the
+// health ping), for the served address to the user agent; everything
+// else continues.
 func (s *Service) Handle(_ context.Context, req *sdk.Request) sdk.Verdict {
 	s.mu.Lock()
 	st, ua := s.settings, s.ua
 	s.mu.Unlock()
-	if ua == nil || !req.IsInvite() {
+	if ua == nil || (!req.IsInvite() && req.Method != sip.OPTIONS) {
 		return sdk.Continue()
 	}
 	if to := req.To(); to != nil {

@@ -41,6 +41,9 @@ func TestHandle(t *testing.T) {
 		{"another domain", req("INVITE", "sip:echo@example.net", ""), pb.Action_ACTION_CONTINUE},
 		{"in dialog", req("INVITE", "sip:echo@example.com", "x"), pb.Action_ACTION_CONTINUE},
 		{"not an invite", req("MESSAGE", "sip:echo@example.com", ""), pb.Action_ACTION_CONTINUE},
+		{"health ping", req("OPTIONS", "sip:echo@example.com", ""), pb.Action_ACTION_PROXY},
+		{"options in dialog", req("OPTIONS", "sip:echo@example.com", "x"), pb.Action_ACTION_CONTINUE},
+		{"options to another user", req("OPTIONS", "sip:bob@example.com", ""), pb.Action_ACTION_CONTINUE},
 	}
 	for _, tt := range tests {
 		v := s.Handle(context.Background(), tt.req).Proto()
@@ -183,4 +186,46 @@ func atoi(s string) int {
 		n = n*10 + int(r-'0')
 	}
 	return n
+}
+
+// TestHealthOptions: an OPTIONS answers 200 with what the echo holds:
+// nothing, then one call's dialog, two sockets and two readers, then
+// nothing again once the call ended.
+func TestHealthOptions(t *testing.T) {
+	s := startEcho(t, nil)
+	c := newCaller(t)
+	health := func() map[string]string {
+		t.Helper()
+		host, port, _ := net.SplitHostPort(s.Addr())
+		req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", User: "echo", Host: host, Port: atoi(port)})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		res, err := c.client.Do(ctx, req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("OPTIONS: %v %v", res, err)
+		}
+		m := map[string]string{}
+		for _, h := range []string{HeaderCalls, HeaderSockets, HeaderGoroutines, HeaderRuntime} {
+			if v := res.GetHeader(h); v != nil {
+				m[h] = v.Value()
+			}
+		}
+		return m
+	}
+	want := func(got map[string]string, calls, sockets, goroutines string) {
+		t.Helper()
+		if got[HeaderCalls] != calls || got[HeaderSockets] != sockets || got[HeaderGoroutines] != goroutines || atoi(got[HeaderRuntime]) <= 0 {
+			t.Fatalf("health %v, want calls %s, sockets %s, goroutines %s", got, calls, sockets, goroutines)
+		}
+	}
+	want(health(), "0", "0", "0")
+	if res := c.invite(s, c.offerSDP("", "0", basicFormats...)); res.StatusCode != 200 {
+		t.Fatalf("INVITE: %d", res.StatusCode)
+	}
+	want(health(), "1", "2", "2")
+	if err := c.bye(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "call released", func() bool { return s.Stats().Active.Load() == 0 })
+	want(health(), "0", "0", "0")
 }

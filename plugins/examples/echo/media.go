@@ -86,6 +86,8 @@ func newMedia(pp *ports, o *offer, s Settings, stats *Stats, log *slog.Logger, t
 	ssrc := rand.Uint32()
 	m.ssrc = [4]byte{byte(ssrc >> 24), byte(ssrc >> 16), byte(ssrc >> 8), byte(ssrc)}
 	m.update(o)
+	stats.Sockets.Add(2)
+	stats.Goroutines.Add(2)
 	m.wg.Add(2)
 	go m.read(a, true)
 	go m.read(b, false)
@@ -115,6 +117,7 @@ func (m *media) update(o *offer) {
 // read serves one socket until close.
 func (m *media) read(c *net.UDPConn, isRTPPort bool) {
 	defer m.wg.Done()
+	defer m.stats.Goroutines.Add(-1)
 	buf := make([]byte, 1500)
 	for {
 		if isRTPPort {
@@ -241,6 +244,7 @@ func (m *media) close() {
 		m.mu.Unlock()
 		m.rtp.Close()
 		m.rtcp.Close()
+		m.stats.Sockets.Add(-2)
 		m.wg.Wait()
 	})
 }

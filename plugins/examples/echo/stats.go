@@ -19,6 +19,10 @@ type Stats struct {
 	RTCPOut  atomic.Uint64
 	Garbage  atomic.Uint64 // datagrams that are neither RTP nor RTCP, dropped
 	Ignored  atomic.Uint64 // packets from a source other than the caller's, dropped
+
+	// What the calls hold now (the OPTIONS health answer reports them):
+	Sockets    atomic.Int64 // media sockets open (two per call)
+	Goroutines atomic.Int64 // the echo's own goroutines: media readers and BYE senders
 }
 
 // LogValue makes Stats loggable with slog.
@@ -28,5 +32,6 @@ func (s *Stats) LogValue() slog.Value {
 		slog.Uint64("rejected", s.Rejected.Load()), slog.Uint64("timeouts", s.Timeouts.Load()),
 		slog.Uint64("rtp_in", s.RTPIn.Load()), slog.Uint64("rtp_out", s.RTPOut.Load()),
 		slog.Uint64("rtcp_in", s.RTCPIn.Load()), slog.Uint64("rtcp_out", s.RTCPOut.Load()),
-		slog.Uint64("garbage", s.Garbage.Load()), slog.Uint64("ignored", s.Ignored.Load()))
+		slog.Uint64("garbage", s.Garbage.Load()), slog.Uint64("ignored", s.Ignored.Load()),
+		slog.Int64("sockets", s.Sockets.Load()), slog.Int64("goroutines", s.Goroutines.Load()))
 }

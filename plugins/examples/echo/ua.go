@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"strconv"
 	"sync"
 
@@ -76,9 +77,7 @@ func startAgent(_ context.Context, st Settings, link sdk.Link, stats *Stats, log
 	a.srv.OnCancel(func(req *sip.Request, tx sip.ServerTransaction) {
 		a.respond(tx, req, 481, "Call/Transaction Does Not Exist")
 	})
-	a.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
-		a.respond(tx, req, 200, "OK", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"), sip.NewHeader("Accept", "application/sdp"))
-	})
+	a.srv.OnOptions(a.onOptions)
 	a.srv.OnInfo(a.inDialogOK)
 	a.serve.Add(1)
 	go func() {
@@ -210,6 +209,35 @@ func (a *agent) onBye(req *sip.Request, tx sip.ServerTransaction) {
 		a.respond(tx, req, 500, "Server Internal Error")
 	}
 	c.end("bye")
+}
+
+// Health headers of the answer to an OPTIONS (the health ping): what the
+// echo holds right now, so that a monitor (or a test) sees from outside
+// the process that ended calls released everything.
+const (
+	HeaderCalls      = "X-Echo-Calls"      // calls (dialogs) running
+	HeaderSockets    = "X-Echo-Sockets"    // media sockets open (two per call)
+	HeaderGoroutines = "X-Echo-Goroutines" // the echo's own goroutines (media readers, BYE senders)
+	HeaderRuntime    = "X-Echo-Runtime-Goroutines"
+	HeaderTimeouts   = "X-Echo-Timeouts" // calls ended by the RTP timeout since the start
+)
+
+// onOptions answers the health ping (an OPTIONS to the served address,
+// proxied here by Handle, or sent to the user agent directly) with 200,
+// the capabilities and the health headers.
+func (a *agent) onOptions(req *sip.Request, tx sip.ServerTransaction) {
+	a.mu.Lock()
+	calls := len(a.calls)
+	a.mu.Unlock()
+	a.respond(tx, req, 200, "OK",
+		sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"), sip.NewHeader("Accept", "application/sdp"),
+		sip.NewHeader(HeaderCalls, strconv.Itoa(calls)),
+		sip.NewHeader(HeaderSockets, strconv.FormatInt(a.stats.Sockets.Load(), 10)),
+		sip.NewHeader(HeaderGoroutines, strconv.FormatInt(a.stats.Goroutines.Load(), 10)),
+		sip.NewHeader(HeaderTimeouts, strconv.FormatUint(a.stats.Timeouts.Load(), 10)),
+		// The whole process's: sipgo keeps a transaction's goroutine for
+		// its timer (up to 32 s over UDP) after the call ended.
+		sip.NewHeader(HeaderRuntime, strconv.Itoa(runtime.NumGoroutine())))
 }
 
 // inDialogOK answers a request that needs only its dialog to exist
