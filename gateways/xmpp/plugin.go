@@ -37,7 +37,8 @@ type Gateway struct {
 
 	mu       sync.Mutex
 	cfg      Config
-	host     sdk.Host
+	host     requestSender
+	sipLink  *linkClient
 	out      sender
 	limits   *rateLimiter
 	pending  *pendingSet
@@ -81,13 +82,21 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	if err != nil {
 		return err
 	}
+	var send requestSender = host
+	var lc *linkClient
+	if cfg.Link.Address != "" {
+		if lc, err = newLinkClient(cfg.Link, g.log); err != nil {
+			return err
+		}
+		send = lc
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	link := NewLink(c, g, g.log)
 	done := make(chan struct{})
 	g.Close()
-	g.install(c, host, link)
+	g.install(c, send, link)
 	g.mu.Lock()
-	g.stop, g.done = cancel, done
+	g.stop, g.done, g.sipLink = cancel, done, lc
 	g.mu.Unlock()
 	go func() {
 		defer close(done)
@@ -99,7 +108,7 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 
 // install sets the gateway's configuration and where it sends stanzas
 // (Configure with the Link; unit tests with a fake).
-func (g *Gateway) install(c Config, host sdk.Host, out sender) {
+func (g *Gateway) install(c Config, host requestSender, out sender) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.cfg, g.host, g.out = c, host, out
@@ -111,12 +120,15 @@ func (g *Gateway) install(c Config, host sdk.Host, out sender) {
 // Close stops the component link (if running) and waits for it.
 func (g *Gateway) Close() {
 	g.mu.Lock()
-	stop, done := g.stop, g.done
-	g.stop, g.done = nil, nil
+	stop, done, lc := g.stop, g.done, g.sipLink
+	g.stop, g.done, g.sipLink = nil, nil, nil
 	g.mu.Unlock()
 	if stop != nil {
 		stop()
 		<-done
+	}
+	if lc != nil {
+		lc.Close()
 	}
 }
 
@@ -144,7 +156,7 @@ func (g *Gateway) Health(context.Context) error {
 // state is a consistent view of what a request needs.
 type state struct {
 	cfg      Config
-	host     sdk.Host
+	host     requestSender
 	out      sender
 	limits   *rateLimiter
 	pending  *pendingSet

@@ -123,7 +123,7 @@ func (g *Gateway) deliver(st state, m inMessage, req *sip.Request) {
 		return
 	default:
 		se = StanzaErrorFor(res.StatusCode)
-		g.log.Info("message to sip refused", "from", m.From.String(), "to", req.Recipient.String(), "code", res.StatusCode, "condition", string(se.Condition))
+		g.log.Info("message to sip refused", "from", m.From.String(), "to", req.Recipient.String(), "code", res.StatusCode, "reason", res.Reason, "condition", string(se.Condition))
 	}
 	sctx, scancel := context.WithTimeout(context.Background(), sendTimeout)
 	defer scancel()
@@ -147,7 +147,6 @@ func newSIPMessage(from, to SIPAddress, callID string, cseq uint32) *sip.Request
 	cid := sip.CallIDHeader(callID)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: cseq, MethodName: sip.MESSAGE})
-	req.AppendHeader(sip.NewHeader("Max-Forwards", "70"))
 	return req
 }
 
