@@ -1,5 +1,5 @@
 # Parley build, test and benchmark entry points.
-#   make build   bin/parleyd, bin/parleyctl and the example plugins
+#   make build   bin/parleyd, bin/parleyctl, the example plugins and the gateways
 #   make run     single node with defaults (data in ./data)
 #   make test    deps, gofmt, vet, unit tests (-race for core/ and cluster/),
 #                then the interop tests against real SIP peers
@@ -21,7 +21,7 @@ RACE_RE := /(core|cluster)(/|$$)
 all: build
 
 build:
-	$(GO) build -o bin/ ./cmd/... ./plugins/examples/...
+	$(GO) build -o bin/ ./cmd/... ./plugins/examples/... ./gateways/...
 
 run: build
 	./bin/parleyd

@@ -53,14 +53,14 @@ func setup(m *testing.M) (int, error) {
 	}
 	if !exists(filepath.Join(binDir, "parleyd")) || !exists(filepath.Join(binDir, "parleyctl")) ||
 		!exists(filepath.Join(binDir, "contentfilter")) || !exists(filepath.Join(binDir, "afterhours")) ||
-		!exists(filepath.Join(binDir, "echo")) {
+		!exists(filepath.Join(binDir, "echo")) || !exists(filepath.Join(binDir, "parley-xmpp")) {
 		tmp, err := os.MkdirTemp("", "parley-interop-bin-")
 		if err != nil {
 			return 1, err
 		}
 		defer os.RemoveAll(tmp)
-		fmt.Fprintf(os.Stderr, "interop: %s lacks parleyd, parleyctl or the example plugins; building them into %s\n", binDir, tmp)
-		cmd := exec.Command("go", "build", "-o", tmp+string(os.PathSeparator), "./cmd/...", "./plugins/examples/...")
+		fmt.Fprintf(os.Stderr, "interop: %s lacks parleyd, parleyctl, the example plugins or the gateways; building them into %s\n", binDir, tmp)
+		cmd := exec.Command("go", "build", "-o", tmp+string(os.PathSeparator), "./cmd/...", "./plugins/examples/...", "./gateways/...")
 		cmd.Dir = repoRoot
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -76,3 +76,25 @@ func FuzzUnescape(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHandleStanza: whatever the server sends, the handler neither
+// panics nor returns an error (which would end the stream); a malformed
+// message or IQ gets an error answer or none.
+func FuzzHandleStanza(f *testing.F) {
+	for _, s := range []string{
+		`<message type="chat" from="juliet@xmpp.test/x" to="alice@gw.test" id="1"><body>hi</body><thread>t</thread></message>`,
+		`<message type="error" from="juliet@xmpp.test" to="alice@gw.test" id="1"><error type="cancel"><item-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+		`<iq type="get" id="d" from="juliet@xmpp.test/x" to="gw.test"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
+		`<presence from="juliet@xmpp.test/x" to="alice@gw.test"/>`,
+	} {
+		f.Add(s)
+	}
+	cfg := testConfig()
+	cfg.Rate = 1e6
+	f.Fuzz(func(t *testing.T, raw string) {
+		g, _, _ := testGateway(t, cfg, 404)
+		if _, err := handleRaw(g, raw); err != nil {
+			t.Fatalf("%q: handler error %v", raw, err)
+		}
+	})
+}

@@ -1,0 +1,74 @@
+# An XMPP user for the interop tests, driven over stdin/stdout in JSON
+# lines. argv: jid password host port. Commands:
+#   {"cmd": "send", "to": JID, "body": TEXT, "type": "chat", "thread": T}
+#   {"cmd": "disco", "to": JID}    {"cmd": "ping", "to": JID}
+#   {"cmd": "version", "to": JID}  {"cmd": "quit"}
+# Events: {"ev": "ready"}, {"ev": "message", ...}, {"ev": "error", ...},
+# {"ev": "disco"|"ping"|"version", ...}.
+import asyncio, json, sys
+import slixmpp
+
+def emit(**kw):
+    print(json.dumps(kw), flush=True)
+
+class User(slixmpp.ClientXMPP):
+    def __init__(self, jid, password):
+        super().__init__(jid, password)
+        for p in ("xep_0030", "xep_0199", "xep_0092"):
+            self.register_plugin(p)
+        self.add_event_handler("session_start", self.start)
+        self.add_event_handler("message", self.message)
+        self.add_event_handler("message_error", self.message_error)
+
+    async def start(self, ev):
+        self.send_presence()
+        await self.get_roster()
+        self.loop.add_reader(sys.stdin, self.command)
+        emit(ev="ready")
+
+    def message(self, m):
+        if m["type"] == "error":
+            return
+        emit(ev="message", frm=str(m["from"]), type=m["type"], body=m["body"],
+             subject=m["subject"], thread=m["thread"], lang=m["lang"])
+
+    def message_error(self, m):
+        emit(ev="error", frm=str(m["from"]), id=m["id"], cond=m["error"]["condition"],
+             etype=m["error"]["type"])
+
+    def command(self):
+        line = sys.stdin.readline()
+        if not line:
+            self.disconnect()
+            return
+        c = json.loads(line)
+        if c["cmd"] == "send":
+            m = self.make_message(mto=c["to"], mbody=c["body"], mtype=c.get("type", "chat"))
+            if c.get("thread"):
+                m["thread"] = c["thread"]
+            if c.get("id"):
+                m["id"] = c["id"]
+            m.send()
+        elif c["cmd"] == "quit":
+            self.disconnect()
+        else:
+            asyncio.ensure_future(self.query(c))
+
+    async def query(self, c):
+        try:
+            if c["cmd"] == "disco":
+                info = await self["xep_0030"].get_info(jid=c["to"], timeout=10)
+                q = info["disco_info"]
+                emit(ev="disco", identities=[list(i) for i in q["identities"]], features=list(q["features"]))
+            elif c["cmd"] == "ping":
+                rtt = await self["xep_0199"].ping(jid=c["to"], timeout=10)
+                emit(ev="ping", ok=True)
+            elif c["cmd"] == "version":
+                v = await self["xep_0092"].get_version(c["to"], timeout=10)
+                emit(ev="version", name=v["software_version"]["name"], version=v["software_version"]["version"])
+        except Exception as e:
+            emit(ev=c["cmd"], ok=False, err=repr(e))
+
+u = User(sys.argv[1], sys.argv[2])
+u.connect((sys.argv[3], int(sys.argv[4])), disable_starttls=True, force_starttls=False)
+u.loop.run_until_complete(asyncio.wait_for(u.disconnected, 300))
