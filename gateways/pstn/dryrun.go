@@ -87,14 +87,14 @@ func (r Report) String() string {
 		if g.Calling != "" {
 			fmt.Fprintf(&b, " calling %s", g.Calling)
 		}
-		if g.AssertIdentity {
+		if g.AssertIdentity() {
 			b.WriteString(" (PAI)")
 		}
-		if g.Privacy == PrivacyID {
+		if g.Privacy() == PrivacyID {
 			b.WriteString(" (Privacy: id)")
 		}
-		fmt.Fprintf(&b, "\n     %s; fast failover %s", g.Reason(), g.Failover.Timer)
-		if g.Failover.OnEarlyMedia {
+		fmt.Fprintf(&b, "\n     %s; fast failover %s", g.Reason(), g.Failover().Timer)
+		if g.Failover().OnEarlyMedia {
 			b.WriteString(", also after early media")
 		}
 		b.WriteString("\n")

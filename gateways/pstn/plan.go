@@ -52,6 +52,8 @@ type policy struct {
 
 type route struct {
 	Route
+	usages []string // lower case
+	trunks []*trunk // the gateway list's trunks, in document order
 	re     *regexp.Regexp
 	digits string // the trie key (prefix routes: the prefix without '+')
 }
@@ -186,12 +188,14 @@ func (pl *Plan) compileRoutes(p *problems) map[string]bool {
 		case r.Prefix != "":
 			if !checkPrefix(r.Prefix) {
 				p.add(ErrNumber, where, "prefix %q is not '+' and digits", r.Prefix)
+				continue
 			}
 			rt.digits = strings.TrimPrefix(r.Prefix, "+")
 		default:
 			re, err := regexp.Compile(r.Pattern)
 			if err != nil {
 				p.add(ErrPattern, where, "%v", err)
+				continue
 			}
 			rt.re = re
 			rt.digits, _ = anchoredDigits(r.Pattern)
@@ -201,15 +205,23 @@ func (pl *Plan) compileRoutes(p *problems) map[string]bool {
 		}
 		for _, u := range r.Usages {
 			served[strings.ToLower(u)] = true
+			rt.usages = append(rt.usages, strings.ToLower(u))
 		}
-		pl.checkGateways(p, where, r.Gateways)
+		if !pl.checkGateways(p, where, r.Gateways) {
+			continue
+		}
+		for _, m := range r.Gateways.Members {
+			rt.trunks = append(rt.trunks, pl.trunks[strings.ToLower(m.Trunk)])
+		}
 		pl.index.insert(rt.digits, int32(len(pl.routes)))
 		pl.routes = append(pl.routes, rt)
 	}
 	return served
 }
 
-func (pl *Plan) checkGateways(p *problems, where string, g Gateways) {
+// checkGateways reports whether the list's trunks are all usable.
+func (pl *Plan) checkGateways(p *problems, where string, g Gateways) bool {
+	before := len(*p)
 	switch g.Mode {
 	case "", Ordered, Weighted:
 	default:
@@ -217,6 +229,9 @@ func (pl *Plan) checkGateways(p *problems, where string, g Gateways) {
 	}
 	if len(g.Members) == 0 {
 		p.add(ErrInvalid, where, "no gateways")
+	}
+	if len(g.Members) > maxMembers {
+		p.add(ErrInvalid, where, "%d gateways: at most %d", len(g.Members), maxMembers)
 	}
 	seen := map[string]bool{}
 	for _, m := range g.Members {
@@ -234,7 +249,11 @@ func (pl *Plan) checkGateways(p *problems, where string, g Gateways) {
 		if g.Mode != Weighted && m.Weight != 0 {
 			p.add(ErrInvalid, where, "trunk %q: a weight in an ordered list (set mode weighted)", m.Trunk)
 		}
+		if pl.trunks[key] == nil {
+			before = -1 // refused trunk: reported on its own
+		}
 	}
+	return before >= 0 && len(*p) == before
 }
 
 // trunkNamed: a trunk defined but refused (its own problems are
@@ -326,6 +345,7 @@ func (pl *Plan) compileDialPlans(p *problems) {
 			pl.contexts[pc] = dp
 		}
 		rules := names{}
+		before := len(*p)
 		for _, r := range d.Rules {
 			if !rules.check(p, where+" rule", r.Name) {
 				continue
@@ -347,10 +367,13 @@ func (pl *Plan) compileDialPlans(p *problems) {
 			dp.rules = append(dp.rules, rule{Rule: r, re: re, tpl: tpl})
 		}
 		pl.dialPlans[strings.ToLower(d.Name)] = dp
+		if len(*p) > before {
+			continue // the plan's tests would fail for the rules already reported
+		}
 		for _, tc := range d.Tests {
 			n, err := dp.normalize(tc.Dialled)
 			if err != nil {
-				p.add(ErrTranslation, where, "test %q: %v", tc.Dialled, err)
+				p.add(ErrTranslation, where, "test %q: %s", tc.Dialled, strings.TrimPrefix(err.Error(), "pstn: "))
 			} else if n.Number != tc.Want {
 				p.add(ErrTranslation, where, "test %q gives %q (rule %q), want %q", tc.Dialled, n.Number, n.Rule, tc.Want)
 			}

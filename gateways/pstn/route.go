@@ -2,9 +2,8 @@ package pstn
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -13,22 +12,34 @@ type Choice struct {
 	Trunk    string
 	Route    string // the route that brought it
 	Usage    string // the caller's usage that route served
-	Priority int    // the route's priority
-	Match    string // the route's prefix or pattern
 	Weighted bool   // drawn from a weighted list
 	Down     bool   // reported down: demoted to the end
 	Called   string // the called number as the trunk wants it
 	Calling  string // the caller's number as the trunk wants it ("" if none)
-	// AssertIdentity: send P-Asserted-Identity (a trusted trunk asking for it).
-	AssertIdentity bool
-	Privacy        string // the trunk's privacy mode (PrivacyID: From anonymised)
-	Failover       FailoverPolicy
+	t        *trunk
+	r        *route
 }
+
+// Priority is the route's priority.
+func (c Choice) Priority() int { return c.r.Priority }
+
+// Match is the route's prefix or pattern.
+func (c Choice) Match() string { return c.r.Prefix + c.r.Pattern }
+
+// AssertIdentity: send P-Asserted-Identity (a trusted trunk asking for
+// it; RFC 3325 never sends it to an untrusted one).
+func (c Choice) AssertIdentity() bool { return c.t.Trusted && c.t.CallerID.AssertIdentity }
+
+// Privacy is the trunk's privacy mode (PrivacyID: From anonymised).
+func (c Choice) Privacy() string { return c.t.CallerID.Privacy }
+
+// Failover is the trunk's failover policy.
+func (c Choice) Failover() FailoverPolicy { return c.t.failover }
 
 // Reason says why the gateway is where it is.
 func (c Choice) Reason() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "route %q (usage %q, priority %d, match %s)", c.Route, c.Usage, c.Priority, c.Match)
+	fmt.Fprintf(&b, "route %q (usage %q, priority %d, match %s)", c.Route, c.Usage, c.Priority(), c.Match())
 	if c.Weighted {
 		b.WriteString(", weighted draw")
 	}
@@ -51,13 +62,25 @@ type Decision struct {
 	Skipped  []Skip   // disabled or draining trunks
 }
 
-// candidate is a matching route during a decision.
+// candidate is a matching route during a decision (no pointers: the
+// sort moves it without write barriers).
 type candidate struct {
-	r     *route
-	rank  int // the usage's position in the caller's policy
-	usage string
-	depth int // digits of the route's prefix (specificity)
-	order int // the route's position in the document
+	order    int32 // the route's position in the document
+	rank     int32 // the usage's position in the caller's policy
+	priority int32
+	depth    int32 // digits of the route's prefix (specificity)
+}
+
+func (a candidate) before(b candidate) bool {
+	switch {
+	case a.rank != b.rank:
+		return a.rank < b.rank
+	case a.priority != b.priority:
+		return a.priority < b.priority
+	case a.depth != b.depth:
+		return a.depth > b.depth
+	}
+	return a.order < b.order
 }
 
 // Decide routes a call from caller to an E.164 number: the caller's
@@ -98,54 +121,55 @@ func (pl *Plan) Decide(caller, number, callID string, up func(trunk string) bool
 			if r.re != nil && !r.re.MatchString(number) {
 				continue
 			}
-			rank, usage := -1, ""
-			for _, us := range r.Usages {
-				if k, ok := po.rank[strings.ToLower(us)]; ok && (rank < 0 || k < rank) {
-					rank, usage = k, po.usages[k]
+			rank := -1
+			for _, us := range r.usages {
+				if k, ok := po.rank[us]; ok && (rank < 0 || k < rank) {
+					rank = k
 				}
 			}
 			if rank >= 0 {
-				cands = append(cands, candidate{r: r, rank: rank, usage: usage, depth: depth, order: int(i)})
+				cands = append(cands, candidate{order: i, rank: int32(rank), priority: int32(r.Priority), depth: int32(depth)})
 			}
 		}
 	})
 	if len(cands) == 0 {
 		return d, fmt.Errorf("pstn: %s: no route of policy %q matches %s: %w", caller, po.name, number, ErrNoRoute)
 	}
-	sort.Slice(cands, func(i, j int) bool {
-		a, b := cands[i], cands[j]
-		switch {
-		case a.rank != b.rank:
-			return a.rank < b.rank
-		case a.r.Priority != b.r.Priority:
-			return a.r.Priority < b.r.Priority
-		case a.depth != b.depth:
-			return a.depth > b.depth
+	for i := 1; i < len(cands); i++ { // insertion sort: few, nearly sorted
+		for j := i; j > 0 && cands[j].before(cands[j-1]); j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
 		}
-		return a.order < b.order
-	})
+	}
 	calling := ""
 	if len(u.numbers) > 0 {
 		calling = u.numbers[0]
 	}
-	var down []Choice
-	seen := make(map[string]bool, 8)
+	d.Gateways = make([]Choice, 0, min(MaxGateways, 4*len(cands)))
+	var downBuf [MaxGateways]Choice
+	down := downBuf[:0]
+	var seenBuf [MaxGateways * 2]*trunk
+	seen := seenBuf[:0]
+	var order [maxMembers]int
+collect:
 	for _, c := range cands {
-		for _, m := range pl.members(c.r, callID) {
-			key := strings.ToLower(m)
-			if seen[key] {
+		r := pl.routes[c.order]
+		usage := po.usages[c.rank]
+		for _, j := range pl.members(r, callID, order[:0]) {
+			t := r.trunks[j]
+			if len(d.Gateways)+len(down) == MaxGateways {
+				break collect
+			}
+			if slices.Contains(seen, t) {
 				continue
 			}
-			seen[key] = true
-			t := pl.trunks[key]
+			seen = append(seen, t)
 			if t.State == Disabled || t.State == Draining {
-				d.Skipped = append(d.Skipped, Skip{Trunk: t.Name, Route: c.r.Name, Why: t.State})
+				d.Skipped = append(d.Skipped, Skip{Trunk: t.Name, Route: r.Name, Why: t.State})
 				continue
 			}
 			ch := Choice{
-				Trunk: t.Name, Route: c.r.Name, Usage: c.usage, Priority: c.r.Priority, Match: c.r.Prefix + c.r.Pattern,
-				Weighted: c.r.Gateways.Mode == Weighted, Called: t.called.Outward(number),
-				AssertIdentity: t.Trusted && t.CallerID.AssertIdentity, Privacy: t.CallerID.Privacy, Failover: t.failover,
+				Trunk: t.Name, Route: r.Name, Usage: usage, Weighted: r.Gateways.Mode == Weighted,
+				Called: t.called.Outward(number), t: t, r: r,
 			}
 			if n := calling; n != "" || t.CallerID.Default != "" {
 				if n == "" {
@@ -176,35 +200,56 @@ func parseDefault(s string) (string, string, bool) {
 	return n, "", isE164(n)
 }
 
-// members returns a route's trunks in the order of this call.
-func (pl *Plan) members(r *route, callID string) []string {
-	out := make([]string, len(r.Gateways.Members))
+// MaxGateways is the most gateways a decision lists (the contract's
+// limit of targets in one Fork verdict).
+const MaxGateways = 16
+
+// maxMembers is the most trunks in one gateway list.
+const maxMembers = 64
+
+// members returns the positions of a route's trunks in the order of
+// this call, appended to buf.
+func (pl *Plan) members(r *route, callID string, buf []int) []int {
+	ms := r.Gateways.Members
+	for i := range ms {
+		buf = append(buf, i)
+	}
 	if r.Gateways.Mode != Weighted {
-		for i, m := range r.Gateways.Members {
-			out[i] = m.Trunk
-		}
-		return out
+		return buf
 	}
 	// Efraimidis-Spirakis: key -ln(u)/w, smallest first; u from a hash of
-	// the Call-ID and the trunk, so the order is the same per call.
-	keys := make([]float64, len(out))
-	idx := make([]int, len(out))
-	for i, m := range r.Gateways.Members {
-		h := fnv.New64a()
-		h.Write([]byte(callID))
-		h.Write([]byte{0})
-		h.Write([]byte(r.Name))
-		h.Write([]byte{0})
-		h.Write([]byte(m.Trunk))
-		u := (float64(mix(h.Sum64())>>11) + 0.5) / (1 << 53)
+	// the Call-ID, the route and the trunk, so the order is the same for
+	// every retransmission of the call.
+	var keyBuf [maxMembers]float64
+	keys := keyBuf[:len(ms)]
+	base := fnvString(fnvString(fnvOffset, callID), r.Name)
+	for i, m := range ms {
+		u := (float64(mix(fnvString(base, m.Trunk))>>11) + 0.5) / (1 << 53)
 		keys[i] = -math.Log(u) / float64(m.Weight)
-		idx[i] = i
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
-	for i, j := range idx {
-		out[i] = r.Gateways.Members[j].Trunk
+	// insertion sort: lists are short, and it allocates nothing
+	for i := 1; i < len(buf); i++ {
+		for j := i; j > 0 && keys[buf[j]] < keys[buf[j-1]]; j-- {
+			buf[j], buf[j-1] = buf[j-1], buf[j]
+		}
 	}
-	return out
+	return buf
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnvString continues an FNV-1a hash over s and a 0 separator.
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	h ^= 0
+	h *= fnvPrime
+	return h
 }
 
 // mix is splitmix64's finalizer: FNV of names that differ in their last

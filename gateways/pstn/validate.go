@@ -50,8 +50,8 @@ func (n names) check(p *problems, kind, name string) bool {
 
 // parseLineURI reads a user's number: "tel:+12065550100;ext=100" or
 // "+12065550100". It returns the E.164 number and the extension.
-func parseLineURI(s string) (e164, ext string, err error) {
-	s = strings.TrimSpace(s)
+func parseLineURI(orig string) (e164, ext string, err error) {
+	s := strings.TrimSpace(orig)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "tel:"), "TEL:")
 	num, params, _ := strings.Cut(s, ";")
 	for _, p := range strings.Split(params, ";") {
@@ -62,15 +62,15 @@ func parseLineURI(s string) (e164, ext string, err error) {
 	n, perr := phonenumbers.Parse(num, "")
 	switch {
 	case !strings.HasPrefix(num, "+"):
-		return "", "", fmt.Errorf("%q is not a global number (tel:+...)", s)
+		return "", "", fmt.Errorf("%q is not a global number (tel:+...)", orig)
 	case perr != nil:
-		return "", "", fmt.Errorf("%q: %v", s, perr)
+		return "", "", fmt.Errorf("%q: %v", orig, perr)
 	case !phonenumbers.IsValidNumber(n):
-		return "", "", fmt.Errorf("%q is not a valid number (phonenumbers)", s)
+		return "", "", fmt.Errorf("%q is not a valid number (phonenumbers)", orig)
 	}
 	e164 = phonenumbers.Format(n, phonenumbers.E164)
 	if ext != "" && !isDigits(ext) {
-		return "", "", fmt.Errorf("%q: the extension is not digits", s)
+		return "", "", fmt.Errorf("%q: the extension is not digits", orig)
 	}
 	return e164, ext, nil
 }
