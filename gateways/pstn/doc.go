@@ -19,11 +19,13 @@
 // One concern per file:
 //
 //   - config.go: the configuration document and its JSON decoder.
+//   - errors.go: the Err* values callers branch on.
 //   - validate.go: Validate, every problem named, wrapping Err* values.
 //   - translate.go: $1-style translations and trunk number formats.
 //   - plan.go: Compile, the per-call form of a valid configuration.
 //   - normalize.go: dialled string -> E.164 or extension, by dial plan.
 //   - route.go, trie.go: (user, number) -> ordered trunks with reasons.
+//   - inbound.go: a trunk's call -> E.164 numbers and the user they reach.
 //   - failover.go: which answers fail over, and what goes upstream.
 //   - dryrun.go: Explain, the dry run.
 //   - settings.go: the plugin's chain-entry settings.
