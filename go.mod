@@ -12,6 +12,7 @@ require (
 	github.com/hashicorp/raft-boltdb/v2 v2.3.1
 	github.com/hashicorp/raft-wal v0.4.2
 	github.com/miekg/dns v1.1.62
+	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/pion/rtp v1.10.5
 	github.com/pion/sdp/v3 v3.0.19
 	github.com/prometheus/client_golang v1.20.5
@@ -23,7 +24,7 @@ require (
 	golang.org/x/time v0.5.0
 	gonum.org/v1/gonum v0.12.0
 	google.golang.org/grpc v1.61.0
-	google.golang.org/protobuf v1.36.6
+	google.golang.org/protobuf v1.36.11
 	gopkg.in/yaml.v3 v3.0.1
 	mellium.im/xmlstream v0.15.4
 	mellium.im/xmpp v0.22.0
