@@ -194,7 +194,7 @@ func (p *Pipeline) deliverHome(c *call) {
 			continue
 		}
 		t := proxy.Target{URI: c.req.Recipient, Dest: b.Source, Transport: b.Transport}
-		rr := siputil.IsInitial(c.req) && (c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER)
+		rr := siputil.IsInitial(c.req) && proxy.RecordRoutes(c.req.Method)
 		err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
 		p.countForward(c.req, err)
 		return

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
 )
@@ -69,7 +67,7 @@ func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
 	// Failover: an unreachable holder (or its 503) is not relayed, so the
 	// entry can count as down here instead.
 	t.Failover = true
-	rr := c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER
+	rr := proxy.RecordRoutes(c.req.Method)
 	err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
 	p.countForward(c.req, err)
 	switch {

@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/plugins/contract"
 )
@@ -138,7 +139,7 @@ func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) bool {
 // 3xx or 6xx, a CANCEL from the caller, or the last target's answer goes
 // to the caller.
 func (p *Pipeline) forkTo(c *call, targets []sip.Uri) {
-	rr := c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER
+	rr := proxy.RecordRoutes(c.req.Method)
 	ftx := &forkTx{ServerTransaction: c.tx}
 	for i, hop := range targets {
 		ftx.reset(i < len(targets)-1)

@@ -137,7 +137,7 @@ func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
 // through the whole router, so a redirect cannot bypass routing rules.
 func (p *Pipeline) forward(c *call, t proxy.Target) error {
 	req := c.req
-	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
+	rr := proxy.RecordRoutes(req.Method)
 	var next *sip.Uri
 	if p.cfg.RecurseRedirects && c.redirects < maxRedirects {
 		t.OnRedirect = func(res *sip.Response) bool {
