@@ -10,6 +10,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/rules"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
@@ -123,7 +124,7 @@ func (p *Pipeline) route(c *call) {
 // mutated once built: a change builds a new slice).
 func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 	strict := p.strictRouted(c.req)
-	var target *proxy.Target
+	var target *router.Choice
 	// A plugin that claims the Request-URI sees the request even when a
 	// phone number makes it strict-routed, but never one carrying a
 	// Route unless it has strictRoute.
@@ -159,7 +160,7 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 		}
 	}
 	if target != nil {
-		p.forwardBest(c, *target)
+		p.forwardChoice(c, *target)
 		return
 	}
 	if claimant != "" && !routed {

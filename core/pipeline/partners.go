@@ -12,6 +12,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/resolve"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/transport"
 )
 
@@ -152,7 +153,7 @@ func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target
 	for i, rt := range targets {
 		t := proxy.Target{URI: ruri, Dest: rt.Addr, Transport: rt.Transport, Server: true}
 		if i < len(targets)-1 {
-			t.Failover, t.NoAnswer = true, p.failoverWait()
+			t.Failover, t.NoAnswer = true, router.FailoverWait(p.cfg.TxLifetime)
 		}
 		err := p.forward(c, t)
 		if !t.Failover || !errors.Is(err, proxy.ErrFailover) {
@@ -161,14 +162,4 @@ func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target
 		p.cfg.Metrics.Forwarded.WithLabelValues(string(c.req.Method), "failover").Inc()
 		p.log.Info("next hop failed; trying the next target", "target", rt.Addr, "transport", rt.Transport, "error", err)
 	}
-}
-
-// failoverWait is how long a target may stay silent before the next one
-// is tried: an eighth of the transaction lifetime (4 s by default), so
-// several targets fit in the caller's transaction.
-func (p *Pipeline) failoverWait() time.Duration {
-	if p.cfg.TxLifetime <= 0 {
-		return 4 * time.Second
-	}
-	return p.cfg.TxLifetime / 8
 }

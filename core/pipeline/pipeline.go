@@ -23,6 +23,7 @@ import (
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/resolve"
 	"github.com/parley-rtc/parley/core/retrans"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
@@ -90,6 +91,8 @@ type Pipeline struct {
 	// workers serves them.
 	inflight *inflight
 	workers  *workers
+	// router is the default router (core/router).
+	router *router.Router
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
@@ -97,6 +100,11 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
 		limit: newTxLimiter(cfg.MaxTxPerConn), linkLimit: newTxLimiter(linkQueue), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
 		inflight: newInflight(), workers: newWorkers(ctx)}
+	p.router = router.New(router.Config{
+		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
+		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
+		TxLifetime: cfg.TxLifetime, Metrics: cfg.Metrics, Logger: cfg.Logger,
+	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
@@ -150,8 +158,8 @@ type call struct {
 	// partner is set when the request came from an allowed federation
 	// partner's mutual TLS connection.
 	partner *state.Partner
-	// viaHome is the member a request is being routed through (its
-	// binding's home node); homeMark and homeValid are the binding a
+	// viaHome is the member a request is being sent through (the home
+	// node of the router's binding, set for that send); homeMark and homeValid are the binding a
 	// member named in our Route, and whether its token was right.
 	viaHome   string
 	homeMark  string
@@ -160,8 +168,6 @@ type call struct {
 	// member forwarded the request to this node for, as lease holder
 	// (homeValid says whether its token was right).
 	pluginMark string
-	// endpoint is the binding the default router chose (failover.go).
-	endpoint *endpoint
 	// held: a handler answers after serve returns (the registrar, once
 	// its write commits); it then ends the transaction and calls settle.
 	held bool

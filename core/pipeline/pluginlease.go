@@ -6,6 +6,7 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 )
 
 // Singleton plugins across the cluster (docs/architecture.md, "Plugins"):
@@ -15,7 +16,7 @@ import (
 //
 //	Route: <sip:HOST:PORT;transport=tcp;lr;pp=B64(app NUL identity);pt=TOKEN>
 //
-// (TOKEN as for home routing, home.go). The holder consumes the Route
+// (TOKEN as for home routing, core/router/home.go). The holder consumes the Route
 // and runs the chain from that entry on: the entries before it ran on
 // the first node, and the identity the first node authenticated is the
 // one the plugin sees. Requests it does not claim skip the entry on
@@ -60,7 +61,7 @@ func (p *Pipeline) leaseHolder(name string) (string, bool) {
 // holder, the node holding app's lease. It returns false, having
 // answered nothing, when the holder cannot be reached.
 func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
-	t, ok := p.linkTarget(c, holder, pluginParam, encodePluginMark(app.Name, c.identity))
+	t, ok := p.router.LinkTarget(c.req, holder, pluginParam, encodePluginMark(app.Name, c.identity))
 	if !ok {
 		return false
 	}
@@ -105,7 +106,7 @@ func (p *Pipeline) deliverPlugin(c *call) {
 
 // encodePluginMark is the pp value naming entry app and the identity the
 // first node authenticated ("" for none).
-func encodePluginMark(app, identity string) string { return encodeMark(app, identity) }
+func encodePluginMark(app, identity string) string { return router.EncodeMark(app, identity) }
 
 // decodePluginMark reverses encodePluginMark.
-func decodePluginMark(mark string) (app, identity string, ok bool) { return decodeMark(mark) }
+func decodePluginMark(mark string) (app, identity string, ok bool) { return router.DecodeMark(mark) }
