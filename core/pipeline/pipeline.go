@@ -15,6 +15,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/chain"
 	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
@@ -179,6 +180,10 @@ type call struct {
 	// linkApp is the chain entry whose plugin sent the request over the
 	// SIP link (link.go): its own entry is skipped.
 	linkApp string
+	// view is what the chain's applications see of the request (filled
+	// by routeFrom; kept here so handing it to each entry allocates
+	// nothing).
+	view chain.Request
 }
 
 // Handle is the sipgo request handler for every method.

@@ -32,17 +32,17 @@ const pluginParam = "pp"
 // does not run here (err is contract.ErrPluginDown): one for an address it claims
 // goes to the lease holder; another is skipped while a live holder
 // exists (the plugin runs, just not here). With no live holder it is
-// down as any plugin is: skipped, or 503 when critical. It returns true
-// when c was answered or forwarded.
-func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) bool {
+// down as any plugin is: skipped, or 503 when critical. It returns
+// answered when c was answered or forwarded.
+func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) outcome {
 	holder, ok := p.leaseHolder(app.Name)
 	switch {
 	case !ok || c.pluginMark != "": // none, or it sent c here and no longer runs it
 		return p.pluginFailed(c, app, err)
 	case !claimed:
-		return false
+		return proceed
 	case p.toLeaseHolder(c, app, holder):
-		return true
+		return answered
 	}
 	return p.pluginFailed(c, app, err)
 }

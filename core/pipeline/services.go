@@ -98,24 +98,6 @@ func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 	}
 }
 
-// defaultTarget asks the default router (core/router) where a request
-// for one of our users goes; ok false means it answered the request
-// (404, 480, 500).
-func (p *Pipeline) defaultTarget(c *call) (router.Choice, bool) {
-	ch, err := p.router.Choose(c.req)
-	switch {
-	case err == nil:
-		return ch, true
-	case errors.Is(err, router.ErrNotFound):
-		p.respond(c, 404, "Not Found")
-	case errors.Is(err, router.ErrBadContact):
-		p.respond(c, 500, "Server Internal Error (bad contact)")
-	default:
-		p.respond(c, 480, "Temporarily Unavailable")
-	}
-	return ch, false
-}
-
 // forwardChoice forwards c to the router's choice and, through the
 // router, on to the user's next-best bindings while the one tried
 // cannot be reached; the caller gets 408 or 480 when none could be.

@@ -9,6 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/chain"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
 	"github.com/parley-rtc/parley/core/proxy"
@@ -60,16 +61,11 @@ var (
 )
 
 // Endpoint is the binding a request was routed to.
-type Endpoint struct {
-	AOR, Key, Home string
-}
+type Endpoint = chain.Endpoint
 
 // Choice is the router's decision: the target, and the binding it
 // stands for (the one failover starts from).
-type Choice struct {
-	Target   proxy.Target
-	Endpoint Endpoint
-}
+type Choice = chain.Choice
 
 // Choose is our Routing.am: a request for a user of our domains goes to
 // that user's most active and available endpoint. ErrNotFound: no such
