@@ -221,7 +221,7 @@ func (p *Pipeline) handle(c *call, e *chainApp) (chain.Verdict, error) {
 // apply carries out entry e's verdict v on c: proceed for Continue (its
 // changes made), answered for everything else (answered, forwarded or
 // dropped).
-func (p *Pipeline) apply(c *call, e *chainApp, v *chain.Verdict) outcome {
+func (p *Pipeline) apply(c *call, e *chainApp, v *chain.Verdict) step {
 	if v.WantResponse {
 		if o, ok := e.app.(chain.Observer); ok {
 			ticket := v.Ticket

@@ -30,16 +30,16 @@ import (
 // directly, over the cluster link (or a mutual-TLS server listener, when
 // that is what a member publishes as its SIP address; the token still
 // has to be right). It runs before untrusted Routes are stripped.
-func (p *Pipeline) refuseForgedHome(c *call) bool {
+func (p *Pipeline) refuseForgedHome(c *call) step {
 	if c.in.Trust == transport.Cluster || c.in.Trust == transport.Server {
-		return false
+		return proceed
 	}
 	if !hasHomeRoute(c.req) {
-		return false
+		return proceed
 	}
 	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
 	p.respond(c, 403, "Forbidden (cluster route from outside the cluster)")
-	return true
+	return answered
 }
 
 // hasHomeRoute reports whether req carries a Route with one of our

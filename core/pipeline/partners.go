@@ -24,10 +24,10 @@ import (
 // trying the targets in order.
 
 // admitPeer classifies a request from a server listener by the
-// certificate its connection presented; false means it answered 403.
-func (p *Pipeline) admitPeer(c *call) bool {
+// certificate its connection presented; answered means it answered 403.
+func (p *Pipeline) admitPeer(c *call) step {
 	if c.in.Trust != transport.Server {
-		return true
+		return proceed
 	}
 	var names []string
 	if stx, ok := c.tx.(*sip.ServerTx); ok {
@@ -35,7 +35,7 @@ func (p *Pipeline) admitPeer(c *call) bool {
 	}
 	for _, n := range names {
 		if slices.Contains(p.cfg.TrustedPeers, n) {
-			return true // a cluster member
+			return proceed // a cluster member
 		}
 	}
 	for _, n := range names {
@@ -43,13 +43,13 @@ func (p *Pipeline) admitPeer(c *call) bool {
 			c.partner = &pt
 			if from := strings.ToLower(c.req.From().Address.Host); from != pt.Domain {
 				p.refuse(c, "partner_wrong_domain", "Forbidden (From is not in the partner's domain)")
-				return false
+				return answered
 			}
-			return true
+			return proceed
 		}
 	}
 	p.refuse(c, "peer_not_allowed", "Forbidden (not a cluster member or an allowed federation partner)")
-	return false
+	return answered
 }
 
 // refuse answers 403, logs and counts why.

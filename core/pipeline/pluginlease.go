@@ -34,7 +34,7 @@ const pluginParam = "pp"
 // exists (the plugin runs, just not here). With no live holder it is
 // down as any plugin is: skipped, or 503 when critical. It returns
 // answered when c was answered or forwarded.
-func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) outcome {
+func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) step {
 	holder, ok := p.leaseHolder(app.Name)
 	switch {
 	case !ok || c.pluginMark != "": // none, or it sent c here and no longer runs it

@@ -55,7 +55,7 @@ func (p *Pipeline) Claimed(aor string) bool {
 // is down (or returned garbage) is skipped unless critical; a full queue
 // is 503, a request held past the transaction lifetime 504. claimed
 // says the entry claims c's Request-URI.
-func (p *Pipeline) appFailed(c *call, app *chainApp, claimed bool, err error) outcome {
+func (p *Pipeline) appFailed(c *call, app *chainApp, claimed bool, err error) step {
 	if errors.Is(err, contract.ErrPluginDown) && app.Singleton && p.cfg.Plugins != nil {
 		return p.singletonElsewhere(c, app, claimed, err)
 	}
@@ -64,7 +64,7 @@ func (p *Pipeline) appFailed(c *call, app *chainApp, claimed bool, err error) ou
 
 // pluginFailed answers or skips after a failure that no lease holder
 // can take over.
-func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) outcome {
+func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) step {
 	switch {
 	case errors.Is(err, contract.ErrPluginBusy):
 		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is busy)", retryAfter(1))
