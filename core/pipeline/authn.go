@@ -13,11 +13,11 @@ import (
 )
 
 // authenticate challenges or verifies a request from a client connection;
-// false means a response was sent. Server and trusted connections pass as
-// already authenticated (their identity is what From says).
-func (p *Pipeline) authenticate(c *call) bool {
+// answered means a response was sent. Server and trusted connections pass
+// as already authenticated (their identity is what From says).
+func (p *Pipeline) authenticate(c *call) step {
 	if c.trusted {
-		return true
+		return proceed
 	}
 	k := authKindOf(c.req)
 	realm := p.realmOf(k.realmURI)
@@ -40,7 +40,7 @@ func (p *Pipeline) authenticate(c *call) bool {
 		}
 		p.cfg.Throttle.Success(ipOf(c.source))
 		p.cfg.Location.NoteActivity(c.identity, c.source)
-		return true
+		return proceed
 	case errors.Is(err, auth.ErrNoCredentials), errors.Is(err, auth.ErrInvalidNonce),
 		errors.Is(err, auth.ErrUnsupportedAlgorithm):
 		challenge(false)
@@ -56,7 +56,7 @@ func (p *Pipeline) authenticate(c *call) bool {
 		}
 		p.respond(c, 403, "Forbidden")
 	}
-	return false
+	return answered
 }
 
 // authKind is how a request is challenged: REGISTER by 401 with

@@ -9,31 +9,40 @@ import (
 
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/archive"
-	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/chain"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/rules"
 	"github.com/parley-rtc/parley/core/siputil"
-	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/plugins/contract"
 )
 
-// The application chain (docs/architecture.md, step 7): the operator's
+// The application chain (docs/architecture.md, step 8): the operator's
 // ordered applications see each request that User Services passed on.
-// The built-in router (our Routing.am) only decides where a non-strict
-// request for one of our users goes; the proxy core forwards it after the
-// last application, so applications placed after the router still see it
-// (archiving, logging rules). Strict-routed requests are seen only by
-// applications with strictRoute, then go to the protocol stack.
+// Every entry is a chain.App (core/chain): the built-in router
+// (core/router, our Routing.am), the built-in archive (core/archive),
+// rules applications (core/rules) and plugins (pluginApp, plugins.go);
+// routeFrom walks them and applies their verdicts. The router only
+// decides where a non-strict request for one of our users goes; the
+// proxy core forwards it after the last application, so applications
+// placed after the router still see it (archiving, logging rules).
+// Strict-routed requests are seen only by applications with
+// strictRoute, then go to the protocol stack.
 
 // Built-in application names.
 const (
-	AppRouter  = "router"
-	AppArchive = "archive"
+	AppRouter  = router.Name
+	AppArchive = archive.AppName
 )
 
-// chainApp is an application ready to run.
+// chainApp is an entry of the chain ready to run: its configuration and
+// the application that handles it (nil for a built-in this node does
+// not know, which does nothing).
 type chainApp struct {
 	state.App
-	rules *rules.Set
+	app chain.App
+	// holds: the application may hold the request (a plugin, out of
+	// process): a non-INVITE held a second gets 100 Trying.
+	holds bool
 }
 
 // chainCache holds the compiled chain until the state changes it.
@@ -57,13 +66,20 @@ func (p *Pipeline) chain() []chainApp {
 	out := make([]chainApp, 0, len(apps))
 	for _, a := range apps {
 		ca := chainApp{App: a}
-		if a.Kind == state.AppRules {
+		switch {
+		case a.Kind == state.AppBuiltin && a.Name == AppRouter:
+			ca.app = p.router
+		case a.Kind == state.AppBuiltin && a.Name == AppArchive:
+			ca.app = &archive.App{Archive: p.cfg.Archive, Node: p.cfg.Node, Logger: p.log}
+		case a.Kind == state.AppRules:
 			set, err := rules.Compile([]byte(a.Rules), rules.Config{})
 			if err != nil { // the admin API refuses such rules; a log entry from elsewhere is skipped
 				p.log.Error("rules app does not compile; skipped", "app", a.Name, "error", err)
 				continue
 			}
-			ca.rules = set
+			ca.app = rules.NewApp(a.Name, set, a.Critical, p.log)
+		case a.Kind == state.AppPlugin:
+			ca.app, ca.holds = &pluginApp{p: p, name: a.Name}, true
 		}
 		out = append(out, ca)
 	}
@@ -119,47 +135,49 @@ func (p *Pipeline) route(c *call) {
 	p.routeFrom(c, p.chain(), 0)
 }
 
-// routeFrom runs the chain apps from index first on (apps is never
-// mutated once built: a change builds a new slice).
+// routeFrom walks the chain from index first on (apps is never mutated
+// once built: a change builds a new slice): each entry that sees the
+// request handles it, and its verdict is applied. The walk ends at the
+// first verdict that answers, routes or drops the request; after the
+// last entry the request goes to the router's choice or, with none, to
+// the protocol stack.
 func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 	strict := p.strictRouted(c.req)
-	var target *proxy.Target
 	// A plugin that claims the Request-URI sees the request even when a
 	// phone number makes it strict-routed, but never one carrying a
 	// Route unless it has strictRoute.
 	claimant := p.claimant(c.req.Recipient, apps)
 	routed := c.req.Route() != nil || hasForeignMaddr(p, c.req.Recipient)
+	c.view = chain.Request{Request: contract.Request{
+		Req: c.req, Source: c.source, Transport: c.in.Network, Identity: c.identity, Trusted: c.trusted, StrictRouted: strict,
+	}, Claimed: claimant != ""}
+	var (
+		choice chain.Choice
+		chosen bool
+	)
 	for i := first; i < len(apps); i++ {
-		app := &apps[i]
-		hidden := strict && !app.StrictRoute && (app.Name != claimant || routed)
-		own := app.Kind == state.AppPlugin && app.Name == c.linkApp // no loops over the SIP link
-		if !app.Enabled || hidden || own || !app.accepts(c.req) {
+		e := &apps[i]
+		hidden := strict && !e.StrictRoute && (e.Name != claimant || routed)
+		own := e.Kind == state.AppPlugin && e.Name == c.linkApp // no loops over the SIP link
+		if e.app == nil || !e.Enabled || hidden || own || !e.accepts(c.req) {
 			continue
 		}
-		switch {
-		case app.Kind == state.AppBuiltin && app.Name == AppRouter:
-			if strict || claimant != "" || !p.isOurDomain(c.req.Recipient.Host, c.req.Recipient.Port) {
-				continue // Routing.am leaves fixed routes, claimed addresses and other domains alone
-			}
-			t, ok := p.defaultTarget(c)
-			if !ok {
+		v, err := p.handle(c, e)
+		if err != nil {
+			if p.appFailed(c, e, e.Name == claimant, err) == answered {
 				return
 			}
-			target = &t
-		case app.Kind == state.AppBuiltin && app.Name == AppArchive:
-			p.archiveIM(c)
-		case app.Kind == state.AppRules:
-			if p.runRules(c, app) {
-				return
-			}
-		case app.Kind == state.AppPlugin:
-			if p.runPlugin(c, app, strict, app.Name == claimant) {
-				return
-			}
+			continue
+		}
+		if v.Chosen {
+			choice, chosen = v.Choice, true
+		}
+		if p.apply(c, e, &v) == answered {
+			return
 		}
 	}
-	if target != nil {
-		p.forwardBest(c, *target)
+	if chosen {
+		p.forwardChoice(c, choice)
 		return
 	}
 	if claimant != "" && !routed {
@@ -168,6 +186,74 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 		return
 	}
 	p.protocolStack(c)
+}
+
+// handle hands c to entry e's application. An entry that may hold the
+// request (a plugin) gets a 100 Trying sent for a non-INVITE it holds
+// past pluginTrying (sipgo sends one for INVITE itself), so the caller's
+// transaction stops retransmitting (RFC 4320).
+func (p *Pipeline) handle(c *call, e *chainApp) (chain.Verdict, error) {
+	if !e.holds || c.req.Method == sip.INVITE {
+		return e.app.Handle(p.ctx, &c.view)
+	}
+	// The 100 Trying is sent under mu, and never once the verdict is
+	// in: it must not follow a final response.
+	var (
+		mu   sync.Mutex
+		done bool
+	)
+	tx, req := c.tx, c.req // the request changes only once done is set
+	trying := time.AfterFunc(pluginTrying, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			_ = tx.Respond(siputil.Response(req, 100, "Trying"))
+		}
+	})
+	defer trying.Stop()
+	v, err := e.app.Handle(p.ctx, &c.view)
+	mu.Lock()
+	done = true
+	mu.Unlock()
+	return v, err
+}
+
+// apply carries out entry e's verdict v on c: proceed for Continue (its
+// changes made), answered for everything else (answered, forwarded or
+// dropped).
+func (p *Pipeline) apply(c *call, e *chainApp, v *chain.Verdict) step {
+	if v.WantResponse {
+		if o, ok := e.app.(chain.Observer); ok {
+			ticket := v.Ticket
+			c.tx = &observedTx{ServerTransaction: c.tx, final: func(res *sip.Response) { o.Response(ticket, res) }}
+		}
+	}
+	switch v.Action {
+	case contract.Continue:
+		contract.ApplyChanges(c.req, &v.Verdict)
+		return proceed
+	case contract.Respond:
+		p.respond(c, v.Code, v.Reason, v.Headers...)
+	case contract.Redirect:
+		hdrs := make([]sip.Header, 0, len(v.Targets)+len(v.Headers))
+		for _, t := range v.Targets {
+			hdrs = append(hdrs, sip.NewHeader("Contact", "<"+t.String()+">"))
+		}
+		p.respond(c, v.Code, v.Reason, append(hdrs, v.Headers...)...)
+	case contract.Proxy, contract.Fork:
+		contract.ApplyChanges(c.req, &v.Verdict)
+		if v.NextHop { // a built-in's next hop, forwarded as the protocol stack does
+			t := hopTarget(c.req.Recipient, v.Targets[0])
+			if p.mayReach(c, t.Dest) {
+				p.forward(c, t)
+			}
+			break
+		}
+		p.forkTo(c, v.Targets)
+	case contract.Drop:
+		p.drop(c, e.Kind)
+	}
+	return answered
 }
 
 // protocolStack forwards what no application routed (the seed's "SIP
@@ -184,84 +270,5 @@ func (p *Pipeline) protocolStack(c *call) {
 		p.routeForeign(c)
 	default: // one of ours, but the operator took the router out of the chain
 		p.respond(c, 480, "Temporarily Unavailable (no application routed the request)")
-	}
-}
-
-// runRules applies a rules app; true means it answered or routed c.
-func (p *Pipeline) runRules(c *call, app *chainApp) bool {
-	res, err := app.rules.Evaluate(messageOf(c, p.strictRouted(c.req)))
-	if err != nil {
-		p.log.Warn("rule failed", "app", app.Name, "error", err)
-		if app.Critical {
-			p.respond(c, 503, "Service Unavailable", retryAfter(5))
-			return true
-		}
-	}
-	for _, a := range res.Actions {
-		switch a.Kind {
-		case "respond":
-			p.respond(c, a.Code, a.Reason)
-			return true
-		case "redirect":
-			p.respond(c, 302, "Moved Temporarily", sip.NewHeader("Contact", "<"+a.Target+">"))
-			return true
-		case "route":
-			var hop sip.Uri
-			if err := sip.ParseUri(a.Target, &hop); err != nil {
-				p.respond(c, 500, "Server Internal Error (bad rule target)")
-				return true
-			}
-			t := proxy.Target{URI: c.req.Recipient, Dest: staticroute.Dest(hop), Transport: netOf(hop), Server: true}
-			if p.mayReach(c, t.Dest) {
-				p.forward(c, t)
-			}
-			return true
-		case "add-header":
-			c.req.AppendHeader(sip.NewHeader(a.Header, a.Value))
-		case "remove-header":
-			for c.req.RemoveHeader(a.Header) {
-			}
-		case "log":
-			p.log.Info("rule", "app", app.Name, "message", a.Message, "method", c.req.Method, "from", siputil.AOR(c.req.From().Address), "ruri", c.req.Recipient.String())
-		}
-	}
-	return false
-}
-
-// messageOf is the view of c a rule sees.
-func messageOf(c *call, strict bool) *rules.Message {
-	req := c.req
-	m := &rules.Message{
-		Method: string(req.Method), RURI: req.Recipient.String(),
-		From: req.From().Address.String(), To: req.To().Address.String(),
-		FromUser: req.From().Address.User, FromHost: req.From().Address.Host,
-		ToUser: req.To().Address.User, ToHost: req.To().Address.Host,
-		Body: string(req.Body()), Source: c.source, Transport: c.in.Network,
-		Trusted: c.trusted, StrictRouted: strict, Headers: make(map[string][]string),
-	}
-	if ct := req.ContentType(); ct != nil {
-		m.ContentType = ct.Value()
-	}
-	for _, h := range req.Headers() {
-		k := strings.ToLower(h.Name())
-		m.Headers[k] = append(m.Headers[k], h.Value())
-	}
-	return m
-}
-
-// archiveIM records an instant message for the archiving application.
-func (p *Pipeline) archiveIM(c *call) {
-	if p.cfg.Archive == nil || c.req.Method != sip.MESSAGE {
-		return
-	}
-	e := archive.Entry{
-		Time: time.Now(), Node: p.cfg.Node, CallID: string(*c.req.CallID()), Method: string(c.req.Method),
-		From: siputil.AOR(c.req.From().Address), To: siputil.AOR(c.req.To().Address), Body: string(c.req.Body()),
-	}
-	if ct := c.req.ContentType(); ct != nil {
-		e.ContentType = ct.Value()
-	}
-	if err := p.cfg.Archive.Record(e); err != nil {
-		p.log.Warn("message not archived", "error", err)
 	}
 }

@@ -8,7 +8,29 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/siputil"
 )
+
+// preprocessRoutes (RFC 3261 16.4): an initial request that is not
+// trusted loses every Route and Record-Route (a client may not choose our
+// next hops); a partner's initial request loses its Route set after ours
+// (it names its own route set, never our internal hops); then Route
+// entries naming this node are consumed.
+func (p *Pipeline) preprocessRoutes(c *call) {
+	req := c.req
+	if !c.trusted && siputil.IsInitial(req) {
+		for req.RemoveHeader("Route") {
+		}
+		for req.RemoveHeader("Record-Route") {
+		}
+	}
+	if c.partner != nil && siputil.IsInitial(req) {
+		p.consumeOwnRoutes(c)
+		for req.RemoveHeader("Route") {
+		}
+	}
+	p.consumeOwnRoutes(c)
+}
 
 // consumeOwnRoutes removes Route entries naming this node (RFC 3261 16.4)
 // and notes whether one carried this dialog's token. Without a valid

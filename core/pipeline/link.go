@@ -8,6 +8,7 @@ import (
 
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/transport"
 	"github.com/parley-rtc/parley/plugins/contract"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
@@ -26,14 +27,6 @@ import (
 // linkQueue bounds the requests one plugin may have in flight over the
 // link; the next gets 503 and the node's other traffic is untouched.
 const linkQueue = 512
-
-// linkVerdict is what admitLink decided.
-type linkVerdict uint8
-
-const (
-	linkContinue linkVerdict = iota // admitted: serve the request
-	linkAnswered                    // refused and answered (or dropped)
-)
 
 // loopbackSource reports whether a request came from a loopback address.
 // A request with a link credential from there is judged as the link's
@@ -66,11 +59,14 @@ func stripLink(req *sip.Request) string {
 
 // admitLink checks a request that arrived on the link listener: a
 // running plugin's credential, its queue, and the identity it asserts.
-func (p *Pipeline) admitLink(c *call, token string) linkVerdict {
+func (p *Pipeline) admitLink(c *call, token string) step {
+	if c.in.Trust != transport.Link && (token == "" || !loopbackSource(c.source)) {
+		return proceed
+	}
 	req := c.req
 	c.trusted = true
 	if req.IsAck() {
-		return linkContinue // no answer to send: it follows its route or dies
+		return proceed // no answer to send: it follows its route or dies
 	}
 	app, ok := "", false
 	if p.cfg.Plugins != nil {
@@ -79,26 +75,26 @@ func (p *Pipeline) admitLink(c *call, token string) linkVerdict {
 	if !ok {
 		p.cfg.Metrics.Dropped.WithLabelValues("link_credential").Inc()
 		p.respond(c, 403, "Forbidden (no valid plugin link credential)")
-		return linkAnswered
+		return answered
 	}
 	c.linkApp = app
 	if !p.linkLimit.acquire(app) {
 		p.cfg.Metrics.Dropped.WithLabelValues("link_queue").Inc()
 		p.respond(c, 503, "Service Unavailable (plugin "+app+" has too many requests in flight)", retryAfter(1))
-		return linkAnswered
+		return answered
 	}
 	c.limitConn, c.limiter = app, p.linkLimit
 	if req.IsCancel() {
-		return linkContinue
+		return proceed
 	}
 	id := assertedIdentity(req)
 	if id == nil || !p.claims(app, *id) {
 		p.cfg.Metrics.Dropped.WithLabelValues("link_identity").Inc()
 		p.respond(c, 403, "Forbidden (identity not claimed by plugin "+app+")")
-		return linkAnswered
+		return answered
 	}
 	c.identity = siputil.AOR(*id)
-	return linkContinue
+	return proceed
 }
 
 // assertedIdentity is the identity a request asserts: its first

@@ -12,6 +12,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/resolve"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/transport"
 )
 
@@ -23,10 +24,10 @@ import (
 // trying the targets in order.
 
 // admitPeer classifies a request from a server listener by the
-// certificate its connection presented; false means it answered 403.
-func (p *Pipeline) admitPeer(c *call) bool {
+// certificate its connection presented; answered means it answered 403.
+func (p *Pipeline) admitPeer(c *call) step {
 	if c.in.Trust != transport.Server {
-		return true
+		return proceed
 	}
 	var names []string
 	if stx, ok := c.tx.(*sip.ServerTx); ok {
@@ -34,7 +35,7 @@ func (p *Pipeline) admitPeer(c *call) bool {
 	}
 	for _, n := range names {
 		if slices.Contains(p.cfg.TrustedPeers, n) {
-			return true // a cluster member
+			return proceed // a cluster member
 		}
 	}
 	for _, n := range names {
@@ -42,13 +43,13 @@ func (p *Pipeline) admitPeer(c *call) bool {
 			c.partner = &pt
 			if from := strings.ToLower(c.req.From().Address.Host); from != pt.Domain {
 				p.refuse(c, "partner_wrong_domain", "Forbidden (From is not in the partner's domain)")
-				return false
+				return answered
 			}
-			return true
+			return proceed
 		}
 	}
 	p.refuse(c, "peer_not_allowed", "Forbidden (not a cluster member or an allowed federation partner)")
-	return false
+	return answered
 }
 
 // refuse answers 403, logs and counts why.
@@ -152,7 +153,7 @@ func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target
 	for i, rt := range targets {
 		t := proxy.Target{URI: ruri, Dest: rt.Addr, Transport: rt.Transport, Server: true}
 		if i < len(targets)-1 {
-			t.Failover, t.NoAnswer = true, p.failoverWait()
+			t.Failover, t.NoAnswer = true, router.FailoverWait(p.cfg.TxLifetime)
 		}
 		err := p.forward(c, t)
 		if !t.Failover || !errors.Is(err, proxy.ErrFailover) {
@@ -161,14 +162,4 @@ func (p *Pipeline) forwardSerial(c *call, ruri sip.Uri, targets []resolve.Target
 		p.cfg.Metrics.Forwarded.WithLabelValues(string(c.req.Method), "failover").Inc()
 		p.log.Info("next hop failed; trying the next target", "target", rt.Addr, "transport", rt.Transport, "error", err)
 	}
-}
-
-// failoverWait is how long a target may stay silent before the next one
-// is tried: an eighth of the transaction lifetime (4 s by default), so
-// several targets fit in the caller's transaction.
-func (p *Pipeline) failoverWait() time.Duration {
-	if p.cfg.TxLifetime <= 0 {
-		return 4 * time.Second
-	}
-	return p.cfg.TxLifetime / 8
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/archive"
 	"github.com/parley-rtc/parley/core/auth"
+	"github.com/parley-rtc/parley/core/chain"
 	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
@@ -23,6 +24,7 @@ import (
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/resolve"
 	"github.com/parley-rtc/parley/core/retrans"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
 	"github.com/parley-rtc/parley/core/transport"
@@ -90,6 +92,8 @@ type Pipeline struct {
 	// workers serves them.
 	inflight *inflight
 	workers  *workers
+	// router is the default router (core/router).
+	router *router.Router
 }
 
 // New returns a pipeline. It answers 503 until SetSecret is called.
@@ -97,6 +101,11 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
 		limit: newTxLimiter(cfg.MaxTxPerConn), linkLimit: newTxLimiter(linkQueue), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
 		inflight: newInflight(), workers: newWorkers(ctx)}
+	p.router = router.New(router.Config{
+		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
+		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
+		TxLifetime: cfg.TxLifetime, Metrics: cfg.Metrics, Logger: cfg.Logger,
+	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
 		p.domains[strings.ToLower(d)] = true
@@ -150,8 +159,8 @@ type call struct {
 	// partner is set when the request came from an allowed federation
 	// partner's mutual TLS connection.
 	partner *state.Partner
-	// viaHome is the member a request is being routed through (its
-	// binding's home node); homeMark and homeValid are the binding a
+	// viaHome is the member a request is being sent through (the home
+	// node of the router's binding, set for that send); homeMark and homeValid are the binding a
 	// member named in our Route, and whether its token was right.
 	viaHome   string
 	homeMark  string
@@ -160,8 +169,6 @@ type call struct {
 	// member forwarded the request to this node for, as lease holder
 	// (homeValid says whether its token was right).
 	pluginMark string
-	// endpoint is the binding the default router chose (failover.go).
-	endpoint *endpoint
 	// held: a handler answers after serve returns (the registrar, once
 	// its write commits); it then ends the transaction and calls settle.
 	held bool
@@ -173,6 +180,10 @@ type call struct {
 	// linkApp is the chain entry whose plugin sent the request over the
 	// SIP link (link.go): its own entry is skipped.
 	linkApp string
+	// view is what the chain's applications see of the request (filled
+	// by routeFrom; kept here so handing it to each entry allocates
+	// nothing).
+	view chain.Request
 }
 
 // Handle is the sipgo request handler for every method.
@@ -200,114 +211,6 @@ func (p *Pipeline) settle(c *call) {
 	if c.limitConn != "" {
 		c.limiter.release(c.limitConn)
 	}
-}
-
-// serve takes a request from the listener it arrived on to its answer:
-// admission (cluster links, flood, per-connection limits, start-up),
-// validation, routes, authentication, then User Services or routing.
-func (p *Pipeline) serve(c *call) {
-	req := c.req
-	// On a TLS link the handshake proved membership (a cluster-CA
-	// certificate); on a TCP link the source address has to.
-	if c.in.Trust == transport.Cluster && c.in.Scheme != "tls" && !p.fromMember(c.source) {
-		p.cfg.Metrics.Dropped.WithLabelValues("not_a_member").Inc()
-		if !req.IsAck() {
-			p.respond(c, 403, "Forbidden (not a cluster member)")
-		}
-		return
-	}
-	token := stripLink(req)
-	if c.in.Trust == transport.Link || token != "" && loopbackSource(c.source) {
-		defer func() {
-			if !c.held {
-				p.settle(c)
-			}
-		}()
-		if p.admitLink(c, token) == linkAnswered {
-			return
-		}
-	}
-	c.trusted = c.trusted || c.in.Trust != transport.Client || p.cfg.Routes.TrustedSource(c.in.Network, c.source)
-	if !c.trusted && !p.cfg.Flood.Allow(ipOf(c.source)) {
-		p.cfg.Metrics.Dropped.WithLabelValues("flood").Inc()
-		return
-	}
-	if req.IsAck() {
-		p.handleAck(c)
-		return
-	}
-	if !c.trusted {
-		conn := c.in.Network + "|" + c.source
-		if !p.limit.acquire(conn) {
-			p.cfg.Metrics.Dropped.WithLabelValues("throttled").Inc()
-			p.respond(c, 503, "Service Unavailable (too many outstanding requests)", retryAfter(1))
-			return
-		}
-		c.limitConn, c.limiter = conn, p.limit
-		defer func() {
-			if !c.held {
-				p.settle(c)
-			}
-		}()
-	}
-	if p.auth.Load() == nil {
-		p.respond(c, 503, "Service Unavailable (starting)", retryAfter(2))
-		return
-	}
-	if p.validate(c) == answered || p.refuseForgedHome(c) {
-		return
-	}
-	if !p.admitPeer(c) {
-		return
-	}
-	if !c.trusted && siputil.IsInitial(req) {
-		// Untrusted input: a client may not choose our next hops.
-		for req.RemoveHeader("Route") {
-		}
-		for req.RemoveHeader("Record-Route") {
-		}
-	}
-	if c.partner != nil && siputil.IsInitial(req) {
-		// A partner names its own route set, never our internal hops.
-		p.consumeOwnRoutes(c)
-		for req.RemoveHeader("Route") {
-		}
-	}
-	p.consumeOwnRoutes(c)
-	if req.IsCancel() {
-		// sipgo answers CANCELs that match its transactions. One that
-		// matches a request on the direct path (never an INVITE) gets
-		// 200 and changes nothing (RFC 3261 9.2); others 481.
-		if v := req.Via(); v != nil && c.in.Packet != nil {
-			if b, _ := v.Params.Get("branch"); b != "" && p.inflight.cancels(b, c.source) {
-				p.respond(c, 200, "OK")
-				return
-			}
-		}
-		p.respond(c, 481, "Call/Transaction Does Not Exist")
-		return
-	}
-	if c.homeMark != "" { // a member routed it to a binding homed here
-		p.deliverHome(c)
-		return
-	}
-	if c.pluginMark != "" { // a member routed it to a singleton plugin running here
-		p.deliverPlugin(c)
-		return
-	}
-	if c.ownRoute && !siputil.IsInitial(req) {
-		p.forwardInDialog(c)
-		return
-	}
-	if p.cfg.Role == state.RoleEdge && req.Method == sip.REGISTER {
-		// Before any challenge: an edge has no users to register.
-		p.respond(c, 403, "Forbidden (this is an edge proxy: register with your home server)")
-		return
-	}
-	if !p.authenticate(c) {
-		return
-	}
-	p.userServices(c)
 }
 
 // listenerOf finds the listener a request arrived on; onSocket reports

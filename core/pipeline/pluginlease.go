@@ -4,10 +4,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"github.com/parley-rtc/parley/cluster/state"
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 )
 
 // Singleton plugins across the cluster (docs/architecture.md, "Plugins"):
@@ -17,7 +16,7 @@ import (
 //
 //	Route: <sip:HOST:PORT;transport=tcp;lr;pp=B64(app NUL identity);pt=TOKEN>
 //
-// (TOKEN as for home routing, home.go). The holder consumes the Route
+// (TOKEN as for home routing, core/router/home.go). The holder consumes the Route
 // and runs the chain from that entry on: the entries before it ran on
 // the first node, and the identity the first node authenticated is the
 // one the plugin sees. Requests it does not claim skip the entry on
@@ -33,17 +32,17 @@ const pluginParam = "pp"
 // does not run here (err is contract.ErrPluginDown): one for an address it claims
 // goes to the lease holder; another is skipped while a live holder
 // exists (the plugin runs, just not here). With no live holder it is
-// down as any plugin is: skipped, or 503 when critical. It returns true
-// when c was answered or forwarded.
-func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) bool {
+// down as any plugin is: skipped, or 503 when critical. It returns
+// answered when c was answered or forwarded.
+func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) step {
 	holder, ok := p.leaseHolder(app.Name)
 	switch {
 	case !ok || c.pluginMark != "": // none, or it sent c here and no longer runs it
 		return p.pluginFailed(c, app, err)
 	case !claimed:
-		return false
+		return proceed
 	case p.toLeaseHolder(c, app, holder):
-		return true
+		return answered
 	}
 	return p.pluginFailed(c, app, err)
 }
@@ -62,14 +61,14 @@ func (p *Pipeline) leaseHolder(name string) (string, bool) {
 // holder, the node holding app's lease. It returns false, having
 // answered nothing, when the holder cannot be reached.
 func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
-	t, ok := p.linkTarget(c, holder, pluginParam, encodePluginMark(app.Name, c.identity))
+	t, ok := p.router.LinkTarget(c.req, holder, pluginParam, encodePluginMark(app.Name, c.identity))
 	if !ok {
 		return false
 	}
 	// Failover: an unreachable holder (or its 503) is not relayed, so the
 	// entry can count as down here instead.
 	t.Failover = true
-	rr := c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER
+	rr := proxy.RecordRoutes(c.req.Method)
 	err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
 	p.countForward(c.req, err)
 	switch {
@@ -107,7 +106,7 @@ func (p *Pipeline) deliverPlugin(c *call) {
 
 // encodePluginMark is the pp value naming entry app and the identity the
 // first node authenticated ("" for none).
-func encodePluginMark(app, identity string) string { return encodeMark(app, identity) }
+func encodePluginMark(app, identity string) string { return router.EncodeMark(app, identity) }
 
 // decodePluginMark reverses encodePluginMark.
-func decodePluginMark(mark string) (app, identity string, ok bool) { return decodeMark(mark) }
+func decodePluginMark(mark string) (app, identity string, ok bool) { return router.DecodeMark(mark) }

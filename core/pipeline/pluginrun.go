@@ -9,7 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/siputil"
+	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/plugins/contract"
 )
 
@@ -49,88 +49,39 @@ func (p *Pipeline) Claimed(aor string) bool {
 	return p.claimant(u, p.chain()) != ""
 }
 
-// runPlugin hands c to a plugin entry and applies its verdict. It returns
-// true when the request was answered, forwarded or dropped. claimed says
-// the entry claims c's Request-URI: a singleton's such requests go to
-// its lease holder when it does not run here (pluginlease.go).
-func (p *Pipeline) runPlugin(c *call, app *chainApp, strict, claimed bool) bool {
-	if p.cfg.Plugins == nil {
-		return p.pluginFailed(c, app, contract.ErrPluginDown)
+// appFailed answers or skips after an application failed (Handle
+// returned err): a singleton plugin that does not run here hands the
+// request to its lease holder (singletonElsewhere); an application that
+// is down (or returned garbage) is skipped unless critical; a full queue
+// is 503, a request held past the transaction lifetime 504. claimed
+// says the entry claims c's Request-URI.
+func (p *Pipeline) appFailed(c *call, app *chainApp, claimed bool, err error) step {
+	if errors.Is(err, contract.ErrPluginDown) && app.Singleton && p.cfg.Plugins != nil {
+		return p.singletonElsewhere(c, app, claimed, err)
 	}
-	// The 100 Trying of a long hold is sent under mu, and never once the
-	// verdict is in: it must not follow a final response.
-	var (
-		mu       sync.Mutex
-		answered bool
-	)
-	if c.req.Method != sip.INVITE {
-		tx, req := c.tx, c.req // the request changes only once answered is set
-		trying := time.AfterFunc(pluginTrying, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if !answered {
-				_ = tx.Respond(siputil.Response(req, 100, "Trying"))
-			}
-		})
-		defer trying.Stop()
-	}
-	v, err := p.cfg.Plugins.Handle(p.ctx, app.Name, &contract.Request{
-		Req: c.req, Source: c.source, Transport: c.in.Network, Identity: c.identity, Trusted: c.trusted, StrictRouted: strict,
-	})
-	mu.Lock()
-	answered = true
-	mu.Unlock()
-	if err != nil {
-		if errors.Is(err, contract.ErrPluginDown) && app.Singleton {
-			return p.singletonElsewhere(c, app, claimed, err)
-		}
-		return p.pluginFailed(c, app, err)
-	}
-	if v.WantResponse {
-		c.tx = &observedTx{ServerTransaction: c.tx, final: func(res *sip.Response) { p.cfg.Plugins.Response(app.Name, v.Ticket, res) }}
-	}
-	switch v.Action {
-	case contract.Continue:
-		contract.ApplyChanges(c.req, &v)
-		return false
-	case contract.Respond:
-		p.respond(c, v.Code, v.Reason, v.Headers...)
-	case contract.Redirect:
-		hdrs := make([]sip.Header, 0, len(v.Targets)+len(v.Headers))
-		for _, t := range v.Targets {
-			hdrs = append(hdrs, sip.NewHeader("Contact", "<"+t.String()+">"))
-		}
-		p.respond(c, v.Code, v.Reason, append(hdrs, v.Headers...)...)
-	case contract.Proxy, contract.Fork:
-		contract.ApplyChanges(c.req, &v)
-		p.forkTo(c, v.Targets)
-	case contract.Drop:
-		p.drop(c, "plugin")
-	}
-	return true
+	return p.pluginFailed(c, app, err)
 }
 
-// pluginFailed answers or skips after a plugin failure: a plugin that is
-// down (or returned garbage) is skipped unless critical; a full queue is
-// 503, a request held past the transaction lifetime 504.
-func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) bool {
+// pluginFailed answers or skips after a failure that no lease holder
+// can take over.
+func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) step {
 	switch {
 	case errors.Is(err, contract.ErrPluginBusy):
 		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is busy)", retryAfter(1))
-		return true
+		return answered
 	case errors.Is(err, contract.ErrPluginTimeout):
 		p.respond(c, 504, "Server Time-out (application "+app.Name+" did not answer)")
-		return true
+		return answered
 	case errors.Is(err, context.Canceled):
 		p.respond(c, 503, "Service Unavailable (stopping)", retryAfter(5))
-		return true
+		return answered
 	case app.Critical:
 		p.log.Warn("critical plugin failed", "app", app.Name, "error", err)
 		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is not running)", retryAfter(5))
-		return true
+		return answered
 	}
 	p.log.Debug("plugin skipped", "app", app.Name, "error", err)
-	return false
+	return proceed
 }
 
 // forkTo forwards c to targets in turn (serial forking): a failure
@@ -138,7 +89,7 @@ func (p *Pipeline) pluginFailed(c *call, app *chainApp, err error) bool {
 // 3xx or 6xx, a CANCEL from the caller, or the last target's answer goes
 // to the caller.
 func (p *Pipeline) forkTo(c *call, targets []sip.Uri) {
-	rr := c.req.Method == sip.INVITE || c.req.Method == sip.SUBSCRIBE || c.req.Method == sip.REFER
+	rr := proxy.RecordRoutes(c.req.Method)
 	ftx := &forkTx{ServerTransaction: c.tx}
 	for i, hop := range targets {
 		ftx.reset(i < len(targets)-1)

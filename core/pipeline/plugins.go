@@ -5,6 +5,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/core/chain"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/plugins/contract"
 )
@@ -29,6 +30,39 @@ type PluginHost interface {
 	// LinkApp returns the chain entry whose running plugin holds a SIP
 	// link credential (link.go).
 	LinkApp(token string) (app string, ok bool)
+}
+
+// pluginApp is the chain.App of a plugin entry: it hands the request to
+// the PluginHost, which runs the plugin out of process, and returns its
+// verdict as it came (plugins never set the built-in fields).
+type pluginApp struct {
+	p    *Pipeline // its host is p.cfg.Plugins (set after New)
+	name string
+}
+
+var (
+	_ chain.App      = (*pluginApp)(nil)
+	_ chain.Observer = (*pluginApp)(nil)
+)
+
+// Name is the chain entry's name (chain.App).
+func (a *pluginApp) Name() string { return a.name }
+
+// Handle asks the plugin for its verdict (chain.App); with no host the
+// plugin counts as down.
+func (a *pluginApp) Handle(ctx context.Context, r *chain.Request) (chain.Verdict, error) {
+	h := a.p.cfg.Plugins
+	if h == nil {
+		return chain.Verdict{}, contract.ErrPluginDown
+	}
+	v, err := h.Handle(ctx, a.name, &r.Request)
+	return chain.Verdict{Verdict: v}, err
+}
+
+// Response gives the plugin the final response it asked for
+// (chain.Observer).
+func (a *pluginApp) Response(ticket uint64, res *sip.Response) {
+	a.p.cfg.Plugins.Response(a.name, ticket, res)
 }
 
 // HopTarget is where a request for ruri goes when sent to next hop hop

@@ -10,6 +10,7 @@ import (
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
@@ -97,38 +98,20 @@ func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 	}
 }
 
-// defaultTarget is our Routing.am: a request for a user of our domains
-// goes to that user's most active and available endpoint. ok false means
-// it answered the request (404, 480).
-func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
-	u := c.req.Recipient
-	var t proxy.Target
-	if u.User == "" {
-		p.respond(c, 404, "Not Found")
-		return t, false
+// forwardChoice forwards c to the router's choice and, through the
+// router, on to the user's next-best bindings while the one tried
+// cannot be reached; the caller gets 408 or 480 when none could be.
+func (p *Pipeline) forwardChoice(c *call, ch router.Choice) {
+	exhausted, err := p.router.Forward(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
+		if p.router.Remote(ep) {
+			c.viaHome = ep.Home
+		}
+		return p.forward(c, t)
+	})
+	if exhausted {
+		code, reason := router.Unreached(err)
+		p.respond(c, code, reason)
 	}
-	aor := p.aorFor(u)
-	usr, ok := p.cfg.State.User(aor)
-	if !ok {
-		p.respond(c, 404, "Not Found")
-		return t, false
-	}
-	if !usr.Enabled {
-		p.respond(c, 480, "Temporarily Unavailable")
-		return t, false
-	}
-	b, ok := p.cfg.Location.Best(aor)
-	if !ok {
-		p.respond(c, 480, "Temporarily Unavailable")
-		return t, false
-	}
-	t, err := p.bindingTarget(c, aor, b)
-	if err != nil {
-		p.refuseBinding(c, err)
-		return t, false
-	}
-	c.endpoint = &endpoint{aor: aor, key: b.Key(), home: b.Home}
-	return t, true
 }
 
 // forward hands a request to the proxy core, record-routing what starts
@@ -137,7 +120,7 @@ func (p *Pipeline) defaultTarget(c *call) (proxy.Target, bool) {
 // through the whole router, so a redirect cannot bypass routing rules.
 func (p *Pipeline) forward(c *call, t proxy.Target) error {
 	req := c.req
-	rr := req.Method == sip.INVITE || req.Method == sip.SUBSCRIBE || req.Method == sip.REFER
+	rr := proxy.RecordRoutes(req.Method)
 	var next *sip.Uri
 	if p.cfg.RecurseRedirects && c.redirects < maxRedirects {
 		t.OnRedirect = func(res *sip.Response) bool {

@@ -20,16 +20,6 @@ const maxHeader = 4 << 10
 // supported lists the option tags we understand in Require.
 var supported = map[string]bool{"path": true, "outbound": true, "gruu": false}
 
-// outcome is what a pipeline step did with a call.
-type outcome uint8
-
-const (
-	// proceed: the step let the call through to the next one.
-	proceed outcome = iota
-	// answered: the step sent the call's final response; it ends here.
-	answered
-)
-
 // rejection is the response a request that fails validation gets.
 type rejection struct {
 	code    int
@@ -44,7 +34,7 @@ const sipVersion = "SIP/2.0"
 // validate applies the checks of RFC 3261 8.2 and 16.3. It runs before
 // any challenge, on every path: Handle and the direct path through serve,
 // the stateless challenge through invalid.
-func (p *Pipeline) validate(c *call) outcome {
+func (p *Pipeline) validate(c *call) step {
 	if r := p.invalid(c.req); r != nil {
 		p.respond(c, r.code, r.reason, r.headers...)
 		return answered

@@ -22,6 +22,13 @@ func Token(secret []byte, callID string) string {
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
+// RecordRoutes reports whether we record-route an initial request of
+// method m: the methods that start a dialog we must stay in (INVITE,
+// SUBSCRIBE, REFER). It is the one place the rule is written.
+func RecordRoutes(m sip.RequestMethod) bool {
+	return m == sip.INVITE || m == sip.SUBSCRIBE || m == sip.REFER
+}
+
 // rrHeader builds our Record-Route entry for listener l.
 func rrHeader(l *transport.Listener, token string) *sip.RecordRouteHeader {
 	params := sip.NewParams()
