@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,40 +73,7 @@ func startBaresipMedia(t *testing.T, opts mediaOptions) (*baresip, string) {
 			t.Fatal(err)
 		}
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := os.Create(b.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	b.cmd = exec.CommandContext(ctx, "baresip", "-f", dir, "-t", "80")
-	b.cmd.Dir = dir
-	b.cmd.Stdout, b.cmd.Stderr = out, out
-	b.cmd.SysProcAttr = childAttr()
-	b.cmd.Cancel = func() error { return syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL) }
-	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start baresip: %v", err)
-	}
-	go func() {
-		_ = b.cmd.Wait()
-		out.Close()
-		cancel()
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		b.quit()
-		if t.Failed() {
-			t.Logf("baresip %s output:\n%s", opts.user, tailFile(b.out, 8<<10))
-		}
-	})
+	b.launch(t, dir, files, opts.user)
 	if err := b.waitOutput("baresip is ready", 15*time.Second); err != nil {
 		t.Fatal(err)
 	}

@@ -75,41 +75,7 @@ func startBaresipWith(t *testing.T, p *parleyd, user string, opts baresipOptions
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out, err := os.Create(b.out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	// -t: baresip quits by itself after 80 s whatever happens.
-	b.cmd = exec.CommandContext(ctx, "baresip", "-f", dir, "-t", "80")
-	b.cmd.Dir = dir
-	b.cmd.Stdout, b.cmd.Stderr = out, out
-	b.cmd.SysProcAttr = childAttr()
-	b.cmd.Cancel = func() error { return syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL) }
-	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("start baresip: %v", err)
-	}
-	go func() {
-		_ = b.cmd.Wait()
-		out.Close()
-		cancel()
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		b.quit()
-		if t.Failed() {
-			t.Logf("baresip %s output:\n%s", user, tailFile(b.out, 8<<10))
-		}
-	})
+	b.launch(t, dir, files, user)
 	if err := b.waitOutput("registered successfully", 15*time.Second); err != nil {
 		t.Fatalf("baresip %s did not register: %v", user, err)
 	}
@@ -185,4 +151,45 @@ func TestBaresipMessage(t *testing.T) {
 	if err := bob.waitOutput("sip:alice@localhost", time.Second); err != nil {
 		t.Error(err)
 	}
+}
+
+// launch writes baresip's configuration files into dir and starts it
+// there (it quits by itself after 80 s whatever happens); the test's
+// cleanup stops it and shows its output when the test failed.
+func (b *baresip) launch(t *testing.T, dir string, files map[string]string, label string) {
+	t.Helper()
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := os.Create(b.out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	b.cmd = exec.CommandContext(ctx, "baresip", "-f", dir, "-t", "80")
+	b.cmd.Dir = dir
+	b.cmd.Stdout, b.cmd.Stderr = out, out
+	b.cmd.SysProcAttr = childAttr()
+	b.cmd.Cancel = func() error { return syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL) }
+	if b.stdin, err = b.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start baresip: %v", err)
+	}
+	go func() {
+		_ = b.cmd.Wait()
+		out.Close()
+		cancel()
+		close(b.done)
+	}()
+	t.Cleanup(func() {
+		b.quit()
+		if t.Failed() {
+			t.Logf("baresip %s output:\n%s", label, tailFile(b.out, 8<<10))
+		}
+	})
 }
