@@ -30,5 +30,5 @@
 //   - dryrun.go: Explain, the dry run.
 //   - settings.go: the plugin's chain-entry settings.
 //
-// The package imports nothing of the server (deps_test.go).
+// The package imports nothing of the server (plugins/contract/boundary_test.go).
 package pstn
