@@ -90,15 +90,29 @@ func (c *call) hasDialog(id string) bool {
 	return c.legA.ID == id || (c.legB != nil && c.legB.ID == id)
 }
 
-// run places the phone leg, answers the browser, waits for the end and
-// releases everything.
+// run places the phone leg and answers the browser on the INVITE
+// handler's goroutine (sipgo ends the server transaction when the
+// handler returns), then waits for the end on its own and releases
+// everything.
 func (c *call) run() {
-	defer c.a.calls.Done()
-	defer c.release()
+	if !c.setup() {
+		c.release()
+		c.a.calls.Done()
+		return
+	}
+	go func() {
+		defer c.a.calls.Done()
+		<-c.ctx.Done()
+		c.release()
+	}()
+}
+
+// setup brings both legs up; false: the call failed (answered).
+func (c *call) setup() bool {
 	offer, err := c.br.plainOffer()
 	if err != nil {
 		c.fail(500, "Server Internal Error", err)
-		return
+		return false
 	}
 	setup, done := context.WithTimeout(c.ctx, setupTimeout)
 	defer done()
@@ -106,7 +120,7 @@ func (c *call) run() {
 	legB, err := c.a.phone.WriteInvite(setup, inv)
 	if err != nil {
 		c.fail(503, "Service Unavailable (the node's link did not take the call)", err)
-		return
+		return false
 	}
 	c.a.mu.Lock()
 	c.legB = legB
@@ -121,29 +135,29 @@ func (c *call) run() {
 	switch {
 	case errors.As(err, &dr):
 		c.fail(dr.Res.StatusCode, dr.Res.Reason, nil)
-		return
+		return false
 	case err != nil:
 		c.fail(487, "Request Terminated", err)
-		return
+		return false
 	}
 	if err := legB.Ack(setup); err != nil {
 		c.fail(500, "Server Internal Error", err)
-		return
+		return false
 	}
 	answer, err := c.br.answer(setup, legB.InviteResponse.Body())
 	if err != nil {
 		c.fail(488, "Not Acceptable Here ("+reason(err)+")", err)
-		return
+		return false
 	}
 	if err := c.legA.RespondSDP(answer); err != nil {
 		c.log.Info("webrtc: browser leg not established", "error", err)
-		return
+		return false
 	}
 	c.a.mu.Lock()
 	c.answered = true
 	c.a.mu.Unlock()
 	c.log.Info("webrtc call established", "target", c.target.String(), "media", c.br.String())
-	<-c.ctx.Done()
+	return true
 }
 
 // phoneInvite is leg B's INVITE: to the target, through the node's link

@@ -36,6 +36,7 @@ type agent struct {
 	browser *sipgo.DialogServerCache // leg A: the caller (browser)
 	phone   *sipgo.DialogClientCache // leg B: the callee (phone)
 	udp     *net.UDPConn
+	tcp     *net.TCPListener
 	serve   sync.WaitGroup
 	calls   sync.WaitGroup // every call's goroutine
 
@@ -56,6 +57,13 @@ func startAgent(cfg Config, link sdk.Link, log *slog.Logger) (*agent, error) {
 		return nil, fmt.Errorf("webrtc: listen udp: %w", err)
 	}
 	a.port = a.udp.LocalAddr().(*net.UDPAddr).Port
+	// TCP on the same port: a browser's offer (2-4 KB with its
+	// candidates) is over the UDP MTU limit (RFC 3261 18.1.1).
+	if a.tcp, err = net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: a.port}); err != nil {
+		a.udp.Close()
+		env.close()
+		return nil, fmt.Errorf("webrtc: listen tcp: %w", err)
+	}
 	a.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.port))
 	if a.ua, err = sipgo.NewUA(sipgo.WithUserAgent("parley-webrtc"), sipgo.WithUserAgentHostname("127.0.0.1")); err == nil {
 		if a.srv, err = sipgo.NewServer(a.ua, sipgo.WithServerLogger(log)); err == nil {
@@ -67,6 +75,7 @@ func startAgent(cfg Config, link sdk.Link, log *slog.Logger) (*agent, error) {
 			a.ua.Close()
 		}
 		a.udp.Close()
+		a.tcp.Close()
 		env.close()
 		return nil, fmt.Errorf("webrtc: sipgo: %w", err)
 	}
@@ -78,16 +87,21 @@ func startAgent(cfg Config, link sdk.Link, log *slog.Logger) (*agent, error) {
 	a.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = a.browser.ReadAck(req, tx) })
 	a.srv.OnBye(a.onBye)
 	a.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") })
-	a.serve.Add(1)
+	a.serve.Add(2)
 	go func() {
 		defer a.serve.Done()
 		_ = a.srv.ServeUDP(a.udp)
 	}()
+	go func() {
+		defer a.serve.Done()
+		_ = a.srv.ServeTCP(a.tcp)
+	}()
 	return a, nil
 }
 
-// target is where the chain entry proxies the INVITEs it takes.
-func (a *agent) target() string { return "sip:" + a.addr + ";transport=udp" }
+// target is where the chain entry proxies the INVITEs it takes: over
+// TCP, since a WebRTC offer does not fit a UDP datagram's limit.
+func (a *agent) target() string { return "sip:" + a.addr + ";transport=tcp" }
 
 func (a *agent) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string, hdrs ...sip.Header) {
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
@@ -125,7 +139,7 @@ func (a *agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		a.respond(tx, req, code, why)
 		return
 	}
-	go c.run()
+	c.run()
 }
 
 // callTarget is the phone leg's Request-URI: HeaderTarget, else To.
@@ -192,6 +206,7 @@ func (a *agent) close() {
 	a.calls.Wait()
 	a.ua.Close()
 	a.udp.Close()
+	a.tcp.Close()
 	a.serve.Wait()
 	a.env.close()
 }
