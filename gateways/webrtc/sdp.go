@@ -1,0 +1,253 @@
+package webrtc
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// Reasons a call cannot be bridged (488 to the caller).
+var (
+	ErrNoCommonCodec = errors.New("no audio codec both sides can take")
+	ErrBadAnswer     = errors.New("unusable SDP answer")
+)
+
+// codec is one audio payload format, numbered as one side numbered it.
+type codec struct {
+	name     string // lower case: pcmu, pcma, g722, opus, telephone-event
+	clock    uint32
+	channels uint16 // 0: one
+	pt       uint8
+	fmtp     string
+}
+
+// rtpmap is the codec's rtpmap value (without the payload type).
+func (c codec) rtpmap() string {
+	name := strings.ToUpper(c.name)
+	switch c.name {
+	case "opus", "telephone-event":
+		name = c.name
+	}
+	s := name + "/" + strconv.FormatUint(uint64(c.clock), 10)
+	if c.channels > 1 {
+		s += "/" + strconv.Itoa(int(c.channels))
+	}
+	return s
+}
+
+// same reports whether two codecs are the same format (numbers apart).
+func (c codec) same(o codec) bool {
+	return c.name == o.name && c.clock == o.clock && max(c.channels, 1) == max(o.channels, 1)
+}
+
+// staticCodecs are the static payload types (RFC 3551) we know without
+// an rtpmap.
+var staticCodecs = map[uint8]codec{0: {name: "pcmu", clock: 8000}, 8: {name: "pcma", clock: 8000}, 9: {name: "g722", clock: 8000}}
+
+// audioCodecs lists md's formats in order (unknown ones skipped).
+func audioCodecs(md *sdp.MediaDescription) []codec {
+	var out []codec
+	for _, f := range md.MediaName.Formats {
+		n, err := strconv.ParseUint(f, 10, 7)
+		if err != nil {
+			continue
+		}
+		c, ok := staticCodecs[uint8(n)]
+		if m := attrFor(md, "rtpmap", f); m != "" {
+			c, ok = parseRtpmap(m)
+		}
+		if !ok {
+			continue
+		}
+		c.pt, c.fmtp = uint8(n), attrFor(md, "fmtp", f)
+		out = append(out, c)
+	}
+	return out
+}
+
+// parseRtpmap reads "PCMU/8000" or "opus/48000/2".
+func parseRtpmap(v string) (codec, bool) {
+	parts := strings.Split(strings.TrimSpace(v), "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return codec{}, false
+	}
+	clock, err := strconv.ParseUint(parts[1], 10, 32)
+	if err != nil || clock == 0 {
+		return codec{}, false
+	}
+	c := codec{name: strings.ToLower(parts[0]), clock: uint32(clock)}
+	if len(parts) == 3 {
+		ch, err := strconv.ParseUint(parts[2], 10, 8)
+		if err != nil {
+			return codec{}, false
+		}
+		c.channels = uint16(ch)
+	}
+	return c, true
+}
+
+// attrFor returns the value after "<pt> " of md's first key attribute
+// for payload type pt.
+func attrFor(md *sdp.MediaDescription, key, pt string) string {
+	for _, a := range md.Attributes {
+		if a.Key == key {
+			if v, ok := strings.CutPrefix(a.Value, pt+" "); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return ""
+}
+
+// firstAudio is sd's first audio stream with a port.
+func firstAudio(sd *sdp.SessionDescription) *sdp.MediaDescription {
+	for _, md := range sd.MediaDescriptions {
+		if md.MediaName.Media == "audio" && md.MediaName.Port.Value != 0 {
+			return md
+		}
+	}
+	return nil
+}
+
+// steer picks, in the order of pref, the codecs of have the other side
+// can take (the gateway relays payloads untouched), and telephone-event
+// at 8 kHz when have has it. No codec wraps ErrNoCommonCodec.
+func steer(pref []string, have []codec) ([]codec, error) {
+	var out []codec
+	for _, name := range pref {
+		for _, c := range have {
+			if c.name == name {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w (offered: %s; gateway codecs: %s)", ErrNoCommonCodec, names(have), strings.Join(pref, ","))
+	}
+	for _, c := range have {
+		if c.name == "telephone-event" && c.clock == 8000 {
+			out = append(out, c)
+			break
+		}
+	}
+	return out, nil
+}
+
+func names(cs []codec) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.rtpmap())
+	}
+	return strings.Join(s, ",")
+}
+
+// origin identifies one of the gateway's session descriptions.
+type origin struct{ id, version uint64 }
+
+// plainOffer is the RTP/AVP offer of the plain leg: codecs (numbered as
+// the browser numbered them) on ip:port, RTCP on port+1.
+func plainOffer(ip net.IP, port int, codecs []codec, org origin) ([]byte, error) {
+	addrType := "IP4"
+	if ip.To4() == nil {
+		addrType = "IP6"
+	}
+	sd := &sdp.SessionDescription{
+		Origin: sdp.Origin{Username: "parley-webrtc", SessionID: org.id, SessionVersion: org.version,
+			NetworkType: "IN", AddressType: addrType, UnicastAddress: ip.String()},
+		SessionName:           "parley-webrtc",
+		ConnectionInformation: &sdp.ConnectionInformation{NetworkType: "IN", AddressType: addrType, Address: &sdp.Address{Address: ip.String()}},
+		TimeDescriptions:      []sdp.TimeDescription{{}},
+	}
+	m := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: port}, Protos: []string{"RTP", "AVP"}}}
+	for _, c := range codecs {
+		pt := strconv.Itoa(int(c.pt))
+		m.MediaName.Formats = append(m.MediaName.Formats, pt)
+		m.Attributes = append(m.Attributes, sdp.NewAttribute("rtpmap", pt+" "+c.rtpmap()))
+		if c.fmtp != "" {
+			m.Attributes = append(m.Attributes, sdp.NewAttribute("fmtp", pt+" "+c.fmtp))
+		}
+	}
+	m.Attributes = append(m.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute("sendrecv"))
+	sd.MediaDescriptions = []*sdp.MediaDescription{m}
+	return sd.Marshal()
+}
+
+// plainAnswer is what the gateway needs from the plain leg's answer.
+type plainAnswer struct {
+	rtp, rtcp *net.UDPAddr
+	codec     codec  // the phone's number for the chosen codec
+	offered   codec  // the same codec as offered (the browser's number)
+	te        *codec // telephone-event, the phone's number; nil: none
+	teOffered *codec
+}
+
+// parsePlainAnswer reads the phone's answer to offered: its first
+// accepted codec that was offered, telephone-event if kept.
+func parsePlainAnswer(body []byte, offered []codec) (*plainAnswer, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(body); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	md := firstAudio(sd)
+	if md == nil {
+		return nil, fmt.Errorf("%w: the audio stream is rejected", ErrBadAnswer)
+	}
+	ci := md.ConnectionInformation
+	if ci == nil {
+		ci = sd.ConnectionInformation
+	}
+	if ci == nil || ci.Address == nil {
+		return nil, fmt.Errorf("%w: no c= line", ErrBadAnswer)
+	}
+	ip := net.ParseIP(ci.Address.Address)
+	if ip == nil {
+		return nil, fmt.Errorf("%w: c= address %q is not an IP address", ErrBadAnswer, ci.Address.Address)
+	}
+	a := &plainAnswer{rtp: &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}}
+	a.rtcp = &net.UDPAddr{IP: ip, Port: a.rtp.Port + 1}
+	if _, mux := md.Attribute("rtcp-mux"); mux {
+		a.rtcp.Port = a.rtp.Port
+	}
+	for _, c := range audioCodecs(md) {
+		for _, o := range offered {
+			switch {
+			case !c.same(o):
+			case c.name == "telephone-event" && a.te == nil:
+				a.te, a.teOffered = &c, &o
+			case c.name != "telephone-event" && a.codec.name == "":
+				a.codec, a.offered = c, o
+			}
+		}
+	}
+	if a.codec.name == "" {
+		return nil, fmt.Errorf("%w: %w (answered: %s)", ErrBadAnswer, ErrNoCommonCodec, names(audioCodecs(md)))
+	}
+	return a, nil
+}
+
+// ptMap maps the payload types of one side to the other's; a type not in
+// it is dropped.
+type ptMap [128]int16
+
+func newPTMap() *ptMap {
+	var m ptMap
+	for i := range m {
+		m[i] = -1
+	}
+	return &m
+}
+
+// maps are the two directions' payload type maps for an answer.
+func (a *plainAnswer) maps() (toPhone, toBrowser *ptMap) {
+	toPhone, toBrowser = newPTMap(), newPTMap()
+	toPhone[a.offered.pt], toBrowser[a.codec.pt] = int16(a.codec.pt), int16(a.offered.pt)
+	if a.te != nil {
+		toPhone[a.teOffered.pt], toBrowser[a.te.pt] = int16(a.te.pt), int16(a.teOffered.pt)
+	}
+	return toPhone, toBrowser
+}
