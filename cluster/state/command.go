@@ -148,6 +148,10 @@ const (
 //	ignorable  presence.publish, calendar.set (published documents and
 //	           calendars: informational, composed into NOTIFYs; who may
 //	           watch is xcap pres-rules, which is not ignorable)
+//	ignorable  offline.* (stored MESSAGEs for users nobody could reach:
+//	           never read to route or authorize; an older node neither
+//	           stores nor delivers, only upgraded nodes do, and they
+//	           all applied it)
 //	mustApply  user.*, binding.* (authentication and where requests go),
 //	           meta.init (the secret every node's nonces and tokens use),
 //	           subscription.* and xcap.* (watcher authorization, lists),

@@ -23,6 +23,7 @@ func TestRegisteredFlags(t *testing.T) {
 		CmdPluginKVPut: true, CmdPluginKVDelete: true, CmdPluginLease: false,
 		CmdPartnerPut: false, CmdPartnerDelete: false,
 		CmdMemberPut: false, CmdMemberDelete: false,
+		CmdOfflineStore: true, CmdOfflineClaim: true, CmdOfflineDelete: true, CmdOfflineSweep: true,
 	}
 	for typ := range registry {
 		if _, ok := want[typ]; !ok {

@@ -27,6 +27,9 @@ type snapshot struct {
 	Leases        []Lease                      `json:"leases,omitempty"`
 	Partners      []Partner                    `json:"partners,omitempty"`
 	Members       []Member                     `json:"members,omitempty"`
+
+	Offline       map[string][]OfflineMessage `json:"offline,omitempty"`
+	OfflineClaims map[string]offlineClaimHeld `json:"offline_claims,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -62,6 +65,7 @@ func (s *State) Snapshot() *Image {
 		img.Members = append(img.Members, m)
 	}
 	s.snapshotPlugins(img)
+	s.snapshotOffline(img)
 	return &Image{snap: img}
 }
 
@@ -116,6 +120,7 @@ func (s *State) Restore(r io.Reader) error {
 		s.members[m.ID] = m
 	}
 	s.restorePlugins(&img)
+	s.restoreOffline(&img)
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},

@@ -33,6 +33,7 @@ const (
 	AppsChanged          // the application chain
 	PartnersChanged      // the federation partner list
 	MembersChanged       // cluster member metadata
+	OfflineChanged       // a message was stored for AOR
 )
 
 // State is the replicated state. The zero value is not usable; call New.
@@ -43,23 +44,26 @@ type State struct {
 	meta     Meta
 	dedup    dedupRing
 
-	pubs         map[string][]*Publication           // by AOR
-	calendar     map[string][]CalendarEntry          // by AOR
-	subs         map[string]*Subscription            // by dialog id
-	subsByTarget map[string]map[string]*Subscription // resource -> id -> sub
-	xcap         map[string]*XcapDoc                 // by XcapKey
-	contacts     map[string][]Contact                // owner AOR -> contact list
-	contactOf    map[string]map[string]bool          // target AOR -> owners
-	rules        map[string]PresRules                // owner AOR -> rules
-	routes       map[string]*Route                   // static routes by ID
-	apps         map[string]*App                     // application chain by name
-	partners     map[string]*Partner                 // federation partners by domain
-	members      map[string]Member                   // cluster members by node id
-	pluginKV     map[string]map[string][]byte        // plugin -> key -> value
-	leases       map[string]Lease                    // singleton plugin -> lease
-	lastIndex    uint64
-	nBindings    int
-	pending      []Change // changes of the command being applied
+	pubs          map[string][]*Publication           // by AOR
+	calendar      map[string][]CalendarEntry          // by AOR
+	subs          map[string]*Subscription            // by dialog id
+	subsByTarget  map[string]map[string]*Subscription // resource -> id -> sub
+	xcap          map[string]*XcapDoc                 // by XcapKey
+	contacts      map[string][]Contact                // owner AOR -> contact list
+	contactOf     map[string]map[string]bool          // target AOR -> owners
+	rules         map[string]PresRules                // owner AOR -> rules
+	routes        map[string]*Route                   // static routes by ID
+	apps          map[string]*App                     // application chain by name
+	partners      map[string]*Partner                 // federation partners by domain
+	members       map[string]Member                   // cluster members by node id
+	pluginKV      map[string]map[string][]byte        // plugin -> key -> value
+	leases        map[string]Lease                    // singleton plugin -> lease
+	offline       map[string][]OfflineMessage         // AOR -> stored messages, oldest first
+	offlineClaims map[string]offlineClaimHeld         // AOR -> its deliverer
+	offlineTotal  int                                 // messages stored, all users
+	lastIndex     uint64
+	nBindings     int
+	pending       []Change // changes of the command being applied
 
 	obsMu     sync.RWMutex
 	observers []func([]Change)
@@ -98,6 +102,9 @@ func (s *State) reset() {
 	s.members = make(map[string]Member)
 	s.pluginKV = make(map[string]map[string][]byte)
 	s.leases = make(map[string]Lease)
+	s.offline = make(map[string][]OfflineMessage)
+	s.offlineClaims = make(map[string]offlineClaimHeld)
+	s.offlineTotal = 0
 }
 
 // Observe registers f to be called after each applied batch with what it
