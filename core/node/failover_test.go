@@ -12,7 +12,7 @@ import (
 // alice sends through n1 finds n3's link refusing, and the same request
 // goes on to carol's endpoint on n2. n1 then takes n3 for down, so the
 // following MESSAGE goes to n2 without another failover; bob, whose only
-// endpoint was on n3, gets 480.
+// endpoint was on n3, is stored for him (202, core/offline).
 func TestClusterEndpointFailover(t *testing.T) {
 	prev := livenessInterval
 	livenessInterval = time.Minute
@@ -41,8 +41,8 @@ func TestClusterEndpointFailover(t *testing.T) {
 		t.Fatalf("to carol again: %d", res.StatusCode)
 	}
 	expectMessage(t, carol2, ns[1].sip)
-	if res := alice.message(t, ns[0], "alice", "bob", "pw-alice"); res.StatusCode != 480 {
-		t.Errorf("bob, only on n3: %d, want 480", res.StatusCode)
+	if res := alice.message(t, ns[0], "alice", "bob", "pw-alice"); res.StatusCode != 202 {
+		t.Errorf("bob, only on n3: %d, want 202 (stored offline)", res.StatusCode)
 	}
 	if m := ns[0].metrics(t); !strings.Contains(m, failovers+"1\n") {
 		t.Errorf("n1 still tries n3 after it refused: %s", grepLines(m, "outcome="))

@@ -28,6 +28,7 @@ import (
 	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
+	"github.com/parley-rtc/parley/core/offline"
 	"github.com/parley-rtc/parley/core/pipeline"
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
@@ -173,6 +174,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	defer loops.Wait() // runs first of the deferred calls: before raft closes
 	loops.Go(func() { loc.Run(ctx, cfg.RefreshInterval) })
 	loops.Go(func() { sipNode.presence.Run(ctx) })
+	loops.Go(func() { sipNode.offline.Run(ctx) })
 	if live != nil {
 		loops.Go(func() { live.Run(ctx) })
 	}
@@ -203,6 +205,7 @@ type sipNode struct {
 	pipe     *pipeline.Pipeline
 	presence *presence.Agent
 	plugins  *host.Host
+	offline  *offline.Service
 }
 
 func (s *sipNode) close() {
@@ -264,6 +267,9 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	ls := transport.NewSet(log.With("component", "transport"))
 	s := &sipNode{ua: ua, ls: ls}
+	storeOffline := func(ctx context.Context, req *sip.Request, aor string) (int, string) {
+		return s.offline.Store(ctx, req, aor) // set below, before any listener serves
+	}
 	reg := registrar.New(registrar.Config{
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
 	}, st, rn, loc, log.With("component", "registrar"))
@@ -274,7 +280,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		Metrics: m, Logger: log.With("component", "pipeline"),
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
-		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding,
+		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding, Offline: storeOffline,
 	})
 	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
@@ -282,6 +288,12 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		Claimed: s.pipe.Claimed, Logger: log.With("component", "presence"),
 	}, st, rn, loc, px, ls)
 	s.pipe.SetProxy(px, s.presence)
+	leader, _ := rn.(interface{ IsLeader() bool })
+	s.offline = offline.New(offline.Config{
+		Node: cfg.NodeID, State: st, Writer: rn, Send: px.Originate,
+		IsLeader: func() bool { return leader != nil && leader.IsLeader() },
+		Logger:   log.With("component", "offline"),
+	})
 	pxRef.Store(px)
 	pdir, err := pluginDir(cfg.PluginDir)
 	if err != nil {

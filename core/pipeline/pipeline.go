@@ -71,6 +71,9 @@ type Config struct {
 	// TopologyHiding makes an edge hide internal Via, Record-Route and
 	// Contact from partners.
 	TopologyHiding bool
+	// Offline keeps a MESSAGE for a user nobody can reach (core/offline);
+	// nil: such a MESSAGE gets 480. Handed to the router.
+	Offline func(ctx context.Context, req *sip.Request, aor string) (code int, reason string)
 }
 
 // Pipeline handles every request a node receives.
@@ -104,7 +107,7 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 	p.router = router.New(router.Config{
 		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
 		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
-		TxLifetime: cfg.TxLifetime, Metrics: cfg.Metrics, Logger: cfg.Logger,
+		TxLifetime: cfg.TxLifetime, Offline: cfg.Offline, Metrics: cfg.Metrics, Logger: cfg.Logger,
 	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {

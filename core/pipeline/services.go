@@ -100,7 +100,8 @@ func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 
 // forwardChoice forwards c to the router's choice and, through the
 // router, on to the user's next-best bindings while the one tried
-// cannot be reached; the caller gets 408 or 480 when none could be.
+// cannot be reached; the caller gets 408 or 480 when none could be (a
+// MESSAGE is stored for the user instead: 202).
 func (p *Pipeline) forwardChoice(c *call, ch router.Choice) {
 	exhausted, err := p.router.Forward(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
 		if p.router.Remote(ep) {
@@ -109,7 +110,7 @@ func (p *Pipeline) forwardChoice(c *call, ch router.Choice) {
 		return p.forward(c, t)
 	})
 	if exhausted {
-		code, reason := router.Unreached(err)
+		code, reason := p.router.Unreachable(p.ctx, c.req, ch.Endpoint.AOR, err)
 		p.respond(c, code, reason)
 	}
 }

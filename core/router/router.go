@@ -1,6 +1,7 @@
 package router
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -31,8 +32,12 @@ type Config struct {
 	AOR  func(u sip.Uri) string
 	// TxLifetime bounds failover (the transaction lifetime, sip-timeout).
 	TxLifetime time.Duration
-	Metrics    *metrics.Metrics
-	Logger     *slog.Logger
+	// Offline keeps a MESSAGE for a user nobody can reach and returns
+	// the answer (core/offline's Store: 202, 486 or 480); nil: such a
+	// MESSAGE gets 480.
+	Offline func(ctx context.Context, req *sip.Request, aor string) (code int, reason string)
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 }
 
 // Router picks targets for requests to our users.
@@ -58,6 +63,9 @@ var (
 	// errNoLink: a binding's home node publishes no usable cluster link
 	// (answered 480, as ErrUnavailable).
 	errNoLink = fmt.Errorf("%w: home node has no cluster link", ErrUnavailable)
+	// errNotRegistered: the user has no current binding (answered 480,
+	// or stored when it is a MESSAGE and offline storage is on).
+	errNotRegistered = fmt.Errorf("%w: not registered", ErrUnavailable)
 )
 
 // Endpoint is the binding a request was routed to.
@@ -86,7 +94,7 @@ func (r *Router) Choose(req *sip.Request) (Choice, error) {
 	}
 	b, ok := r.cfg.Location.Best(aor)
 	if !ok {
-		return Choice{}, ErrUnavailable
+		return Choice{}, errNotRegistered
 	}
 	t, err := r.bindingTarget(req, aor, b)
 	if err != nil {
