@@ -167,7 +167,7 @@ func TestPluginStrictRoute(t *testing.T) {
 
 // TestPluginKillRestartCritical: kill -9 the filter's process; while its
 // binary is away the chain skips it (the blocked word gets through to
-// the router, 480 as bob is not registered), and once the binary is back
+// the router, 202 as bob is not registered: stored for him), and once the binary is back
 // the host restarts it (403 again, a new process). Made critical, its
 // death makes the node answer 503.
 func TestPluginKillRestartCritical(t *testing.T) {
@@ -194,7 +194,7 @@ func TestPluginKillRestartCritical(t *testing.T) {
 		}
 	}
 	kill(first)
-	untilCode(t, p, "skipped", "sip:bob@localhost", "secret", 480, 10)
+	untilCode(t, p, "skipped", "sip:bob@localhost", "secret", 202, 10)
 	if err := os.Rename(bin+".away", bin); err != nil {
 		t.Fatal(err)
 	}
