@@ -106,11 +106,13 @@ type presenceGW struct {
 
 	mu       sync.Mutex // contacts is the worker's; mu guards reads from tests
 	contacts map[string]*contactPresence
+
+	lists map[string][]sdk.Watcher // the last watcher list of each watched AOR (the worker's)
 }
 
 func newPresenceGW(g *Gateway, host presenceHost) *presenceGW {
 	return &presenceGW{g: g, host: host, queue: make(chan func(context.Context), maxPresenceQueue),
-		contacts: make(map[string]*contactPresence)}
+		contacts: make(map[string]*contactPresence), lists: make(map[string][]sdk.Watcher)}
 }
 
 // enqueue hands work to the worker; false when the queue is full.
@@ -134,6 +136,9 @@ func (p *presenceGW) run(ctx context.Context, out sender) {
 	var changed <-chan struct{}
 	if notifier != nil {
 		changed = notifier.Changed()
+		if out.State().Connected { // up before we looked
+			p.resync(ctx)
+		}
 	}
 	for {
 		select {
@@ -204,6 +209,11 @@ func (p *presenceGW) putPair(ctx context.Context, key string, st pairState) {
 // one gone. A pair already approved gets a probe when the contact's
 // presence is not known here (a new instance after a lease move).
 func (p *presenceGW) watchers(ctx context.Context, aor string, ws []sdk.Watcher) {
+	if len(ws) == 0 {
+		delete(p.lists, aor)
+	} else {
+		p.lists[aor] = ws
+	}
 	cfg := p.g.state().cfg
 	addr, err := ParseSIPAddress("sip:" + aor)
 	if err != nil {
@@ -292,9 +302,22 @@ func (p *presenceGW) known(contact jid.JID) bool {
 	return ok
 }
 
-// resync probes every approved pair (the link just came up: presence
-// may have changed while it was down).
+// resync runs when the link comes up: the last watcher list of each
+// address again (a subscribe that could not be sent while the link was
+// down goes now; approved pairs of contacts not seen are probed), then a
+// probe for every other approved pair (presence may have changed while
+// the link was down).
 func (p *presenceGW) resync(ctx context.Context) {
+	replayed := map[string]bool{}
+	for aor, ws := range p.lists {
+		p.watchers(ctx, aor, ws)
+		if a, err := ParseSIPAddress("sip:" + aor); err == nil {
+			a.GRUU = ""
+			if j, err := a.JID(); err == nil {
+				replayed[j.String()] = true
+			}
+		}
+	}
 	lctx, cancel := context.WithTimeout(ctx, hostTimeout)
 	keys, err := p.host.KVList(lctx, kvSubPrefix)
 	cancel()
@@ -309,7 +332,7 @@ func (p *presenceGW) resync(ctx context.Context) {
 		}
 		contact, err1 := jid.Parse(contactS)
 		ours, err2 := jid.Parse(oursS)
-		if err1 != nil || err2 != nil {
+		if err1 != nil || err2 != nil || replayed[contact.String()] {
 			continue
 		}
 		if st := p.getPair(ctx, key); st.Out == subYes {

@@ -289,3 +289,30 @@ func mustJID(t *testing.T, s string) jid.JID {
 	}
 	return j
 }
+
+// TestWatchersWhileLinkDown: a watcher list that arrives before the
+// component link is up (the lists the node sends when the plugin starts)
+// is mirrored when the link comes up.
+func TestWatchersWhileLinkDown(t *testing.T) {
+	g, link, host, p := presenceGateway(t)
+	link.mu.Lock()
+	link.up = false
+	link.mu.Unlock()
+	g.onWatchers(context.Background(), "juliet@xmpp.test", []sdk.Watcher{{ID: "d1", Watcher: "alice@gw.test", Status: "active"}})
+	p.settle()
+	if st := host.pair(t, "juliet@xmpp.test", "alice@gw.test"); st.Out != subNone {
+		t.Fatalf("state %+v while nothing could be sent", st)
+	}
+	link.mu.Lock()
+	link.up = true
+	link.mu.Unlock()
+	p.queue <- p.resync
+	if s := link.next(t); !strings.Contains(s, `type="subscribe"`) || !strings.Contains(s, `from="alice@gw.test"`) {
+		t.Fatalf("sent %s", s)
+	}
+	p.settle()
+	noStanza(t, link)
+	if st := host.pair(t, "juliet@xmpp.test", "alice@gw.test"); st.Out != subPending {
+		t.Fatalf("state %+v", st)
+	}
+}
