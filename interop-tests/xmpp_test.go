@@ -153,6 +153,9 @@ type xmppEvent struct {
 	OK         *bool      `json:"ok"`
 	Err        string     `json:"err"`
 	Name       string     `json:"name"`
+	To         string     `json:"to"`
+	Show       string     `json:"show"`
+	Status     string     `json:"status"`
 	Version    string     `json:"version"`
 }
 
@@ -288,16 +291,13 @@ func waitSIPRequest(ua *sipUA, limit time.Duration, ok func(*sipMsg) bool) (*sip
 	return nil, fmt.Errorf("%s: no such request within %v; got:\n%s", ua.user, limit, strings.Join(got, "\n-----\n"))
 }
 
-// TestXMPPGatewayMessages: parleyd with the parley-xmpp plugin added
-// through parleyctl, connected as a component of a real Prosody; a SIP
-// user (alice) and slixmpp users exchange messages both ways, with
-// Unicode and an XEP-0106-escaped address; unknown and unregistered SIP
-// users and an unknown XMPP user are reported as RFC 7247 maps them; the
-// component answers disco#info, ping and version.
-func TestXMPPGatewayMessages(t *testing.T) {
-	start := time.Now()
-	pros := startProsody(t, "xmpp.test", domain, "interop-component-secret",
-		map[string]string{"juliet": "julietpw", `juliet\20smith`: "smithpw"})
+// startXMPPGateway starts Prosody (users on xmpp.test, the component
+// "localhost"), parleyd with bin/parley-xmpp added through parleyctl as a
+// singleton claiming *@xmpp.test, the users alice (registered, a raw SIP
+// UA) and bob (never registered).
+func startXMPPGateway(t *testing.T, users map[string]string) (*prosody, *parleyd, *sipUA) {
+	t.Helper()
+	pros := startProsody(t, "xmpp.test", domain, "interop-component-secret", users)
 	dir := t.TempDir()
 	if err := copyFile(filepath.Join(pluginBinDir, "parley-xmpp"), filepath.Join(dir, "parley-xmpp")); err != nil {
 		t.Fatal(err)
@@ -315,18 +315,18 @@ func TestXMPPGatewayMessages(t *testing.T) {
 		"--setting", "domains=xmpp.test", "--setting", "reconnect-min=200ms", "--setting", "reconnect-max=1s"); err != nil {
 		t.Fatal(err)
 	}
-	juliet := startXMPPUser(t, pros, "juliet@xmpp.test/balcony", "julietpw")
-	smith := startXMPPUser(t, pros, `juliet\20smith@xmpp.test/desk`, "smithpw")
-	t.Logf("prosody, parleyd, two XMPP users up in %v", time.Since(start).Round(time.Millisecond))
+	return pros, p, alice
+}
 
-	// SIP -> XMPP, once the plugin runs and its link is up (480 while the
-	// plugin starts, 503 while its link connects).
+// waitGatewayUp sends alice's MESSAGE to juliet@xmpp.test until it is
+// answered 200 (480 while the plugin starts, 503 while its link
+// connects).
+func waitGatewayUp(t *testing.T, alice *sipUA, cid, body string, extra ...string) {
+	t.Helper()
 	up := time.Now()
-	const toJuliet = "hello Juliet — ☃ 日本語 ü"
-	cid := "xmpp-" + randHex(8) + "@" + alice.local
 	var code int
 	for i := 0; i < 60; i++ {
-		if code = sipMessage(t, alice, "sip:juliet@xmpp.test", cid, toJuliet, "Subject: balcony", "Content-Language: en"); code == 200 {
+		if code = sipMessage(t, alice, "sip:juliet@xmpp.test", cid, body, extra...); code == 200 {
 			break
 		}
 		time.Sleep(250 * time.Millisecond)
@@ -335,6 +335,25 @@ func TestXMPPGatewayMessages(t *testing.T) {
 		t.Fatalf("MESSAGE to juliet@xmpp.test: %d, want 200 once the gateway runs", code)
 	}
 	t.Logf("gateway answering after %v", time.Since(up).Round(time.Millisecond))
+}
+
+// TestXMPPGatewayMessages: parleyd with the parley-xmpp plugin added
+// through parleyctl, connected as a component of a real Prosody; a SIP
+// user (alice) and slixmpp users exchange messages both ways, with
+// Unicode and an XEP-0106-escaped address; unknown and unregistered SIP
+// users and an unknown XMPP user are reported as RFC 7247 maps them; the
+// component answers disco#info, ping and version.
+func TestXMPPGatewayMessages(t *testing.T) {
+	start := time.Now()
+	pros, _, alice := startXMPPGateway(t, map[string]string{"juliet": "julietpw", `juliet\20smith`: "smithpw"})
+	juliet := startXMPPUser(t, pros, "juliet@xmpp.test/balcony", "julietpw")
+	smith := startXMPPUser(t, pros, `juliet\20smith@xmpp.test/desk`, "smithpw")
+	t.Logf("prosody, parleyd, two XMPP users up in %v", time.Since(start).Round(time.Millisecond))
+
+	// SIP -> XMPP, once the plugin runs and its link is up.
+	const toJuliet = "hello Juliet — ☃ 日本語 ü"
+	cid := "xmpp-" + randHex(8) + "@" + alice.local
+	waitGatewayUp(t, alice, cid, toJuliet, "Subject: balcony", "Content-Language: en")
 	got := juliet.mustWait("alice's message", 10*time.Second, func(e xmppEvent) bool { return e.Ev == "message" && e.Body == toJuliet })
 	if got.From != "alice@localhost" || got.Subject != "balcony" || got.Thread != cid || got.Lang != "en" {
 		t.Errorf("juliet got %+v: want from alice@localhost, subject, thread = Call-ID %s, lang en", got, cid)
@@ -449,4 +468,101 @@ func copyFile(src, dst string) error {
 
 func dialTCP(port int) (net.Conn, error) {
 	return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 200*time.Millisecond)
+}
+
+// TestXMPPGatewayPresence: our SIP user alice SUBSCRIBEs to
+// sip:juliet@xmpp.test; the gateway mirrors the watcher as an XMPP
+// subscription from alice@localhost, slixmpp approves it (and, being
+// auto-subscribing, asks back: the gateway must not loop with it), and
+// juliet's presence reaches alice's NOTIFYs at the level of the presence
+// table: available -> online, dnd with a level's text -> that level,
+// away -> away, unavailable -> offline.
+func TestXMPPGatewayPresence(t *testing.T) {
+	start := time.Now()
+	pros, _, alice := startXMPPGateway(t, map[string]string{"juliet": "julietpw"})
+	juliet := startXMPPUser(t, pros, "juliet@xmpp.test/balcony", "julietpw")
+	waitGatewayUp(t, alice, "up-"+randHex(8), "are you there?")
+	juliet.mustWait("alice's message", 10*time.Second, func(e xmppEvent) bool { return e.Ev == "message" })
+
+	// Before the gateway knows anything of juliet: what the agent sends.
+	sub := alice.mustSubscribe("sip:juliet@xmpp.test", "presence", 600)
+	first, err := sub.next(10 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("first NOTIFY before any presence is known (RFC 8048 5.3.2 wants an empty one): Subscription-State %q, %d bytes of %q",
+		first.Header("Subscription-State"), len(first.Body), first.Header("Content-Type"))
+
+	// The watcher becomes one XMPP subscription request from alice@localhost.
+	juliet.mustWait("alice's subscribe", 15*time.Second, func(e xmppEvent) bool {
+		return e.Ev == "presence" && e.Type == "subscribe" && strings.HasPrefix(e.From, "alice@"+domain)
+	})
+	// slixmpp approved it: juliet's presence (no show) arrives as online.
+	level := func(m *sipMsg) string {
+		b := m.Body
+		switch {
+		case strings.Contains(b, "<basic>closed</basic>") && !strings.Contains(b, "<basic>open</basic>"):
+			return "offline"
+		case strings.Contains(b, "do-not-disturb"):
+			return "do-not-disturb"
+		case strings.Contains(b, "meeting"):
+			return "in-a-meeting"
+		case strings.Contains(b, "be-right-back"):
+			return "be-right-back"
+		case strings.Contains(b, "<rpid:busy/>"):
+			return "busy"
+		case strings.Contains(b, "<rpid:away/>"):
+			return "away"
+		}
+		return "online"
+	}
+	waitLevel := func(want, note string) *sipMsg {
+		t.Helper()
+		m, err := sub.waitFor(want, 15*time.Second, func(m *sipMsg) bool {
+			return level(m) == want && strings.Contains(m.Body, note) && strings.Contains(m.Body, "gr=balcony")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	waitLevel("online", "")
+	t.Logf("subscription approved, juliet online at alice after %v", time.Since(start).Round(time.Millisecond))
+
+	// No storm: slixmpp answered with subscribed and its own subscribe;
+	// the gateway answers neither. Over 3 s juliet sees at most the one
+	// subscribe from alice@localhost already taken.
+	storm := 0
+	deadline := time.Now().Add(3 * time.Second)
+	for time.Now().Before(deadline) {
+		e, err := juliet.wait("presence from the gateway", time.Until(deadline), func(e xmppEvent) bool {
+			return e.Ev == "presence" && strings.HasPrefix(e.From, "alice@"+domain)
+		})
+		if err != nil {
+			break
+		}
+		storm++
+		t.Logf("juliet got %+v", e)
+	}
+	if storm > 1 {
+		t.Errorf("juliet got %d presence stanzas from alice@%s in 3 s after the approval: a subscription loop", storm, domain)
+	}
+
+	// juliet's shows reach alice's NOTIFYs at the table's levels.
+	for _, tc := range []struct{ show, status, level, note string }{
+		{"dnd", "Do not disturb: deadline", "do-not-disturb", "deadline"},
+		{"dnd", "In a meeting", "in-a-meeting", ""},
+		{"dnd", "writing", "busy", "writing"},
+		{"away", "Be right back", "be-right-back", ""},
+		{"xa", "gone fishing", "away", "gone fishing"},
+		{"chat", "", "online", ""},
+	} {
+		juliet.cmd(map[string]string{"cmd": "presence", "show": tc.show, "status": tc.status})
+		waitLevel(tc.level, tc.note)
+	}
+	juliet.cmd(map[string]string{"cmd": "presence", "type": "unavailable", "status": "bye"})
+	if _, err := sub.waitFor("offline", 15*time.Second, func(m *sipMsg) bool { return level(m) == "offline" }); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("whole test %v", time.Since(start).Round(time.Millisecond))
 }

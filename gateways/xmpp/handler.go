@@ -23,8 +23,8 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 		reply = g.message(st, *start, t)
 	case "iq":
 		reply = g.iq(*start, t)
-	default:
-		// presence: not yet (README.md); nothing is answered.
+	case "presence":
+		g.presence(st, *start, t) // queued; nothing is answered at once
 	}
 	if reply == nil {
 		return nil

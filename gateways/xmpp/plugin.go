@@ -43,6 +43,7 @@ type Gateway struct {
 	limits   *rateLimiter
 	pending  *pendingSet
 	inflight chan struct{}
+	pres     *presenceGW // nil without presence services
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -63,14 +64,15 @@ func New() sdk.App { return NewGateway(nil).App() }
 // for the whole cluster) that sees MESSAGE requests.
 func (g *Gateway) App() sdk.App {
 	return sdk.App{
-		Name:      "xmpp",
-		Version:   Version,
-		Methods:   []string{"MESSAGE"},
-		Singleton: true,
-		Configure: g.Configure,
-		Claim:     g.Claim,
-		Handle:    g.Handle,
-		Health:    g.Health,
+		Name:       "xmpp",
+		Version:    Version,
+		Methods:    []string{"MESSAGE"},
+		Singleton:  true,
+		Configure:  g.Configure,
+		Claim:      g.Claim,
+		Handle:     g.Handle,
+		Health:     g.Health,
+		OnWatchers: g.onWatchers,
 	}
 }
 
@@ -95,12 +97,23 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	done := make(chan struct{})
 	g.Close()
 	g.install(c, send, link)
+	pres := g.installPresence(host)
 	g.mu.Lock()
 	g.stop, g.done, g.sipLink = cancel, done, lc
 	g.mu.Unlock()
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		_ = link.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		pres.run(ctx, link)
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
 	}()
 	g.log.Info("xmpp gateway configured", "server", c.Server, "component", c.Component, "domains", strings.Join(c.Domains, ","))
 	return nil
@@ -115,6 +128,16 @@ func (g *Gateway) install(c Config, host requestSender, out sender) {
 	g.limits = newRateLimiter(c.Rate, g.now)
 	g.pending = newPendingSet(g.now)
 	g.inflight = make(chan struct{}, maxInflight)
+}
+
+// installPresence sets the host the presence side publishes to and
+// keeps its state in; its worker is started by the caller (pres.run).
+func (g *Gateway) installPresence(host presenceHost) *presenceGW {
+	p := newPresenceGW(g, host)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pres = p
+	return p
 }
 
 // Close stops the component link (if running) and waits for it.
@@ -161,12 +184,13 @@ type state struct {
 	limits   *rateLimiter
 	pending  *pendingSet
 	inflight chan struct{}
+	pres     *presenceGW
 }
 
 func (g *Gateway) state() state {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return state{g.cfg, g.host, g.out, g.limits, g.pending, g.inflight}
+	return state{g.cfg, g.host, g.out, g.limits, g.pending, g.inflight, g.pres}
 }
 
 // Handle takes MESSAGE requests for the XMPP domains the gateway claims

@@ -3,8 +3,14 @@
 #   {"cmd": "send", "to": JID, "body": TEXT, "type": "chat", "thread": T}
 #   {"cmd": "disco", "to": JID}    {"cmd": "ping", "to": JID}
 #   {"cmd": "version", "to": JID}  {"cmd": "quit"}
+#   {"cmd": "presence", "show": S, "status": T, "type": "unavailable"}
+#   {"cmd": "subscribe", "to": JID} (also unsubscribe, subscribed, unsubscribed)
 # Events: {"ev": "ready"}, {"ev": "message", ...}, {"ev": "error", ...},
-# {"ev": "disco"|"ping"|"version", ...}.
+# {"ev": "disco"|"ping"|"version", ...}, and {"ev": "presence", "frm",
+# "type", "show", "status"} for every presence stanza received (type is
+# slixmpp's: the show for an available one). slixmpp's roster keeps its
+# defaults, auto_authorize and auto_subscribe: it answers a subscribe
+# with subscribed and a subscribe of its own.
 import asyncio, json, sys
 import slixmpp
 
@@ -19,6 +25,7 @@ class User(slixmpp.ClientXMPP):
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("message", self.message)
         self.add_event_handler("message_error", self.message_error)
+        self.add_event_handler("presence", self.presence)
 
     async def start(self, ev):
         self.send_presence()
@@ -31,6 +38,9 @@ class User(slixmpp.ClientXMPP):
             return
         emit(ev="message", frm=str(m["from"]), type=m["type"], body=m["body"],
              subject=m["subject"], thread=m["thread"], lang=m["lang"])
+
+    def presence(self, p):
+        emit(ev="presence", frm=str(p["from"]), to=str(p["to"]), type=p["type"], show=p["show"], status=p["status"])
 
     def message_error(self, m):
         emit(ev="error", frm=str(m["from"]), id=m["id"], cond=m["error"]["condition"],
@@ -49,6 +59,10 @@ class User(slixmpp.ClientXMPP):
             if c.get("id"):
                 m["id"] = c["id"]
             m.send()
+        elif c["cmd"] == "presence":
+            self.send_presence(pshow=c.get("show") or None, pstatus=c.get("status") or None, ptype=c.get("type") or None)
+        elif c["cmd"] in ("subscribe", "unsubscribe", "subscribed", "unsubscribed"):
+            self.send_presence(pto=c["to"], ptype=c["cmd"])
         elif c["cmd"] == "quit":
             self.disconnect()
         else:
