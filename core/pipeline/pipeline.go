@@ -146,9 +146,11 @@ type call struct {
 	in       *transport.Listener
 	source   string // remote host:port
 	identity string // authenticated AOR
-	ownRoute bool   // a Route of ours with a valid dialog token was consumed
-	// hiddenRoutes: the sealed hidden route set a consumed Route of ours
-	// carried (topology hiding, th-routes).
+	// ownRoute and hiddenRoutes are the parts of the consumed Routes of
+	// ours (preprocessRoutes, consumed) that forwarding reads further on:
+	// one carried a valid dialog token (mayReach), and the sealed hidden
+	// route set one carried (topology hiding, th-routes). Set by keep.
+	ownRoute     bool
 	hiddenRoutes string
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
@@ -160,15 +162,12 @@ type call struct {
 	// partner's mutual TLS connection.
 	partner *state.Partner
 	// viaHome is the member a request is being sent through (the home
-	// node of the router's binding, set for that send); homeMark and homeValid are the binding a
-	// member named in our Route, and whether its token was right.
-	viaHome   string
-	homeMark  string
-	homeValid bool
-	// pluginMark names the singleton plugin entry (and the identity) a
-	// member forwarded the request to this node for, as lease holder
-	// (homeValid says whether its token was right).
-	pluginMark string
+	// node of the router's binding, set for that send).
+	viaHome string
+	// atHolder: a member forwarded the request to this node as the lease
+	// holder of a singleton entry, and the chain runs from that entry
+	// (deliverPlugin).
+	atHolder bool
 	// held: a handler answers after serve returns (the registrar, once
 	// its write commits); it then ends the transaction and calls settle.
 	held bool

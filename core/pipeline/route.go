@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
 
 	"github.com/emiago/sipgo/sip"
@@ -68,8 +67,8 @@ func (p *Pipeline) serve(c *call) {
 		p.validate(c) != proceed || p.refuseForgedHome(c) != proceed || p.admitPeer(c) != proceed {
 		return
 	}
-	p.preprocessRoutes(c)
-	if p.cancel(c) != proceed || p.withinDialog(c) != proceed || p.edgeRegister(c) != proceed ||
+	got := p.preprocessRoutes(c)
+	if p.cancel(c) != proceed || p.withinDialog(c, got) != proceed || p.edgeRegister(c) != proceed ||
 		p.authenticate(c) != proceed {
 		return
 	}
@@ -144,17 +143,17 @@ func (p *Pipeline) cancel(c *call) step {
 	return answered
 }
 
-// withinDialog sends on what a consumed Route of ours already decided: a
-// binding homed here that a member routed to (deliverHome), a singleton
-// plugin running here (deliverPlugin), or an in-dialog request with our
-// valid token (forwardInDialog).
-func (p *Pipeline) withinDialog(c *call) step {
-	switch {
-	case c.homeMark != "": // a member routed it to a binding homed here
-		p.deliverHome(c)
-	case c.pluginMark != "": // a member routed it to a singleton plugin running here
-		p.deliverPlugin(c)
-	case c.ownRoute && !siputil.IsInitial(c.req):
+// withinDialog sends on what a consumed Route of ours already decided
+// (got, from preprocessRoutes): a binding homed here that a member routed
+// to (deliverHome), a singleton plugin running here (deliverPlugin), or an
+// in-dialog request with our valid token (forwardInDialog).
+func (p *Pipeline) withinDialog(c *call, got consumed) step {
+	switch got.kind(c.req) {
+	case routeHome: // a member routed it to a binding homed here
+		p.deliverHome(c, got)
+	case routePlugin: // a member routed it to a singleton plugin running here
+		p.deliverPlugin(c, got)
+	case routeInDialog:
 		p.forwardInDialog(c)
 	default:
 		return proceed
