@@ -22,11 +22,11 @@ type consumed struct {
 	dialog bool
 	// home: a binding homed here that a member routed the request to
 	// (ph=, home.go); plugin: a singleton entry running here (pp=,
-	// pluginlease.go); valid: the token of the last of them was right.
+	// home_lease.go); valid: the token of the last of them was right.
 	home, plugin string
 	valid        bool
 	// hidden: the sealed hidden route set (th-routes) of a dialog through
-	// an edge that hides the topology (topology.go).
+	// an edge that hides the topology (edge_topology.go).
 	hidden string
 }
 

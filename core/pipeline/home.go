@@ -15,6 +15,11 @@ import (
 	"github.com/parley-rtc/parley/core/transport"
 )
 
+// Cluster forwarding (home*.go): the home side of home-node routing
+// (here), singleton plugins at their lease holder (home_lease.go) and the
+// director's redirect (home_director.go). The sending side and the
+// assignment rule are core/router's (home.go, assign.go).
+
 // The home side of home-node routing (docs/architecture.md, "Cluster
 // routing"; the sending side, the ph Route and its token, is
 // core/router's home.go): a member routed a request here for a binding

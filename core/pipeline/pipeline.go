@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -86,10 +85,11 @@ type Pipeline struct {
 	// link (link.go).
 	linkLimit *txLimiter
 	chainc    chainCache
-	parser    *sip.Parser // for the stateless challenge (stateless.go)
-	retrans   *retrans.Store
-	// inflight holds the direct requests being served (direct.go), and
-	// workers serves them.
+	// The UDP fast path's state (udp_*.go): the parser of the stateless
+	// challenge, the recorded final responses, the direct requests being
+	// served (udp_direct.go) and the workers that serve them.
+	parser   *sip.Parser
+	retrans  *retrans.Store
 	inflight *inflight
 	workers  *workers
 	// router is the default router (core/router).
@@ -194,13 +194,8 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
 	}
-	if key := absorbKey(c); key != nil {
-		if p.absorbed(c, key) {
-			return
-		}
-		if ap, err := netip.ParseAddrPort(c.source); err == nil {
-			c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
-		}
+	if p.absorbUDP(c) {
+		return
 	}
 	p.serve(c)
 }

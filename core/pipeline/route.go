@@ -25,7 +25,7 @@ import (
 //	            preprocessRoutes untrusted Routes out, ours consumed (dialog.go)
 //	            cancel          CANCEL for the direct path           (route.go)
 //	            withinDialog    home-node delivery, singleton holder,
-//	                            in-dialog requests on their route set (home.go, pluginlease.go, dialog.go)
+//	                            in-dialog requests on their route set (home.go, home_lease.go, dialog.go)
 //	            edgeRegister    an edge has no registrar: 403        (route.go)
 //	AUTH        authenticate    digest for client connections        (authn.go)
 //	REGISTRAR,  userServices    REGISTER, OPTIONS to us, presence    (services.go)
@@ -133,11 +133,9 @@ func (p *Pipeline) cancel(c *call) step {
 	if !c.req.IsCancel() {
 		return proceed
 	}
-	if v := c.req.Via(); v != nil && c.in.Packet != nil {
-		if b, _ := v.Params.Get("branch"); b != "" && p.inflight.cancels(b, c.source) {
-			p.respond(c, 200, "OK")
-			return answered
-		}
+	if p.cancelsDirect(c) {
+		p.respond(c, 200, "OK")
+		return answered
 	}
 	p.respond(c, 481, "Call/Transaction Does Not Exist")
 	return answered

@@ -11,7 +11,7 @@ import (
 )
 
 // The sealed state of topology hiding that travels in the edge's own
-// headers, and the stateless relay that reads it back (topology.go).
+// headers, and the stateless relay that reads it back (edge_topology.go).
 
 // sealStrings seals a list of header values for purpose; false (logged)
 // when there is nothing to seal or sealing failed.
