@@ -11,12 +11,64 @@ import (
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
+// consumed is what the Routes of ours that a request carried said, as
+// consumeOwnRoutes found them. preprocessRoutes returns it and withinDialog
+// acts on it; the two parts later forwarding needs (the dialog token, for
+// mayReach, and the hidden route set, for topology hiding) are kept on the
+// call by keep.
+type consumed struct {
+	// dialog: one carried this dialog's valid token (pt=): an in-dialog
+	// request follows its route set without a new challenge.
+	dialog bool
+	// home: a binding homed here that a member routed the request to
+	// (ph=, home.go); plugin: a singleton entry running here (pp=,
+	// home_lease.go); valid: the token of the last of them was right.
+	home, plugin string
+	valid        bool
+	// hidden: the sealed hidden route set (th-routes) of a dialog through
+	// an edge that hides the topology (edge_topology.go).
+	hidden string
+}
+
+// routeKind is what withinDialog does with a request, by what its
+// consumed Routes said.
+type routeKind uint8
+
+const (
+	routeNone     routeKind = iota // none of ours decided anything: on to AUTH
+	routeHome                      // deliverHome
+	routePlugin                    // deliverPlugin
+	routeInDialog                  // forwardInDialog
+)
+
+// kind says where req goes: a cluster marker first, then an in-dialog
+// request with our valid token.
+func (got consumed) kind(req *sip.Request) routeKind {
+	switch {
+	case got.home != "":
+		return routeHome
+	case got.plugin != "":
+		return routePlugin
+	case got.dialog && !siputil.IsInitial(req):
+		return routeInDialog
+	}
+	return routeNone
+}
+
+// keep notes on c what forwarding further on needs of got: whether our
+// dialog token came with it, and the hidden route set.
+func (c *call) keep(got consumed) {
+	c.ownRoute = got.dialog
+	c.hiddenRoutes = got.hidden
+}
+
 // preprocessRoutes (RFC 3261 16.4): an initial request that is not
 // trusted loses every Route and Record-Route (a client may not choose our
 // next hops); a partner's initial request loses its Route set after ours
 // (it names its own route set, never our internal hops); then Route
-// entries naming this node are consumed.
-func (p *Pipeline) preprocessRoutes(c *call) {
+// entries naming this node are consumed. It returns what they said and
+// keeps the dialog's part on c.
+func (p *Pipeline) preprocessRoutes(c *call) consumed {
 	req := c.req
 	if !c.trusted && siputil.IsInitial(req) {
 		for req.RemoveHeader("Route") {
@@ -24,33 +76,38 @@ func (p *Pipeline) preprocessRoutes(c *call) {
 		for req.RemoveHeader("Record-Route") {
 		}
 	}
+	var got consumed
 	if c.partner != nil && siputil.IsInitial(req) {
-		p.consumeOwnRoutes(c)
+		got = p.consumeOwnRoutes(req, got)
 		for req.RemoveHeader("Route") {
 		}
 	}
-	p.consumeOwnRoutes(c)
+	got = p.consumeOwnRoutes(req, got)
+	c.keep(got)
+	return got
 }
 
 // consumeOwnRoutes removes Route entries naming this node (RFC 3261 16.4)
-// and notes whether one carried this dialog's token. Without a valid
-// token an in-dialog request is treated like an initial one (challenged,
-// then routed by its Request-URI), so our Route alone never makes us an
-// open relay.
-func (p *Pipeline) consumeOwnRoutes(c *call) {
+// and adds what they said to got: whether one carried this dialog's
+// token, a cluster marker (noteHomeRoute), a hidden route set
+// (noteHiddenRoutes). Without a valid token an in-dialog request is
+// treated like an initial one (challenged, then routed by its
+// Request-URI), so our Route alone never makes us an open relay.
+func (p *Pipeline) consumeOwnRoutes(req *sip.Request, got consumed) consumed {
 	secret := p.Secret()
 	for {
-		r := c.req.Route()
+		r := req.Route()
 		if r == nil || !proxy.IsOwnRoute(p.cfg.Listeners, r.Address) {
 			break
 		}
-		if proxy.ValidToken(secret, r.Address, string(*c.req.CallID())) {
-			c.ownRoute = true
+		if proxy.ValidToken(secret, r.Address, string(*req.CallID())) {
+			got.dialog = true
 		}
-		p.noteHomeRoute(c, r.Address)
-		noteHiddenRoutes(c, r.Address)
-		c.req.RemoveHeader("Route")
+		p.noteHomeRoute(req, r.Address, &got)
+		noteHiddenRoutes(r.Address, &got)
+		req.RemoveHeader("Route")
 	}
+	return got
 }
 
 // nextHop works out where an in-dialog request goes after our Routes are
@@ -92,8 +149,9 @@ func (p *Pipeline) forwardInDialog(c *call) {
 // handleAck forwards an ACK for a 2xx along its route set (ACKs for
 // non-2xx are absorbed by the transaction layer before they get here).
 func (p *Pipeline) handleAck(c *call) {
-	p.consumeOwnRoutes(c)
-	if !c.ownRoute {
+	got := p.consumeOwnRoutes(c.req, consumed{})
+	c.keep(got)
+	if !got.dialog {
 		p.cfg.Metrics.Dropped.WithLabelValues("ack_without_route").Inc()
 		return
 	}

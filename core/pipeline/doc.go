@@ -8,9 +8,29 @@
 // most active and available endpoint of a user cluster-wide), and forward
 // through the proxy core: down the endpoint's flow when it is homed here,
 // otherwise to its home node over the intra-cluster SIP link. route.go
-// lists the steps in order; read it first. A director (director.go)
+// lists the steps in order; read it first. A director (home_director.go)
 // redirects REGISTER to the user's home node instead of registering it.
 //
 // In-dialog requests that carry our Record-Route token follow the route
 // set without a new challenge: the dialog was authenticated when it began.
+//
+// The files, by group (one package, the groups by file-name prefix; see
+// docs/architecture.md for why not sub-packages):
+//
+//   - The road: route.go (the steps in order), pipeline.go (Config, the
+//     call, Handle), validate.go, limit.go, authn.go, dialog.go (route
+//     consumption and in-dialog forwarding), services.go (User Services,
+//     forwarding), chain.go, plugins.go, pluginrun.go, link.go (the SIP
+//     link of plugins), strict.go and partners.go (the protocol stack,
+//     federation).
+//   - home_*.go, home.go: cluster forwarding. The home side of
+//     home-node routing (home.go), singleton plugins at their lease
+//     holder (home_lease.go), the director's redirect (home_director.go;
+//     the assignment rule itself is core/router's AssignHome).
+//   - edge*.go: the edge role (edge.go) and topology hiding
+//     (edge_topology.go, edge_topology_seal.go).
+//   - udp_*.go: the UDP fast path, which the rest meets at four points
+//     only: Intercept (the listener's read-loop hook), serve (it runs a
+//     direct request the same way as Handle), absorbUDP (Handle's
+//     retransmission check) and cancelsDirect (the CANCEL step).
 package pipeline

@@ -10,6 +10,9 @@ import (
 	"github.com/parley-rtc/parley/core/resolve"
 )
 
+// The edge (edge*.go): the edge role (here) and the topology hiding it
+// may do (edge_topology.go, edge_topology_seal.go).
+
 // The edge role (docs/federation.md): an access proxy in front of the
 // cluster. It holds no users or bindings, so it runs no User Services and
 // no application chain. What a partner sends for our domains goes inward

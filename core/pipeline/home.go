@@ -15,6 +15,11 @@ import (
 	"github.com/parley-rtc/parley/core/transport"
 )
 
+// Cluster forwarding (home*.go): the home side of home-node routing
+// (here), singleton plugins at their lease holder (home_lease.go) and the
+// director's redirect (home_director.go). The sending side and the
+// assignment rule are core/router's (home.go, assign.go).
+
 // The home side of home-node routing (docs/architecture.md, "Cluster
 // routing"; the sending side, the ph Route and its token, is
 // core/router's home.go): a member routed a request here for a binding
@@ -53,20 +58,21 @@ func hasHomeRoute(req *sip.Request) bool {
 	return false
 }
 
-// noteHomeRoute records the binding a consumed Route of ours names (the
-// link is the only way in for it: refuseForgedHome ran first).
-func (p *Pipeline) noteHomeRoute(c *call, r sip.Uri) {
+// noteHomeRoute adds to got the cluster marker a consumed Route of ours
+// names, and whether its token is right (the link is the only way in for
+// it: refuseForgedHome ran first).
+func (p *Pipeline) noteHomeRoute(req *sip.Request, r sip.Uri, got *consumed) {
 	if mark, ok := r.UriParams.Get(pluginParam); ok {
-		c.pluginMark = mark
-		c.homeValid = proxy.ValidToken(p.Secret(), r, router.TokenInput(c.req, mark))
+		got.plugin = mark
+		got.valid = proxy.ValidToken(p.Secret(), r, router.TokenInput(req, mark))
 		return
 	}
 	mark, ok := r.UriParams.Get(router.HomeParam)
 	if !ok {
 		return
 	}
-	c.homeMark = mark
-	c.homeValid = proxy.ValidToken(p.Secret(), r, router.TokenInput(c.req, mark))
+	got.home = mark
+	got.valid = proxy.ValidToken(p.Secret(), r, router.TokenInput(req, mark))
 }
 
 // fromMember reports whether a request on the cluster link comes from a
@@ -107,12 +113,12 @@ func sameHost(host, ip string) bool {
 }
 
 // deliverHome sends a request another member routed here down the flow
-// of the binding its Route named.
-func (p *Pipeline) deliverHome(c *call) {
-	if !p.markTrusted(c) {
+// of the binding its Route named (got.home).
+func (p *Pipeline) deliverHome(c *call, got consumed) {
+	if !p.markTrusted(c, got) {
 		return
 	}
-	aor, key, ok := router.DecodeHomeMark(c.homeMark)
+	aor, key, ok := router.DecodeHomeMark(got.home)
 	if !ok {
 		p.respond(c, 400, "Bad Request (cluster route)")
 		return
@@ -146,9 +152,9 @@ func (p *Pipeline) clusterOut(t *proxy.Target) {
 }
 
 // markTrusted answers 403 unless the cluster Route marker c arrived with
-// carried a valid token (noteHomeRoute checked it).
-func (p *Pipeline) markTrusted(c *call) bool {
-	if c.homeValid {
+// carried a valid token (got.valid: noteHomeRoute checked it).
+func (p *Pipeline) markTrusted(c *call, got consumed) bool {
+	if got.valid {
 		return true
 	}
 	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"net/netip"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -89,10 +88,11 @@ type Pipeline struct {
 	// link (link.go).
 	linkLimit *txLimiter
 	chainc    chainCache
-	parser    *sip.Parser // for the stateless challenge (stateless.go)
-	retrans   *retrans.Store
-	// inflight holds the direct requests being served (direct.go), and
-	// workers serves them.
+	// The UDP fast path's state (udp_*.go): the parser of the stateless
+	// challenge, the recorded final responses, the direct requests being
+	// served (udp_direct.go) and the workers that serve them.
+	parser   *sip.Parser
+	retrans  *retrans.Store
 	inflight *inflight
 	workers  *workers
 	// router is the default router (core/router).
@@ -149,9 +149,11 @@ type call struct {
 	in       *transport.Listener
 	source   string // remote host:port
 	identity string // authenticated AOR
-	ownRoute bool   // a Route of ours with a valid dialog token was consumed
-	// hiddenRoutes: the sealed hidden route set a consumed Route of ours
-	// carried (topology hiding, th-routes).
+	// ownRoute and hiddenRoutes are the parts of the consumed Routes of
+	// ours (preprocessRoutes, consumed) that forwarding reads further on:
+	// one carried a valid dialog token (mayReach), and the sealed hidden
+	// route set one carried (topology hiding, th-routes). Set by keep.
+	ownRoute     bool
 	hiddenRoutes string
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
@@ -163,15 +165,12 @@ type call struct {
 	// partner's mutual TLS connection.
 	partner *state.Partner
 	// viaHome is the member a request is being sent through (the home
-	// node of the router's binding, set for that send); homeMark and homeValid are the binding a
-	// member named in our Route, and whether its token was right.
-	viaHome   string
-	homeMark  string
-	homeValid bool
-	// pluginMark names the singleton plugin entry (and the identity) a
-	// member forwarded the request to this node for, as lease holder
-	// (homeValid says whether its token was right).
-	pluginMark string
+	// node of the router's binding, set for that send).
+	viaHome string
+	// atHolder: a member forwarded the request to this node as the lease
+	// holder of a singleton entry, and the chain runs from that entry
+	// (deliverPlugin).
+	atHolder bool
 	// held: a handler answers after serve returns (the registrar, once
 	// its write commits); it then ends the transaction and calls settle.
 	held bool
@@ -198,13 +197,8 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
 	}
-	if key := absorbKey(c); key != nil {
-		if p.absorbed(c, key) {
-			return
-		}
-		if ap, err := netip.ParseAddrPort(c.source); err == nil {
-			c.tx = &absorbTx{ServerTransaction: tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
-		}
+	if p.absorbUDP(c) {
+		return
 	}
 	p.serve(c)
 }

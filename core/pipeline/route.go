@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
 
 	"github.com/emiago/sipgo/sip"
@@ -26,7 +25,7 @@ import (
 //	            preprocessRoutes untrusted Routes out, ours consumed (dialog.go)
 //	            cancel          CANCEL for the direct path           (route.go)
 //	            withinDialog    home-node delivery, singleton holder,
-//	                            in-dialog requests on their route set (home.go, pluginlease.go, dialog.go)
+//	                            in-dialog requests on their route set (home.go, home_lease.go, dialog.go)
 //	            edgeRegister    an edge has no registrar: 403        (route.go)
 //	AUTH        authenticate    digest for client connections        (authn.go)
 //	REGISTRAR,  userServices    REGISTER, OPTIONS to us, presence    (services.go)
@@ -68,8 +67,8 @@ func (p *Pipeline) serve(c *call) {
 		p.validate(c) != proceed || p.refuseForgedHome(c) != proceed || p.admitPeer(c) != proceed {
 		return
 	}
-	p.preprocessRoutes(c)
-	if p.cancel(c) != proceed || p.withinDialog(c) != proceed || p.edgeRegister(c) != proceed ||
+	got := p.preprocessRoutes(c)
+	if p.cancel(c) != proceed || p.withinDialog(c, got) != proceed || p.edgeRegister(c) != proceed ||
 		p.authenticate(c) != proceed {
 		return
 	}
@@ -134,27 +133,25 @@ func (p *Pipeline) cancel(c *call) step {
 	if !c.req.IsCancel() {
 		return proceed
 	}
-	if v := c.req.Via(); v != nil && c.in.Packet != nil {
-		if b, _ := v.Params.Get("branch"); b != "" && p.inflight.cancels(b, c.source) {
-			p.respond(c, 200, "OK")
-			return answered
-		}
+	if p.cancelsDirect(c) {
+		p.respond(c, 200, "OK")
+		return answered
 	}
 	p.respond(c, 481, "Call/Transaction Does Not Exist")
 	return answered
 }
 
-// withinDialog sends on what a consumed Route of ours already decided: a
-// binding homed here that a member routed to (deliverHome), a singleton
-// plugin running here (deliverPlugin), or an in-dialog request with our
-// valid token (forwardInDialog).
-func (p *Pipeline) withinDialog(c *call) step {
-	switch {
-	case c.homeMark != "": // a member routed it to a binding homed here
-		p.deliverHome(c)
-	case c.pluginMark != "": // a member routed it to a singleton plugin running here
-		p.deliverPlugin(c)
-	case c.ownRoute && !siputil.IsInitial(c.req):
+// withinDialog sends on what a consumed Route of ours already decided
+// (got, from preprocessRoutes): a binding homed here that a member routed
+// to (deliverHome), a singleton plugin running here (deliverPlugin), or an
+// in-dialog request with our valid token (forwardInDialog).
+func (p *Pipeline) withinDialog(c *call, got consumed) step {
+	switch got.kind(c.req) {
+	case routeHome: // a member routed it to a binding homed here
+		p.deliverHome(c, got)
+	case routePlugin: // a member routed it to a singleton plugin running here
+		p.deliverPlugin(c, got)
+	case routeInDialog:
 		p.forwardInDialog(c)
 	default:
 		return proceed

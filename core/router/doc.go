@@ -7,7 +7,9 @@
 // cluster link with a `ph` Route, home.go), and fails over to the user's
 // next-best endpoints while the chosen one cannot be reached (Forward,
 // failover.go). It also builds the cluster-link targets a singleton
-// plugin's lease holder is reached by (LinkTarget).
+// plugin's lease holder is reached by (LinkTarget), and holds the rule
+// that assigns a user's home node (AssignHome, assign.go), which a
+// director's redirect follows.
 //
 // The router decides; it does not send. The pipeline hands it a send
 // function (core/pipeline's forward: the proxy core with redirect

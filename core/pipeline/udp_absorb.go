@@ -55,6 +55,24 @@ func (t *absorbTx) Respond(res *sip.Response) error {
 	return nil
 }
 
+// absorbUDP is Handle's side of the fast path: a retransmission whose
+// final response is recorded is answered from the record (true: c is
+// done); otherwise a request over UDP whose transaction may end with its
+// final response gets a transaction that records it (absorbTx).
+func (p *Pipeline) absorbUDP(c *call) bool {
+	key := absorbKey(c)
+	if key == nil {
+		return false
+	}
+	if p.absorbed(c, key) {
+		return true
+	}
+	if ap, err := netip.ParseAddrPort(c.source); err == nil {
+		c.tx = &absorbTx{ServerTransaction: c.tx, p: p, key: key, conn: c.in.Packet, dest: net.UDPAddrFromAddrPort(ap)}
+	}
+	return false
+}
+
 // absorbKey returns the retransmission key of a request over UDP whose
 // transaction may end with its final response; nil for others.
 func absorbKey(c *call) []byte {

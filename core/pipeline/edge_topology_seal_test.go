@@ -220,7 +220,7 @@ func TestReinviteFromInsideKeepsHiddenRoutes(t *testing.T) {
 	// returns the Contact the partner sees.
 	maskReinvite := func(route sip.Uri) sip.Uri {
 		c := &call{req: reinvite(route)}
-		p.consumeOwnRoutes(c)
+		c.keep(p.consumeOwnRoutes(c.req, consumed{}))
 		var tg proxy.Target
 		p.hide(c, &tg)
 		if tg.Rewrite == nil {
@@ -236,7 +236,7 @@ func TestReinviteFromInsideKeepsHiddenRoutes(t *testing.T) {
 	// unhideRoutes is where the partner's request to target goes.
 	unhideRoutes := func(target sip.Uri, route *sip.Uri) (string, []string) {
 		c := byeTo(t, target, route)
-		p.consumeOwnRoutes(c)
+		c.keep(p.consumeOwnRoutes(c.req, consumed{}))
 		if !p.unhide(c) {
 			t.Fatal("mask does not open")
 		}

@@ -222,7 +222,7 @@ func (p *Pipeline) unhide(c *call) (ok bool) {
 	for i := len(routes) - 1; i >= 0; i-- {
 		c.req.PrependHeader(routes[i])
 	}
-	p.consumeOwnRoutes(c)
+	c.keep(p.consumeOwnRoutes(c.req, consumed{dialog: c.ownRoute, hidden: c.hiddenRoutes}))
 	return true
 }
 

@@ -69,6 +69,17 @@ func (p *Pipeline) direct(l *transport.Listener, req *sip.Request, source string
 	return true
 }
 
+// cancelsDirect reports whether CANCEL c matches a request being served
+// on the direct path (by branch and source, RFC 3261 9.1).
+func (p *Pipeline) cancelsDirect(c *call) bool {
+	v := c.req.Via()
+	if v == nil || c.in.Packet == nil {
+		return false
+	}
+	b, _ := v.Params.Get("branch")
+	return b != "" && p.inflight.cancels(b, c.source)
+}
+
 // directCandidate is a quick look at a raw datagram: a request whose
 // method is neither INVITE, ACK nor CANCEL, the only ones Intercept
 // parses.

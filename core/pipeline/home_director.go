@@ -1,8 +1,6 @@
 package pipeline
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"net"
 	"strconv"
 	"strings"
@@ -10,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/router"
 )
 
 // The director role (docs/architecture.md, "Directors"): a director holds
@@ -19,32 +18,10 @@ import (
 // parameter"), and routes every other request like any node: to the best
 // binding cluster-wide, through its home node's cluster link.
 
-// AssignHome is the assignment rule: the user's own home override when it
-// names a reachable home member, otherwise rendezvous (highest random
-// weight) hashing of the AOR over the reachable members with role home
-// that have client listeners: the member whose SHA-256(aor NUL id) is
-// highest. Adding or removing a member moves only the users it wins or
-// held; the rule needs no coordination, every node computes the same
-// answer from the same member table. ok is false when no home member is
-// reachable.
+// AssignHome is router.AssignHome (the assignment rule, core/router's
+// assign.go), kept here for the node's and interop tests' callers.
 func AssignHome(aor, override string, members []state.Member, down func(string) bool) (state.Member, bool) {
-	var best state.Member
-	var bestScore uint64
-	found := false
-	for _, m := range members {
-		if m.Role != state.RoleHome || m.SIPListen == "" || (down != nil && down(m.ID)) {
-			continue
-		}
-		if m.ID == override {
-			return m, true
-		}
-		h := sha256.Sum256([]byte(aor + "\x00" + m.ID))
-		score := binary.BigEndian.Uint64(h[:8])
-		if !found || score > bestScore || (score == bestScore && m.ID < best.ID) {
-			best, bestScore, found = m, score, true
-		}
-	}
-	return best, found
+	return router.AssignHome(aor, override, members, down)
 }
 
 // redirectRegister answers a REGISTER on a director with 302 to the
@@ -55,7 +32,7 @@ func (p *Pipeline) redirectRegister(c *call, aor string) {
 		p.respond(c, 404, "Not Found")
 		return
 	}
-	m, ok := AssignHome(aor, usr.Home, p.cfg.State.Members(), p.cfg.Location.HomeDown)
+	m, ok := router.AssignHome(aor, usr.Home, p.cfg.State.Members(), p.cfg.Location.HomeDown)
 	if !ok {
 		p.respond(c, 503, "Service Unavailable (no home node reachable)", retryAfter(5))
 		return

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// workers runs the direct path's requests (direct.go) on long-lived
+// workers runs the direct path's requests (udp_direct.go) on long-lived
 // goroutines. A fresh goroutine per request starts with a small stack
 // and grows it on every request as serving goes deep (parsing,
 // authentication, a raft write): in the REGISTER profile that growth

@@ -1,4 +1,4 @@
-package pipeline
+package router
 
 import (
 	"fmt"
@@ -61,22 +61,5 @@ func TestAssignHome(t *testing.T) {
 	}
 	if _, ok := AssignHome("a@b", "", ms[3:4], nil); ok {
 		t.Error("a cluster of directors assigned a home")
-	}
-}
-
-func TestHomeContact(t *testing.T) {
-	m := homes("n1")[0]
-	for _, tc := range []struct{ scheme, want string }{
-		{"udp", "sip:example.com:5060;maddr=10.0.0.1"},
-		{"tcp", "sip:example.com:5061;maddr=10.0.0.1;transport=tcp"},
-		{"ws", "sip:example.com:5060;maddr=10.0.0.1"}, // no ws listener: the first one
-	} {
-		u, ok := homeContact(m, tc.scheme, "example.com")
-		if !ok || u.String() != tc.want {
-			t.Errorf("%s: %s %v, want %s", tc.scheme, u.String(), ok, tc.want)
-		}
-	}
-	if _, ok := homeContact(state.Member{SIPListen: "junk"}, "udp", "example.com"); ok {
-		t.Error("a malformed listener made a contact")
 	}
 }

@@ -14,6 +14,14 @@ import (
 	"github.com/parley-rtc/parley/core/transport"
 )
 
+// The UDP fast path (udp_*.go): the stateless challenge (here), the
+// direct path with its in-flight set (udp_direct.go) and workers
+// (udp_workers.go), and retransmissions answered from core/retrans
+// (udp_absorb.go). The rest of the pipeline meets it only at Intercept
+// (the listeners' hook), serve (a direct request runs the same road as
+// one from Handle), absorbUDP (Handle) and cancelsDirect (the CANCEL
+// step).
+
 // Stateless challenges. The first request of nearly every call from a
 // client carries no credentials and is answered 401/407. RFC 3261 lets a
 // server send such a final non-2xx response statelessly (8.2.7, 16.11),
@@ -29,10 +37,10 @@ import (
 
 // Intercept is the transport.Interceptor of the UDP listeners.
 // It first answers retransmissions whose final response is recorded
-// (absorb.go); then it parses a request other than INVITE, ACK and
+// (udp_absorb.go); then it parses a request other than INVITE, ACK and
 // CANCEL once, for the stateless challenge or else the direct path
-// (direct.go). An edge keeps sipgo's transactions on all its paths
-// (topology.go), and a cluster link's requests are Handle's.
+// (udp_direct.go). An edge keeps sipgo's transactions on all its paths
+// (edge_topology.go), and a cluster link's requests are Handle's.
 func (p *Pipeline) Intercept(l *transport.Listener, data []byte, from net.Addr, w net.PacketConn) bool {
 	if p.resend(data, from, w) {
 		return true
@@ -91,7 +99,7 @@ func (p *Pipeline) challenge(l *transport.Listener, req *sip.Request, source str
 	if _, err := w.WriteTo(buf.Bytes(), to); err != nil {
 		p.log.Debug("stateless challenge not sent", "to", source, "error", err)
 	}
-	// Retransmissions get this very challenge (absorb.go): a client that
+	// Retransmissions get this very challenge (udp_absorb.go): a client that
 	// sees two different 401s for one request may abort (sipp does).
 	if branch, _ := req.Via().Params.Get("branch"); branch != "" {
 		p.retrans.Put(retrans.KeyOf(string(req.Method), branch, source), buf.Bytes())

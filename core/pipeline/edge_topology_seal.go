@@ -11,7 +11,7 @@ import (
 )
 
 // The sealed state of topology hiding that travels in the edge's own
-// headers, and the stateless relay that reads it back (topology.go).
+// headers, and the stateless relay that reads it back (edge_topology.go).
 
 // sealStrings seals a list of header values for purpose; false (logged)
 // when there is nothing to seal or sealing failed.
@@ -41,11 +41,11 @@ func (p *Pipeline) openStrings(purpose, sealed string) ([]string, error) {
 	return vals, nil
 }
 
-// noteHiddenRoutes keeps the hidden route set one of our Routes carries
-// (our outer Record-Route of a dialog with hidden entries), sealed.
-func noteHiddenRoutes(c *call, r sip.Uri) {
+// noteHiddenRoutes adds to got the hidden route set one of our Routes
+// carries (our outer Record-Route of a dialog with hidden entries), sealed.
+func noteHiddenRoutes(r sip.Uri, got *consumed) {
 	if v, ok := r.UriParams.Get(routesParam); ok && v != "" {
-		c.hiddenRoutes = v
+		got.hidden = v
 	}
 }
 

@@ -37,7 +37,7 @@ const pluginParam = "pp"
 func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) step {
 	holder, ok := p.leaseHolder(app.Name)
 	switch {
-	case !ok || c.pluginMark != "": // none, or it sent c here and no longer runs it
+	case !ok || c.atHolder: // none, or it sent c here and no longer runs it
 		return p.pluginFailed(c, app, err)
 	case !claimed:
 		return proceed
@@ -83,12 +83,12 @@ func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
 }
 
 // deliverPlugin runs the chain from the singleton entry a member
-// forwarded c to this node for.
-func (p *Pipeline) deliverPlugin(c *call) {
-	if !p.markTrusted(c) {
+// forwarded c to this node for (got.plugin).
+func (p *Pipeline) deliverPlugin(c *call, got consumed) {
+	if !p.markTrusted(c, got) {
 		return
 	}
-	name, identity, ok := decodePluginMark(c.pluginMark)
+	name, identity, ok := decodePluginMark(got.plugin)
 	if !ok {
 		p.respond(c, 400, "Bad Request (cluster route)")
 		return
@@ -96,7 +96,7 @@ func (p *Pipeline) deliverPlugin(c *call) {
 	apps := p.chain()
 	for i := range apps {
 		if apps[i].Name == name && apps[i].Kind == state.AppPlugin {
-			c.identity = identity
+			c.identity, c.atHolder = identity, true
 			p.routeFrom(c, apps, i)
 			return
 		}
