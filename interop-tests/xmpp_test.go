@@ -345,7 +345,7 @@ func waitGatewayUp(t *testing.T, alice *sipUA, cid, body string, extra ...string
 // component answers disco#info, ping and version.
 func TestXMPPGatewayMessages(t *testing.T) {
 	start := time.Now()
-	pros, _, alice := startXMPPGateway(t, map[string]string{"juliet": "julietpw", `juliet\20smith`: "smithpw"})
+	pros, p, alice := startXMPPGateway(t, map[string]string{"juliet": "julietpw", `juliet\20smith`: "smithpw"})
 	juliet := startXMPPUser(t, pros, "juliet@xmpp.test/balcony", "julietpw")
 	smith := startXMPPUser(t, pros, `juliet\20smith@xmpp.test/desk`, "smithpw")
 	t.Logf("prosody, parleyd, two XMPP users up in %v", time.Since(start).Round(time.Millisecond))
@@ -388,15 +388,32 @@ func TestXMPPGatewayMessages(t *testing.T) {
 		t.Errorf("escaped sender arrived as %s, want sip:juliet%%20smith@xmpp.test", from)
 	}
 
-	// Unknown SIP user -> item-not-found; known but not registered ->
-	// recipient-unavailable (SIP 404 and 480, RFC 7247 section 7.2).
-	for _, tc := range []struct{ to, cond string }{{"nobody@localhost", "item-not-found"}, {"bob@localhost", "recipient-unavailable"}} {
-		id := "e-" + randHex(6)
-		juliet.cmd(map[string]string{"cmd": "send", "to": tc.to, "body": "anyone there?", "id": id})
-		e := juliet.mustWait("error from "+tc.to, 15*time.Second, func(e xmppEvent) bool { return e.Ev == "error" && e.ID == id })
-		if e.Cond != tc.cond || e.From != tc.to {
-			t.Errorf("message to %s: error %+v, want %s from %s", tc.to, e, tc.cond, tc.to)
-		}
+	// Unknown SIP user -> item-not-found (SIP 404, RFC 7247 section
+	// 7.2). A known user who is not registered gets no error: the MESSAGE
+	// is stored (202, core/offline), as an XMPP server stores a message
+	// for an offline user, and bob gets it, with its Date, when he
+	// registers.
+	id := "e-" + randHex(6)
+	juliet.cmd(map[string]string{"cmd": "send", "to": "nobody@localhost", "body": "anyone there?", "id": id})
+	e := juliet.mustWait("error from nobody@localhost", 15*time.Second, func(e xmppEvent) bool { return e.Ev == "error" && e.ID == id })
+	if e.Cond != "item-not-found" || e.From != "nobody@localhost" {
+		t.Errorf("message to nobody@localhost: error %+v, want item-not-found from nobody@localhost", e)
+	}
+	juliet.cmd(map[string]string{"cmd": "send", "to": "bob@localhost", "body": "see you later", "id": "e-" + randHex(6)})
+	time.Sleep(time.Second) // stored before bob registers (no answer reaches juliet either way)
+	bob := newSipUA(t, p.sipAddr(), "bob", "secret")
+	if res, err := bob.register(300); err != nil || res.Code != 200 {
+		t.Fatalf("bob's REGISTER: %v %v", res, err)
+	}
+	m, err = waitSIPRequest(bob, 15*time.Second, func(m *sipMsg) bool { return m.Method == "MESSAGE" && m.Body == "see you later" })
+	if err != nil {
+		t.Fatalf("bob got no stored message from juliet: %v", err)
+	}
+	if m.Header("Date") == "" || uriOf(m.Header("From")) != "sip:juliet@xmpp.test" {
+		t.Errorf("stored message: Date %q, From %q", m.Header("Date"), m.Header("From"))
+	}
+	if ev, err := juliet.wait("an error from bob", time.Second, func(e xmppEvent) bool { return e.Ev == "error" && e.From == "bob@localhost" }); err == nil {
+		t.Errorf("juliet got an error for a message stored for bob: %+v", ev)
 	}
 
 	// Unknown XMPP user: 200 once written, then Prosody's
