@@ -71,7 +71,7 @@ func (e *mediaEnv) newBridge(browserOffer []byte, log *slog.Logger, onEnd func(s
 	if err != nil {
 		return nil, err
 	}
-	a, b, err := e.ports.bind()
+	a, b, err := e.ports.Bind()
 	if err != nil {
 		return nil, err
 	}

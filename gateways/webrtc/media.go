@@ -1,17 +1,17 @@
 package webrtc
 
 import (
-	"errors"
 	"fmt"
 	"net"
-	"sync/atomic"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
 )
 
 // ErrNoPorts: every plain-RTP port pair is taken (503 to the caller).
-var ErrNoPorts = errors.New("webrtc: no free RTP port pair in rtp-ports")
+var ErrNoPorts = rtpmedia.ErrNoPorts
 
 // mediaEnv is what every call's media shares: the settings, the ICE UDP
 // mux (one port for every browser leg) and the plain-RTP ports.
@@ -19,12 +19,12 @@ type mediaEnv struct {
 	cfg   Config
 	mux   ice.UDPMux // nil: a port per call from ice-ports
 	conn  net.PacketConn
-	ports *ports
+	ports *rtpmedia.Ports
 }
 
 // newMediaEnv binds the muxed ICE port (when configured).
 func newMediaEnv(cfg Config) (*mediaEnv, error) {
-	e := &mediaEnv{cfg: cfg, ports: &ports{ip: cfg.MediaAddress, min: cfg.RTPPortMin, max: cfg.RTPPortMax}}
+	e := &mediaEnv{cfg: cfg, ports: &rtpmedia.Ports{IP: cfg.MediaAddress, Min: cfg.RTPPortMin, Max: cfg.RTPPortMax}}
 	if cfg.UDPPort == 0 {
 		return e, nil
 	}
@@ -106,31 +106,4 @@ func (e *mediaEnv) close() {
 	if e.conn != nil {
 		e.conn.Close()
 	}
-}
-
-// ports hands out plain-RTP port pairs (even RTP, odd RTCP), round
-// robin so that a port just released is not the next one taken.
-type ports struct {
-	ip       net.IP
-	min, max int
-	next     atomic.Uint32
-}
-
-// bind opens the next free pair.
-func (p *ports) bind() (rtpConn, rtcpConn *net.UDPConn, err error) {
-	pairs := (p.max - p.min + 1) / 2
-	for range pairs {
-		port := p.min + 2*int(p.next.Add(1)%uint32(pairs))
-		a, err := net.ListenUDP("udp", &net.UDPAddr{IP: p.ip, Port: port})
-		if err != nil {
-			continue
-		}
-		b, err := net.ListenUDP("udp", &net.UDPAddr{IP: p.ip, Port: port + 1})
-		if err != nil {
-			a.Close()
-			continue
-		}
-		return a, b, nil
-	}
-	return nil, nil, ErrNoPorts
 }

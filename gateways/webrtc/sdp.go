@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
 )
 
 // Reasons a call cannot be bridged (488 to the caller).
@@ -57,13 +59,13 @@ func audioCodecs(md *sdp.MediaDescription) []codec {
 			continue
 		}
 		c, ok := staticCodecs[uint8(n)]
-		if m := attrFor(md, "rtpmap", f); m != "" {
+		if m := rtpmedia.AttrFor(md, "rtpmap", f); m != "" {
 			c, ok = parseRtpmap(m)
 		}
 		if !ok {
 			continue
 		}
-		c.pt, c.fmtp = uint8(n), attrFor(md, "fmtp", f)
+		c.pt, c.fmtp = uint8(n), rtpmedia.AttrFor(md, "fmtp", f)
 		out = append(out, c)
 	}
 	return out
@@ -88,19 +90,6 @@ func parseRtpmap(v string) (codec, bool) {
 		c.channels = uint16(ch)
 	}
 	return c, true
-}
-
-// attrFor returns the value after "<pt> " of md's first key attribute
-// for payload type pt.
-func attrFor(md *sdp.MediaDescription, key, pt string) string {
-	for _, a := range md.Attributes {
-		if a.Key == key {
-			if v, ok := strings.CutPrefix(a.Value, pt+" "); ok {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return ""
 }
 
 // firstAudio is sd's first audio stream with a port.

@@ -7,41 +7,15 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
 )
 
 // ErrNoPorts: every RTP port of the range is taken (503 to the caller).
-var ErrNoPorts = errors.New("echo: no free RTP port pair in rtp-ports")
-
-// ports hands out RTP port pairs (even RTP, odd RTCP) from the range,
-// round robin so that a port just released is not the next one taken.
-type ports struct {
-	ip       net.IP
-	min, max int
-	next     atomic.Uint32
-}
-
-// bind opens the next free pair.
-func (p *ports) bind() (rtpConn, rtcpConn *net.UDPConn, err error) {
-	pairs := (p.max - p.min + 1) / 2
-	for i := 0; i < pairs; i++ {
-		port := p.min + 2*int(p.next.Add(1)%uint32(pairs))
-		a, err := net.ListenUDP("udp", &net.UDPAddr{IP: p.ip, Port: port})
-		if err != nil {
-			continue
-		}
-		b, err := net.ListenUDP("udp", &net.UDPAddr{IP: p.ip, Port: port + 1})
-		if err != nil {
-			a.Close()
-			continue
-		}
-		return a, b, nil
-	}
-	return nil, nil, ErrNoPorts
-}
+var ErrNoPorts = rtpmedia.ErrNoPorts
 
 // peer is where one stream (RTP or RTCP) goes: the address the SDP gave
 // and, with latching, the source of the first packet received.
@@ -77,8 +51,8 @@ type media struct {
 }
 
 // newMedia starts echoing on a port pair from pp for o.
-func newMedia(pp *ports, o *offer, s Settings, stats *Stats, log *slog.Logger, timedOut func()) (*media, error) {
-	a, b, err := pp.bind()
+func newMedia(pp *rtpmedia.Ports, o *offer, s Settings, stats *Stats, log *slog.Logger, timedOut func()) (*media, error) {
+	a, b, err := pp.Bind()
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +143,7 @@ func (m *media) checkTimeout() {
 
 // packet handles one datagram.
 func (m *media) packet(c *net.UDPConn, b []byte, src *net.UDPAddr, isRTPPort bool) {
-	isRTCP := !isRTPPort || isRTCPPacket(b)
+	isRTCP := !isRTPPort || rtpmedia.IsRTCP(b)
 	if isRTCP {
 		if len(b) < 8 || b[0]>>6 != 2 {
 			m.stats.Garbage.Add(1)
@@ -222,12 +196,6 @@ func (m *media) packet(c *net.UDPConn, b []byte, src *net.UDPAddr, isRTPPort boo
 	} else {
 		m.stats.RTPOut.Add(1)
 	}
-}
-
-// isRTCPPacket tells RTCP from RTP on a multiplexed port (RFC 5761 4):
-// RTCP packet types 192-223 fall where RTP has marker+payload type 64-95.
-func isRTCPPacket(b []byte) bool {
-	return len(b) >= 2 && b[1] >= 192 && b[1] <= 223
 }
 
 func (m *media) isClosed() bool {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/pion/sdp/v3"
+
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
 )
 
 // Reasons an offer cannot be answered (488 Not Acceptable Here).
@@ -122,7 +124,7 @@ func pickFormats(md *sdp.MediaDescription) ([]format, error) {
 			continue
 		}
 		pt := uint8(n)
-		fm := format{pt: pt, rtpmap: attrFor(md, "rtpmap", f)}
+		fm := format{pt: pt, rtpmap: rtpmedia.AttrFor(md, "rtpmap", f)}
 		name := fm.rtpmap
 		if name == "" {
 			name = staticTypes[pt]
@@ -135,26 +137,13 @@ func pickFormats(md *sdp.MediaDescription) ([]format, error) {
 		default:
 			continue
 		}
-		fm.fmtp = attrFor(md, "fmtp", f)
+		fm.fmtp = rtpmedia.AttrFor(md, "fmtp", f)
 		out = append(out, fm)
 	}
 	if codecs == 0 {
 		return nil, ErrNoCodec
 	}
 	return out, nil
-}
-
-// attrFor returns the value after "<pt> " of md's first key attribute for
-// payload type pt.
-func attrFor(md *sdp.MediaDescription, key, pt string) string {
-	for _, a := range md.Attributes {
-		if a.Key == key {
-			if v, ok := strings.CutPrefix(a.Value, pt+" "); ok {
-				return strings.TrimSpace(v)
-			}
-		}
-	}
-	return ""
 }
 
 // rtcpAttr reads a=rtcp:<port> [IN IP4 <addr>] (RFC 3605).

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
 
@@ -24,7 +25,7 @@ type agent struct {
 	settings Settings
 	link     sdk.Link
 	stats    *Stats
-	ports    *ports
+	ports    *rtpmedia.Ports
 	addr     string // host:port
 	port     int
 
@@ -46,7 +47,7 @@ type agent struct {
 // startAgent binds the listeners and serves them until close.
 func startAgent(_ context.Context, st Settings, link sdk.Link, stats *Stats, log *slog.Logger) (*agent, error) {
 	a := &agent{log: log, settings: st, link: link, stats: stats, calls: make(map[string]*call),
-		ports: &ports{ip: st.MediaIP, min: st.PortMin, max: st.PortMax}}
+		ports: &rtpmedia.Ports{IP: st.MediaIP, Min: st.PortMin, Max: st.PortMax}}
 	var err error
 	if a.udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
 		return nil, fmt.Errorf("listen udp: %w", err)
