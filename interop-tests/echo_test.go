@@ -180,13 +180,7 @@ func TestEchoThroughParleyd(t *testing.T) {
 		t.Errorf("%d sockets open in echo during the call, want %d+2", got, fds)
 	}
 	t.Logf("during the call: %v", during)
-	time.Sleep(5 * time.Second)
-	b.command("/hangup")
-	if err := b.waitOutput("terminated", 10*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	b.quit()
-	checkTone(t, rec)
+	talkAndHangUp(t, b, rec)
 
 	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
 	waitFor(t, 5*time.Second, func() error {
@@ -333,6 +327,18 @@ func TestEchoSingletonCluster(t *testing.T) {
 	}
 	during := waitEchoHealth(t, mon, "in the call", 5*time.Second, func(h echoHealth) bool { return h.calls == 1 })
 	t.Logf("during the call: %v", during)
+	talkAndHangUp(t, b, rec)
+	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
+	t.Logf("after the call: %v", after)
+	if h, err := echoHolder(t, nodes); err != nil || h != holder {
+		t.Fatalf("echo moved during the call: n%d, %v", h+1, err)
+	}
+}
+
+// talkAndHangUp lets baresip's tone go to the echo and back for 5 s,
+// hangs up, and checks that the recording is the tone.
+func talkAndHangUp(t *testing.T, b *baresip, rec string) {
+	t.Helper()
 	time.Sleep(5 * time.Second)
 	b.command("/hangup")
 	if err := b.waitOutput("terminated", 10*time.Second); err != nil {
@@ -340,9 +346,4 @@ func TestEchoSingletonCluster(t *testing.T) {
 	}
 	b.quit()
 	checkTone(t, rec)
-	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
-	t.Logf("after the call: %v", after)
-	if h, err := echoHolder(t, nodes); err != nil || h != holder {
-		t.Fatalf("echo moved during the call: n%d, %v", h+1, err)
-	}
 }
