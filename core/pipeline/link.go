@@ -37,10 +37,12 @@ const linkQueue = 512
 // listener, is what proves a plugin sent it.
 func loopbackSource(source string) bool {
 	host, _, err := net.SplitHostPort(source)
-	if err != nil {
-		return false
-	}
-	ip := net.ParseIP(host)
+	return err == nil && loopbackHost(host)
+}
+
+// loopbackHost reports whether host is a loopback IP address.
+func loopbackHost(host string) bool {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
 }
 
@@ -123,23 +125,11 @@ func assertedIdentity(req *sip.Request) *sip.Uri {
 // its running plugin made) claims u.
 func (p *Pipeline) claims(app string, u sip.Uri) bool {
 	for _, a := range p.chain() {
-		if a.Name != app {
-			continue
-		}
-		for _, pat := range a.Claims {
-			if contract.MatchClaim(pat, u) {
-				return true
-			}
+		if a.Name == app && contract.MatchAny(u, a.Claims) {
+			return true
 		}
 	}
-	if p.cfg.Plugins != nil {
-		for _, pat := range p.cfg.Plugins.Claims(app) {
-			if contract.MatchClaim(pat, u) {
-				return true
-			}
-		}
-	}
-	return false
+	return contract.MatchAny(u, p.pluginClaims(app))
 }
 
 // linkOut sets t to leave through the link listener when its next hop is
@@ -151,8 +141,7 @@ func (p *Pipeline) linkOut(t *proxy.Target) {
 	if err != nil {
 		host = t.URI.Host
 	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	if ip == nil || !ip.IsLoopback() {
+	if !loopbackHost(host) {
 		return
 	}
 	network := t.Transport

@@ -25,17 +25,20 @@ func (p *Pipeline) claimant(u sip.Uri, apps []chainApp) string {
 		if a.Kind != state.AppPlugin || !a.Enabled {
 			continue
 		}
-		claims := a.Claims
-		if p.cfg.Plugins != nil {
-			claims = append(claims[:len(claims):len(claims)], p.cfg.Plugins.Claims(a.Name)...)
-		}
-		for _, pat := range claims {
-			if contract.MatchClaim(pat, u) {
-				return a.Name
-			}
+		if contract.MatchAny(u, a.Claims, p.pluginClaims(a.Name)) {
+			return a.Name
 		}
 	}
 	return ""
+}
+
+// pluginClaims are the claims the running plugin of entry app made
+// (Describe, and once configured), nil without a plugin host.
+func (p *Pipeline) pluginClaims(app string) []string {
+	if p.cfg.Plugins == nil {
+		return nil
+	}
+	return p.cfg.Plugins.Claims(app)
 }
 
 // Claimed reports whether an enabled plugin entry claims aor (user@host,

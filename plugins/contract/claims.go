@@ -34,6 +34,19 @@ func MatchClaim(pattern string, u sip.Uri) bool {
 	return glob(pu, strings.ToLower(u.User)) && glob(ph, strings.ToLower(u.Host))
 }
 
+// MatchAny reports whether a pattern of any of the lists claims u
+// (MatchClaim): a chain entry's claims and its plugin's, say.
+func MatchAny(u sip.Uri, lists ...[]string) bool {
+	for _, list := range lists {
+		for _, pat := range list {
+			if MatchClaim(pat, u) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // glob matches s against a pattern where '*' is any run of characters.
 func glob(pattern, s string) bool {
 	parts := strings.Split(pattern, "*")

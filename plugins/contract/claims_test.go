@@ -73,3 +73,14 @@ func TestRemoveHeadersAnyCase(t *testing.T) {
 		t.Fatal("removed twice")
 	}
 }
+
+func TestMatchAny(t *testing.T) {
+	var u sip.Uri
+	_ = sip.ParseUri("sip:echo@example.com", &u)
+	if !MatchAny(u, nil, []string{"*@other.net", "echo@example.com"}) {
+		t.Error("a pattern of the second list did not match")
+	}
+	if MatchAny(u, []string{"*@other.net"}, nil) || MatchAny(u) {
+		t.Error("matched without a matching pattern")
+	}
+}

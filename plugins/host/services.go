@@ -106,14 +106,7 @@ func (s *services) PublishPresence(ctx context.Context, aor, pidf string, expire
 // claimed: the chain entry or the running plugin (Describe and the
 // claims it made once configured) claims u.
 func (s *services) claimed(u sip.Uri) bool {
-	for _, list := range [][]string{s.entry, s.h.Claims(s.plugin)} {
-		for _, c := range list {
-			if contract.MatchClaim(c, u) {
-				return true
-			}
-		}
-	}
-	return false
+	return contract.MatchAny(u, s.entry, s.h.Claims(s.plugin))
 }
 
 // SendRequest sends req to target, or, with no target, into the node's

@@ -125,12 +125,7 @@ func (h *Host) outsideClaim(claims []string, aor string) bool {
 	if err := sip.ParseUri("sip:"+aor, &u); err != nil {
 		return false
 	}
-	for _, c := range claims {
-		if contract.MatchClaim(c, u) {
-			return true
-		}
-	}
-	return false
+	return contract.MatchAny(u, claims)
 }
 
 // watchersOf is the Watchers message of target: its presence
