@@ -38,7 +38,6 @@ type Gateway struct {
 	mu       sync.Mutex
 	cfg      Config
 	host     requestSender
-	sipLink  *linkClient
 	out      sender
 	limits   *rateLimiter
 	pending  *pendingSet
@@ -84,22 +83,14 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	if err != nil {
 		return err
 	}
-	var send requestSender = host
-	var lc *linkClient
-	if cfg.Link.Address != "" {
-		if lc, err = newLinkClient(cfg.Link, g.log); err != nil {
-			return err
-		}
-		send = lc
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	link := NewLink(c, g, g.log)
 	done := make(chan struct{})
 	g.Close()
-	g.install(c, send, link)
+	g.install(c, host, link)
 	pres := g.installPresence(host)
 	g.mu.Lock()
-	g.stop, g.done, g.sipLink = cancel, done, lc
+	g.stop, g.done = cancel, done
 	g.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -143,15 +134,12 @@ func (g *Gateway) installPresence(host presenceHost) *presenceGW {
 // Close stops the component link (if running) and waits for it.
 func (g *Gateway) Close() {
 	g.mu.Lock()
-	stop, done, lc := g.stop, g.done, g.sipLink
-	g.stop, g.done, g.sipLink = nil, nil, nil
+	stop, done := g.stop, g.done
+	g.stop, g.done = nil, nil
 	g.mu.Unlock()
 	if stop != nil {
 		stop()
 		<-done
-	}
-	if lc != nil {
-		lc.Close()
 	}
 }
 
