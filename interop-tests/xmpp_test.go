@@ -17,8 +17,8 @@ import (
 )
 
 // prosody is a real Prosody started by the test on 127.0.0.1 with a
-// VirtualHost for XMPP users and a Component for the gateway (the same
-// minimal config as gateways/xmpp/interop_test.go).
+// VirtualHost for XMPP users and a Component for the gateway; the one
+// Prosody set-up of the XMPP interop tests (xmpp_component_test.go too).
 type prosody struct {
 	dir              string
 	c2s, comp        int

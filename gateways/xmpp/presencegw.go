@@ -330,13 +330,29 @@ func (p *presenceGW) resync(ctx context.Context) {
 			}
 		}
 	}
+	for _, ref := range p.storedPairs(ctx) {
+		if replayed[ref.contact.String()] {
+			continue
+		}
+		if st := p.getPair(ctx, ref.key); st.Out == subYes {
+			if err := p.send(ctx, stanza.ProbePresence, ref.ours, ref.contact); err != nil {
+				p.g.log.Warn("probe not sent", "to", ref.contact.String(), "err", err)
+				return
+			}
+		}
+	}
+}
+
+// storedPairs lists the pairs in the key/value store.
+func (p *presenceGW) storedPairs(ctx context.Context) []pairRef {
 	lctx, cancel := context.WithTimeout(ctx, hostTimeout)
 	keys, err := p.host.KVList(lctx, kvSubPrefix)
 	cancel()
 	if err != nil {
 		p.g.log.Warn("subscription states not listed", "err", err)
-		return
+		return nil
 	}
+	var out []pairRef
 	for _, key := range keys {
 		contactS, oursS, ok := strings.Cut(strings.TrimPrefix(key, kvSubPrefix), "/")
 		if !ok {
@@ -344,16 +360,11 @@ func (p *presenceGW) resync(ctx context.Context) {
 		}
 		contact, err1 := jid.Parse(contactS)
 		ours, err2 := jid.Parse(oursS)
-		if err1 != nil || err2 != nil || replayed[contact.String()] {
-			continue
-		}
-		if st := p.getPair(ctx, key); st.Out == subYes {
-			if err := p.send(ctx, stanza.ProbePresence, ours, contact); err != nil {
-				p.g.log.Warn("probe not sent", "to", contact.String(), "err", err)
-				return
-			}
+		if err1 == nil && err2 == nil {
+			out = append(out, pairRef{key, contact, ours})
 		}
 	}
+	return out
 }
 
 // inPresence is a <presence/> as the gateway reads it.

@@ -63,6 +63,11 @@ type pairRef struct {
 	contact, ours jid.JID
 }
 
+func newPairRef(contact, ours jid.JID) (pairRef, bool) {
+	key, ok := pairKey(contact, ours)
+	return pairRef{key, contact, ours}, ok
+}
+
 // onNotify is the user agent's NOTIFY hook: known dialogs are queued
 // for the worker (in order); false for a Call-ID the gateway never sent.
 func (p *presenceGW) onNotify(n notifyIn) bool {
@@ -182,11 +187,11 @@ func (p *presenceGW) dropDialog(cid string) {
 
 // subscribeIn handles a contact's 'subscribe' to one of our users.
 func (p *presenceGW) subscribeIn(ctx context.Context, contact, ours jid.JID) {
-	key, ok := pairKey(contact, ours)
+	ref, ok := newPairRef(contact, ours)
 	if !ok {
 		return
 	}
-	ref := pairRef{key, contact, ours}
+	key := ref.key
 	st := p.getPair(ctx, key)
 	switch {
 	case p.sip == nil:
@@ -212,11 +217,11 @@ func (p *presenceGW) subscribeIn(ctx context.Context, contact, ours jid.JID) {
 // ends (Expires: 0) and the contact gets our user's unavailable
 // (RFC 6121 3.3.3).
 func (p *presenceGW) unsubscribeIn(ctx context.Context, contact, ours jid.JID) {
-	key, ok := pairKey(contact, ours)
+	ref, ok := newPairRef(contact, ours)
 	if !ok {
 		return
 	}
-	ref := pairRef{key, contact, ours}
+	key := ref.key
 	st := p.getPair(ctx, key)
 	if st.Dlg != nil && p.sip != nil {
 		d := *st.Dlg
@@ -243,11 +248,11 @@ func (p *presenceGW) unsubscribeIn(ctx context.Context, contact, ours jid.JID) {
 // (none yet: a refresh makes the agent send it), 'unsubscribed' when it
 // is not, nothing while our user decides.
 func (p *presenceGW) probe(ctx context.Context, contact, ours jid.JID) {
-	key, ok := pairKey(contact, ours)
+	ref, ok := newPairRef(contact, ours)
 	if !ok {
 		return
 	}
-	ref := pairRef{key, contact, ours}
+	key := ref.key
 	st := p.getPair(ctx, key)
 	switch st.In {
 	case subYes:
@@ -432,25 +437,9 @@ func (p *presenceGW) resumeDialogs(ctx context.Context) {
 	if p.sip == nil {
 		return
 	}
-	lctx, cancel := context.WithTimeout(ctx, hostTimeout)
-	keys, err := p.host.KVList(lctx, kvSubPrefix)
-	cancel()
-	if err != nil {
-		p.g.log.Warn("subscription states not listed", "err", err)
-		return
-	}
-	for _, key := range keys {
-		contactS, oursS, ok := strings.Cut(strings.TrimPrefix(key, kvSubPrefix), "/")
-		if !ok {
-			continue
-		}
-		contact, err1 := jid.Parse(contactS)
-		ours, err2 := jid.Parse(oursS)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		if st := p.getPair(ctx, key); st.Dlg != nil && len(p.expiry) < maxDialogs {
-			p.calls.Store(st.Dlg.CallID, pairRef{key, contact, ours})
+	for _, ref := range p.storedPairs(ctx) {
+		if st := p.getPair(ctx, ref.key); st.Dlg != nil && len(p.expiry) < maxDialogs {
+			p.calls.Store(st.Dlg.CallID, ref)
 			p.expiry[st.Dlg.CallID] = st.Dlg.Expires
 		}
 	}
