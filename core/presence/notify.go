@@ -89,7 +89,9 @@ func (a *Agent) buildNotify(sub state.Subscription, reason string) (*sip.Request
 	req.AppendHeader(sip.NewHeader("Event", sub.Event))
 	req.AppendHeader(sip.NewHeader("Subscription-State", a.subState(sub, reason)))
 	req.AppendHeader(&sip.ContactHeader{Address: a.ownURI(sub.Transport)})
-	if reason == "" && sub.Status == "pending" {
+	if (reason == "" && sub.Status == "pending") || reason == "rejected" {
+		// Nothing to show yet, or ever: no body (RFC 6665 4.2.2 lets a
+		// NOTIFY carry none).
 		req.SetBody(nil)
 		return req, nil
 	}

@@ -83,7 +83,7 @@ func (a *Agent) flush(ctx context.Context, sem chan struct{}) {
 		if owner, ok := strings.CutPrefix(key, "list:"); ok {
 			for _, sub := range a.st.SubscriptionsOf(a.cfg.Node) {
 				if sub.List && sub.Watcher == owner {
-					a.spawn(sem, sub)
+					a.spawn(sem, sub, "")
 				}
 			}
 			continue
@@ -97,35 +97,52 @@ func (a *Agent) flush(ctx context.Context, sem chan struct{}) {
 			if sub.Home != a.cfg.Node || (sub.Event == EventWinfo) != winfo {
 				continue
 			}
+			reason := ""
 			if !winfo {
-				sub = a.promote(ctx, sub)
+				sub, reason = a.promote(ctx, sub)
 			}
-			a.spawn(sem, sub)
+			a.spawn(sem, sub, reason)
 		}
 	}
 }
 
-// spawn sends one NOTIFY in the background, at most fanout at a time.
-func (a *Agent) spawn(sem chan struct{}, sub state.Subscription) {
+// spawn sends one NOTIFY in the background, at most fanout at a time; a
+// non-empty reason makes it the final one.
+func (a *Agent) spawn(sem chan struct{}, sub state.Subscription, reason string) {
 	sem <- struct{}{}
 	if !a.goTrack(func(ctx context.Context) {
 		defer func() { <-sem }()
-		a.notify(ctx, sub, "")
+		a.notify(ctx, sub, reason)
 	}) {
 		<-sem // stopped: nothing started
 	}
 }
 
-// promote activates a pending subscription its presentity now allows.
-func (a *Agent) promote(ctx context.Context, sub state.Subscription) state.Subscription {
-	if sub.Status != "pending" || a.authorize(sub.Watcher, sub.Target) == pending {
-		return sub
+// promote decides a pending subscription once its presentity has: allowed,
+// it becomes active; blocked while pending (the presentity refused the
+// request), it ends with reason "rejected" (RFC 6665 4.2.2, RFC 3857
+// section 5.2's "rejected" event), which promote returns. A watcher
+// already blocked when it subscribed is never pending: it is active and
+// sees offline (a block does not show).
+func (a *Agent) promote(ctx context.Context, sub state.Subscription) (state.Subscription, string) {
+	if sub.Status != "pending" {
+		return sub, ""
+	}
+	switch a.authorize(sub.Watcher, sub.Target) {
+	case pending:
+		return sub, ""
+	case block:
+		if _, err := a.w.Write(ctx, state.CmdSubscriptionDelete, state.SubscriptionDelete{IDs: []string{sub.ID}}); err != nil {
+			a.log.Warn("refused subscription not removed", "sub", sub.ID, "error", err)
+			return sub, ""
+		}
+		return sub, "rejected"
 	}
 	sub.Status = "active"
 	if _, err := a.w.Write(ctx, state.CmdSubscriptionPut, state.SubscriptionPut{Sub: sub}); err != nil {
 		a.log.Warn("subscription not activated", "sub", sub.ID, "error", err)
 	}
-	return sub
+	return sub, ""
 }
 
 // sweep ends expired subscriptions homed here (final NOTIFY with

@@ -89,6 +89,16 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	g.Close()
 	g.install(c, host, link)
 	pres := g.installPresence(host)
+	var ua *sipUA
+	if cfg.Link.Address != "" {
+		// XMPP -> SIP subscriptions need the gateway's own user agent on
+		// the node's SIP link; without one they are only recorded.
+		if ua, err = startSIPUA(cfg.Link, g.log, pres.onNotify); err != nil {
+			cancel()
+			return err
+		}
+		pres.sip = ua
+	}
 	g.mu.Lock()
 	g.stop, g.done = cancel, done
 	g.mu.Unlock()
@@ -104,6 +114,9 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	}()
 	go func() {
 		wg.Wait()
+		if ua != nil {
+			ua.Close()
+		}
 		close(done)
 	}()
 	g.log.Info("xmpp gateway configured", "server", c.Server, "component", c.Component, "domains", strings.Join(c.Domains, ","))

@@ -85,9 +85,11 @@ type pairState struct {
 	Out   string `json:"out,omitempty"`
 	In    string `json:"in,omitempty"`
 	Since int64  `json:"since,omitempty"` // unix seconds of the last change
+	// Dlg is the SIP subscription carrying In (subsip.go).
+	Dlg *sipDialog `json:"dlg,omitempty"`
 }
 
-func (p pairState) empty() bool { return p.Out == subNone && p.In == subNone }
+func (p pairState) empty() bool { return p.Out == subNone && p.In == subNone && p.Dlg == nil }
 
 // contactPresence is what the gateway knows of one contact.
 type contactPresence struct {
@@ -108,11 +110,19 @@ type presenceGW struct {
 	contacts map[string]*contactPresence
 
 	lists map[string][]sdk.Watcher // the last watcher list of each watched AOR (the worker's)
+
+	// XMPP -> SIP subscriptions (subsip.go); sip nil: none.
+	sip      subscriber
+	calls    sync.Map            // Call-ID -> pairRef, read by the NOTIFY handler
+	expiry   map[string]int64    // Call-ID -> unix expiry (the worker's)
+	lastCSeq map[string]uint32   // Call-ID -> CSeq of the last NOTIFY applied (the worker's)
+	shown    map[string]Presence // pair key -> our user's last presence from the agent (the worker's)
 }
 
 func newPresenceGW(g *Gateway, host presenceHost) *presenceGW {
 	return &presenceGW{g: g, host: host, queue: make(chan func(context.Context), maxPresenceQueue),
-		contacts: make(map[string]*contactPresence), lists: make(map[string][]sdk.Watcher)}
+		contacts: make(map[string]*contactPresence), lists: make(map[string][]sdk.Watcher),
+		expiry: make(map[string]int64), lastCSeq: make(map[string]uint32), shown: make(map[string]Presence)}
 }
 
 // enqueue hands work to the worker; false when the queue is full.
@@ -132,6 +142,7 @@ func (p *presenceGW) enqueue(f func(ctx context.Context)) bool {
 func (p *presenceGW) run(ctx context.Context, out sender) {
 	tick := time.NewTicker(refreshTick)
 	defer tick.Stop()
+	p.resumeDialogs(ctx)
 	notifier, _ := out.(interface{ Changed() <-chan struct{} })
 	var changed <-chan struct{}
 	if notifier != nil {
@@ -148,6 +159,7 @@ func (p *presenceGW) run(ctx context.Context, out sender) {
 			f(ctx)
 		case <-tick.C:
 			p.refresh(ctx)
+			p.refreshDialogs(ctx, false)
 		case <-changed:
 			changed = notifier.Changed()
 			if out.State().Connected {
@@ -318,13 +330,29 @@ func (p *presenceGW) resync(ctx context.Context) {
 			}
 		}
 	}
+	for _, ref := range p.storedPairs(ctx) {
+		if replayed[ref.contact.String()] {
+			continue
+		}
+		if st := p.getPair(ctx, ref.key); st.Out == subYes {
+			if err := p.send(ctx, stanza.ProbePresence, ref.ours, ref.contact); err != nil {
+				p.g.log.Warn("probe not sent", "to", ref.contact.String(), "err", err)
+				return
+			}
+		}
+	}
+}
+
+// storedPairs lists the pairs in the key/value store.
+func (p *presenceGW) storedPairs(ctx context.Context) []pairRef {
 	lctx, cancel := context.WithTimeout(ctx, hostTimeout)
 	keys, err := p.host.KVList(lctx, kvSubPrefix)
 	cancel()
 	if err != nil {
 		p.g.log.Warn("subscription states not listed", "err", err)
-		return
+		return nil
 	}
+	var out []pairRef
 	for _, key := range keys {
 		contactS, oursS, ok := strings.Cut(strings.TrimPrefix(key, kvSubPrefix), "/")
 		if !ok {
@@ -332,16 +360,11 @@ func (p *presenceGW) resync(ctx context.Context) {
 		}
 		contact, err1 := jid.Parse(contactS)
 		ours, err2 := jid.Parse(oursS)
-		if err1 != nil || err2 != nil || replayed[contact.String()] {
-			continue
-		}
-		if st := p.getPair(ctx, key); st.Out == subYes {
-			if err := p.send(ctx, stanza.ProbePresence, ours, contact); err != nil {
-				p.g.log.Warn("probe not sent", "to", contact.String(), "err", err)
-				return
-			}
+		if err1 == nil && err2 == nil {
+			out = append(out, pairRef{key, contact, ours})
 		}
 	}
+	return out
 }
 
 // inPresence is a <presence/> as the gateway reads it.
@@ -401,18 +424,21 @@ func (g *Gateway) presence(st state, start xml.StartElement, r xml.TokenReader) 
 			one.Priority = int8(n)
 		}
 		p.enqueue(func(ctx context.Context) { p.update(ctx, contact, one) })
-	case stanza.SubscribedPresence, stanza.UnsubscribedPresence, stanza.SubscribePresence,
-		stanza.UnsubscribePresence, stanza.ErrorPresence:
+	case stanza.SubscribedPresence, stanza.UnsubscribedPresence, stanza.ErrorPresence:
 		p.enqueue(func(ctx context.Context) { p.subscription(ctx, pr.Type, contact, ours) })
-	default:
-		// probe: our users' presence towards XMPP is not served yet
-		// (README.md, not yet); nothing is answered.
+	case stanza.SubscribePresence:
+		p.enqueue(func(ctx context.Context) { p.subscribeIn(ctx, contact, ours) })
+	case stanza.UnsubscribePresence:
+		p.enqueue(func(ctx context.Context) { p.unsubscribeIn(ctx, contact, ours) })
+	case stanza.ProbePresence:
+		p.enqueue(func(ctx context.Context) { p.probe(ctx, contact, ours) })
 	}
 }
 
-// subscription applies a subscription stanza from a contact to the
-// pair's state (RFC 6121 appendix A, the contact's side of each
-// direction). Nothing is ever answered with a subscription request.
+// subscription applies a contact's answer to our user's subscription
+// (RFC 6121 appendix A, the Out direction). Nothing is ever answered with
+// a subscription request. The contact's own subscribe and unsubscribe
+// (the In direction) go to SIP (subsip.go).
 func (p *presenceGW) subscription(ctx context.Context, typ stanza.PresenceType, contact, ours jid.JID) {
 	key, ok := pairKey(contact, ours)
 	if !ok {
@@ -427,12 +453,6 @@ func (p *presenceGW) subscription(ctx context.Context, typ stanza.PresenceType, 
 		}
 	case stanza.UnsubscribedPresence, stanza.ErrorPresence:
 		st.Out = subNone // refused, cancelled, or undeliverable
-	case stanza.SubscribePresence:
-		if st.In == subNone {
-			st.In = subPending // our user's consent: not yet (README.md)
-		}
-	case stanza.UnsubscribePresence:
-		st.In = subNone
 	}
 	if st == before {
 		return // nothing changed: nothing stored, nothing sent

@@ -5,6 +5,7 @@
 #   {"cmd": "version", "to": JID}  {"cmd": "quit"}
 #   {"cmd": "presence", "show": S, "status": T, "type": "unavailable"}
 #   {"cmd": "subscribe", "to": JID} (also unsubscribe, subscribed, unsubscribed)
+#   {"cmd": "manual"}  answer subscription requests by hand from now on
 # Events: {"ev": "ready"}, {"ev": "message", ...}, {"ev": "error", ...},
 # {"ev": "disco"|"ping"|"version", ...}, and {"ev": "presence", "frm",
 # "type", "show", "status"} for every presence stanza received (type is
@@ -63,6 +64,10 @@ class User(slixmpp.ClientXMPP):
             self.send_presence(pshow=c.get("show") or None, pstatus=c.get("status") or None, ptype=c.get("type") or None)
         elif c["cmd"] in ("subscribe", "unsubscribe", "subscribed", "unsubscribed"):
             self.send_presence(pto=c["to"], ptype=c["cmd"])
+        elif c["cmd"] == "manual":
+            self.roster.auto_authorize = None  # neither approve nor refuse
+            self.roster.auto_subscribe = False
+            emit(ev="manual")
         elif c["cmd"] == "quit":
             self.disconnect()
         else:
