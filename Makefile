@@ -50,7 +50,6 @@ unit:
 
 interop:
 	$(GO) test -tags interop -count=1 -timeout 20m -v ./interop-tests/...
-	$(GO) test -tags interop -count=1 -timeout 5m -run Interop -v ./gateways/...
 
 bench: build
 	scripts/bench.sh
