@@ -141,7 +141,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			st, ok := sipNode.plugins.Status(app)
 			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
 		},
-		Logger: log.With("component", "admin"),
+		Logger:   log.With("component", "admin"),
+		PSTNSelf: pstnSelf(sipNode.ls.All()),
 	}), log)
 	if err != nil {
 		return err
