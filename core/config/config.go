@@ -73,6 +73,7 @@ type Config struct {
 	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
 	SIPTimeout       time.Duration `key:"sip-timeout" help:"lifetime of a SIP transaction"`
+	PluginLeaseTTL   time.Duration `key:"plugin-lease-ttl" help:"how long a singleton plugin's lease lasts without renewal (renewed every third of it; 3s-5m): after its holder dies, another node starts the plugin within about this long"`
 	PluginDir        string        `key:"plugin-dir" help:"directory holding the plugin binaries that plugin apps name by file name (empty = the directory of the parleyd executable)"`
 	PprofListen      string        `key:"pprof-listen" help:"host:port of the net/http/pprof debug server (empty = off)"`
 }
@@ -89,6 +90,7 @@ func Default() Config {
 		RaftListen:       "127.0.0.1:7060",
 		ClusterSIP:       ClusterSIPAuto,
 		PluginLink:       "127.0.0.1:0",
+		PluginLeaseTTL:   10 * time.Second,
 		SnapshotInterval: 30 * time.Second,
 		SnapshotEntries:  8192,
 		RaftStore:        "wal",

@@ -58,6 +58,7 @@ func TestEverySource(t *testing.T) {
 		"role":              {flag: "HOME"}, // director needs cluster-sip: see load_test.go
 		"cluster-sip":       {flag: "127.0.0.1:9070", yaml: "'127.0.0.1:9070'"},
 		"plugin-link":       {flag: "127.0.0.1:9071", yaml: "'127.0.0.1:9071'"},
+		"plugin-lease-ttl":  {flag: "45s"},
 		"log-format":        {flag: "json"},
 		"log-level":         {flag: "error"},
 		"min-expires":       {flag: "2m"},
@@ -207,9 +208,10 @@ func TestKeys(t *testing.T) {
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192", "raft-store": "wal",
-		"cluster-sip": "auto",
-		"plugin-link": "127.0.0.1:0",
-		"plugin-dir":  "",
+		"cluster-sip":      "auto",
+		"plugin-link":      "127.0.0.1:0",
+		"plugin-dir":       "",
+		"plugin-lease-ttl": "10s",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

@@ -241,6 +241,8 @@ var validationCases = []loadCase{
 	{name: "cluster-ca alone", args: []string{"--cluster-ca=/nonexistent"}, shouldErr: true, errKeys: keys("cluster-cert", "cluster-key")},
 	{name: "plugin-link not loopback", args: []string{"--plugin-link=192.0.2.1:5070"}, shouldErr: true, errKeys: keys("plugin-link")},
 	{name: "plugin-link off", args: []string{"--plugin-link="}},
+	{name: "plugin-lease-ttl too short", args: []string{"--plugin-lease-ttl=1s"}, shouldErr: true, errKeys: keys("plugin-lease-ttl")},
+	{name: "plugin-lease-ttl too long", args: []string{"--plugin-lease-ttl=1h"}, shouldErr: true, errKeys: keys("plugin-lease-ttl")},
 	{name: "cluster-sip no port", args: []string{"--cluster-sip=127.0.0.1"}, shouldErr: true, errKeys: keys("cluster-sip")},
 	{name: "role edge without inward hops", env: []string{"PARLEY_ROLE=edge"}, shouldErr: true, errKeys: keys("edge-inward"),
 		errText: "at least one inward next hop"},

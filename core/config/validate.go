@@ -345,6 +345,10 @@ func (c Config) Validate() error {
 		bad("log-level", "%q: want debug, info, warn or error", c.LogLevel)
 	}
 
+	if c.PluginLeaseTTL < 3*time.Second || c.PluginLeaseTTL > 5*time.Minute {
+		bad("plugin-lease-ttl", "%s: want 3s to 5m (renewed every third of it through raft)", formatDuration(c.PluginLeaseTTL))
+	}
+
 	expiresOK := true
 	for _, d := range []struct {
 		key     string

@@ -311,7 +311,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	s.plugins = host.New(host.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn, Metrics: m.Plugins,
-		Services: services, Link: plinkAddr, Launch: o.launch, Logger: log,
+		Services: services, Link: plinkAddr, Launch: o.launch, Logger: log, LeaseTTL: cfg.PluginLeaseTTL,
 	})
 	s.pipe.SetPlugins(s.plugins)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
