@@ -141,3 +141,19 @@ func (s *State) Member(id string) (Member, bool) {
 	m, ok := s.members[id]
 	return m, ok
 }
+
+// ClusterLogVersion is the oldest log format any member publishes
+// (Member.LogVersion; 0 for a member from before it was published), or
+// this binary's LogVersion when the table is empty (a node before its
+// first member entry). A writer uses a newer form only when this allows.
+func (s *State) ClusterLogVersion() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := LogVersion
+	for _, m := range s.members {
+		if m.LogVersion < v {
+			v = m.LogVersion
+		}
+	}
+	return v
+}

@@ -272,6 +272,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	reg := registrar.New(registrar.Config{
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
+		AlwaysFlow: cfg.AlwaysFlow, Own: ls.IsOwn,
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Role: cfg.Role, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,

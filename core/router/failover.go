@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -40,16 +41,35 @@ func (r *Router) Forward(req *sip.Request, ch Choice, send func(proxy.Target, En
 		r.log.Info("endpoint unreachable; trying the next one", "aor", ep.AOR, "home", ep.Home, "error", err)
 		next, ok := r.nextEndpoint(req, ep.AOR, tried, deadline, &t)
 		if !ok {
-			return true, err
+			return true, r.flowFailed(ep, err)
 		}
 		ep = next
 	}
 }
 
+// ErrFlowFailed marks a failover that ended on an RFC 5626 outbound
+// binding whose flow did not carry the request (answered 430).
+var ErrFlowFailed = errors.New("router: outbound flow failed")
+
+// flowFailed wraps err with ErrFlowFailed when ep, the last endpoint
+// tried, is an outbound binding.
+func (r *Router) flowFailed(ep Endpoint, err error) error {
+	for _, b := range r.cfg.Location.Current(ep.AOR) {
+		if b.Key() == ep.Key && b.Reach == state.ReachOutbound {
+			return fmt.Errorf("%w: %w", ErrFlowFailed, err)
+		}
+	}
+	return err
+}
+
 // Unreached is the answer to a request none of whose endpoints could be
-// reached, after the last one failed with err: 408 when it stayed
-// silent, 480 otherwise.
+// reached, after the last one failed with err: 430 Flow Failed when it
+// was an outbound flow (RFC 5626 5.3), 408 when it stayed silent, 480
+// otherwise.
 func Unreached(err error) (code int, reason string) {
+	if errors.Is(err, ErrFlowFailed) {
+		return 430, "Flow Failed"
+	}
 	if errors.Is(err, proxy.ErrTimeout) {
 		return 408, "Request Timeout"
 	}
@@ -64,7 +84,11 @@ func (r *Router) failoverTarget(t *proxy.Target, ep Endpoint, tried map[string]b
 	for _, b := range r.cfg.Location.Current(ep.AOR) {
 		if !tried[b.Key()] && !r.cfg.Location.HomeDown(b.Home) {
 			t.Failover = true
-			break
+		}
+		if b.Key() == ep.Key && b.Reach == state.ReachOutbound && ep.Home == r.cfg.Node {
+			// Its flow failing is answered 430 (Unreached), not by the
+			// proxy's 480: leave the caller to us.
+			t.Failover = true
 		}
 	}
 	if t.Failover && ep.Home != r.cfg.Node {
