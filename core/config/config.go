@@ -73,7 +73,6 @@ type Config struct {
 	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
 	AlwaysFlow       bool          `key:"always-flow" help:"send requests for a UDP registration down the flow it arrived over even when NAT is not detected and its Contact names another address (default: such a Contact is used, RFC 3261 10.3; for deployments behind NATs the detection misses)"`
 	FailoverTimer    time.Duration `key:"failover-timer" help:"how long a user's endpoint may stay silent to a non-INVITE request (MESSAGE, OPTIONS, ...) before it goes to the user's next endpoint (cut to half of sip-timeout)"`
-	Fork             string        `key:"fork" help:"how an INVITE reaches a user's several endpoints: parallel (all ring, the first 2xx wins, CANCEL to the others, RFC 3261 16.7) or serial (one at a time, the next after failover-timer)"`
 	OfflinePerUser   int           `key:"offline-per-user" help:"offline messages kept for one user (beyond it: 486 Busy Here)"`
 	OfflineTotal     int           `key:"offline-total" help:"offline messages kept for the whole cluster (beyond it: 486 Busy Here)"`
 	OfflineLifetime  time.Duration `key:"offline-lifetime" help:"how long an undelivered offline message is kept"`
@@ -113,7 +112,6 @@ func Default() Config {
 		MaxTxPerConn:     10,
 		SIPTimeout:       32 * time.Second,
 		FailoverTimer:    4 * time.Second,
-		Fork:             "parallel",
 		OfflinePerUser:   100,
 		OfflineTotal:     10000,
 		OfflineLifetime:  7 * 24 * time.Hour,

@@ -373,9 +373,6 @@ func (c Config) Validate() error {
 	if c.FailoverTimer <= 0 {
 		bad("failover-timer", "%s must be positive", formatDuration(c.FailoverTimer))
 	}
-	if c.Fork != "parallel" && c.Fork != "serial" {
-		bad("fork", "%q: want parallel or serial", c.Fork)
-	}
 	if c.OfflinePerUser < 1 {
 		bad("offline-per-user", "must be at least 1")
 	}

@@ -32,8 +32,13 @@ func (r *Router) Forward(req *sip.Request, ch Choice, send func(proxy.Target, En
 	tried := map[string]bool{ep.Key: true}
 	deadline := time.Now().Add(lifetime(r.cfg.TxLifetime))
 	for {
-		r.failoverTarget(&t, ep, tried)
+		r.failoverTarget(req, &t, ep, tried)
 		err := send(t, ep)
+		if errors.Is(err, proxy.ErrTimeout) || errors.Is(err, proxy.ErrUnreachable) {
+			// Try the user's other endpoints first from now on, until
+			// this one is heard from again.
+			r.cfg.Location.Demote(ep.AOR, ep.Key)
+		}
 		if !t.Failover || !errors.Is(err, proxy.ErrFailover) {
 			return false, err
 		}
@@ -77,9 +82,11 @@ func Unreached(err error) (code int, reason string) {
 }
 
 // failoverTarget makes t give way to the next binding when another one
-// could still be tried: a home node's link that stays silent is given up
-// after the failover wait once liveness sees the node down.
-func (r *Router) failoverTarget(t *proxy.Target, ep Endpoint, tried map[string]bool) {
+// could still be tried: an endpoint that stays silent for the failover
+// timer is given up (an INVITE's 100 Trying counts as an answer), and
+// for an INVITE through another node's link, once liveness sees the
+// node down.
+func (r *Router) failoverTarget(req *sip.Request, t *proxy.Target, ep Endpoint, tried map[string]bool) {
 	t.Failover, t.NoAnswer, t.Alive = false, 0, nil
 	for _, b := range r.cfg.Location.Current(ep.AOR) {
 		if !tried[b.Key()] && !r.cfg.Location.HomeDown(b.Home) {
@@ -91,11 +98,30 @@ func (r *Router) failoverTarget(t *proxy.Target, ep Endpoint, tried map[string]b
 			t.Failover = true
 		}
 	}
-	if t.Failover && ep.Home != r.cfg.Node {
+	switch {
+	case !t.Failover:
+	case !req.IsInvite() || ep.Home == r.cfg.Node:
+		// The timer runs on this node, whichever node holds the flow: a
+		// home node's late answer finds our transaction gone, harmless.
+		t.NoAnswer = r.failoverTimer()
+	default:
 		home := ep.Home
 		t.NoAnswer = FailoverWait(r.cfg.TxLifetime)
 		t.Alive = func() bool { return !r.cfg.Location.HomeDown(home) }
 	}
+}
+
+// failoverTimer is Config.FailoverTimer, 4 s when unset, at most half
+// the transaction lifetime (so a second endpoint fits).
+func (r *Router) failoverTimer() time.Duration {
+	d := r.cfg.FailoverTimer
+	if d <= 0 {
+		d = 4 * time.Second
+	}
+	if h := lifetime(r.cfg.TxLifetime) / 2; d > h {
+		d = h
+	}
+	return d
 }
 
 // nextEndpoint picks the best binding of aor not tried yet whose home is

@@ -112,3 +112,66 @@ func TestOutboundFlowFailed(t *testing.T) {
 		t.Fatalf("Unreachable %d, want 430", code)
 	}
 }
+
+// TestFailoverTimer: a silent endpoint of a user with another gives way
+// after the failover timer (the proxy is told to stop waiting), is tried
+// last from then on, and the next request starts with the live one.
+func TestFailoverTimer(t *testing.T) {
+	live := state.Binding{Contact: "sip:bob@198.51.100.7:5060", Transport: "UDP", Source: "198.51.100.7:5060"}
+	dead := state.Binding{Contact: "sip:bob@198.51.100.8:5060", Transport: "UDP", Source: "198.51.100.8:5060"}
+	r := failoverRouter(t, live, dead) // dead registered last: most recent
+	r.cfg.FailoverTimer = 3 * time.Second
+	req := bobRequest(sip.MESSAGE)
+	ch, err := r.Choose(req)
+	if err != nil || ch.Endpoint.Key != dead.Contact {
+		t.Fatalf("first choice %+v %v", ch, err)
+	}
+	var tried []string
+	exhausted, err := r.Forward(req, ch, func(tg proxy.Target, ep Endpoint) error {
+		tried = append(tried, ep.Key)
+		if ep.Key == dead.Contact {
+			if !tg.Failover || tg.NoAnswer != 3*time.Second || tg.Alive != nil {
+				t.Fatalf("silent endpoint's target: failover %v, no answer %v", tg.Failover, tg.NoAnswer)
+			}
+			return fmt.Errorf("%w: %w", proxy.ErrFailover, proxy.ErrTimeout)
+		}
+		return nil
+	})
+	if exhausted || err != nil || len(tried) != 2 || tried[1] != live.Contact {
+		t.Fatalf("exhausted %v, err %v, tried %v", exhausted, err, tried)
+	}
+	if ch, _ := r.Choose(req); ch.Endpoint.Key != live.Contact {
+		t.Fatalf("demoted endpoint chosen again: %+v", ch)
+	}
+	// Heard from again (a refresh): it is the most recent once more.
+	b := r.cfg.Location.Current("bob@example.com")[1]
+	r.cfg.Location.Refresh("bob@example.com", b, 2, b.Expires)
+	if ch, _ := r.Choose(req); ch.Endpoint.Key != dead.Contact {
+		t.Fatalf("refreshed endpoint still demoted: %+v", ch)
+	}
+	// The timer never exceeds half the transaction lifetime.
+	r.cfg.FailoverTimer, r.cfg.TxLifetime = time.Minute, 4*time.Second
+	if d := r.failoverTimer(); d != 2*time.Second {
+		t.Fatalf("failover timer %v", d)
+	}
+}
+
+// TestRankByPresence: among bindings of equal q, an endpoint published
+// as do-not-disturb comes after an online one, whatever their activity.
+func TestRankByPresence(t *testing.T) {
+	a := state.Binding{Contact: "sip:bob@198.51.100.7:5060", Transport: "UDP", Source: "198.51.100.7:5060"}
+	dnd := state.Binding{Contact: "sip:bob@198.51.100.8:5060", Transport: "UDP", Source: "198.51.100.8:5060"}
+	r := failoverRouter(t, a, dnd)
+	r.cfg.Location.SetRank(func(_ string, bs []state.Binding) []int8 {
+		out := make([]int8, len(bs))
+		for i, b := range bs {
+			if b.Contact == dnd.Contact {
+				out[i] = 3
+			}
+		}
+		return out
+	})
+	if ch, _ := r.Choose(bobRequest(sip.MESSAGE)); ch.Endpoint.Key != a.Contact {
+		t.Fatalf("chose %s", ch.Endpoint.Key)
+	}
+}

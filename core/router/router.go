@@ -32,6 +32,10 @@ type Config struct {
 	AOR  func(u sip.Uri) string
 	// TxLifetime bounds failover (the transaction lifetime, sip-timeout).
 	TxLifetime time.Duration
+	// FailoverTimer is how long an endpoint may stay silent before a
+	// request goes on to the user's next one (config failover-timer;
+	// 4 s when zero, at most half of TxLifetime).
+	FailoverTimer time.Duration
 	// Offline keeps a MESSAGE for a user nobody can reach and returns
 	// the answer (core/offline's Store: 202, 486 or 480); nil: such a
 	// MESSAGE gets 480.
