@@ -294,6 +294,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	leader, _ := rn.(interface{ IsLeader() bool })
 	s.offline = offline.New(offline.Config{
 		Node: cfg.NodeID, State: st, Writer: rn, Send: px.Originate,
+		PerUser: cfg.OfflinePerUser, Total: cfg.OfflineTotal, TTL: cfg.OfflineLifetime,
 		IsLeader: func() bool { return leader != nil && leader.IsLeader() },
 		Logger:   log.With("component", "offline"),
 	})
