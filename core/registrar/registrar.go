@@ -267,7 +267,7 @@ func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cse
 	}
 	// Reach and Path need log version 3 on every member (binding.update
 	// body V2); until then the binding is reached as before, by its flow.
-	if r.st.ClusterLogVersion() >= 3 {
+	if r.st.ClusterLogVersion(r.cfg.Node) >= 3 {
 		b.Reach = r.reachOf(c, in, asksOutbound(in.Req, c, path), path)
 		b.Path = path
 	}
