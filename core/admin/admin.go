@@ -117,6 +117,7 @@ func (s *server) routes() {
 	s.routeRoutes()
 	s.appRoutes()
 	s.partnerRoutes()
+	s.offlineRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON

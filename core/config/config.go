@@ -71,6 +71,11 @@ type Config struct {
 	FloodBurst       int           `key:"flood-burst" help:"requests a source IP may send at once before flood-rate applies"`
 	FloodBan         time.Duration `key:"flood-ban" help:"how long a flooding source IP is dropped without answers"`
 	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
+	AlwaysFlow       bool          `key:"always-flow" help:"send requests for a UDP registration down the flow it arrived over even when NAT is not detected and its Contact names another address (default: such a Contact is used, RFC 3261 10.3; for deployments behind NATs the detection misses)"`
+	FailoverTimer    time.Duration `key:"failover-timer" help:"how long a user's endpoint may stay silent to a non-INVITE request (MESSAGE, OPTIONS, ...) before it goes to the user's next endpoint (cut to half of sip-timeout)"`
+	OfflinePerUser   int           `key:"offline-per-user" help:"offline messages kept for one user (beyond it: 486 Busy Here)"`
+	OfflineTotal     int           `key:"offline-total" help:"offline messages kept for the whole cluster (beyond it: 486 Busy Here)"`
+	OfflineLifetime  time.Duration `key:"offline-lifetime" help:"how long an undelivered offline message is kept"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
 	SIPTimeout       time.Duration `key:"sip-timeout" help:"lifetime of a SIP transaction"`
 	PluginLeaseTTL   time.Duration `key:"plugin-lease-ttl" help:"how long a singleton plugin's lease lasts without renewal (renewed every third of it; 3s-5m): after its holder dies, another node starts the plugin within about this long"`
@@ -108,6 +113,10 @@ func Default() Config {
 		FloodBan:         time.Minute,
 		MaxTxPerConn:     10,
 		SIPTimeout:       32 * time.Second,
+		FailoverTimer:    4 * time.Second,
+		OfflinePerUser:   100,
+		OfflineTotal:     10000,
+		OfflineLifetime:  7 * 24 * time.Hour,
 	}
 }
 

@@ -374,6 +374,18 @@ func (c Config) Validate() error {
 		}
 		expiresOK = expiresOK && !d.seconds
 	}
+	if c.FailoverTimer <= 0 {
+		bad("failover-timer", "%s must be positive", formatDuration(c.FailoverTimer))
+	}
+	if c.OfflinePerUser < 1 {
+		bad("offline-per-user", "must be at least 1")
+	}
+	if c.OfflineTotal < c.OfflinePerUser {
+		bad("offline-total", "%d is below offline-per-user %d", c.OfflineTotal, c.OfflinePerUser)
+	}
+	if c.OfflineLifetime < time.Minute {
+		bad("offline-lifetime", "%s is below a minute", formatDuration(c.OfflineLifetime))
+	}
 	if expiresOK {
 		if c.MinExpires > c.DefaultExpires {
 			bad("min-expires", "%s is above default-expires %s", formatDuration(c.MinExpires), formatDuration(c.DefaultExpires))

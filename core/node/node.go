@@ -272,6 +272,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	reg := registrar.New(registrar.Config{
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
+		AlwaysFlow: cfg.AlwaysFlow, Own: ls.IsOwn,
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Role: cfg.Role, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
@@ -281,6 +282,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
 		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding, Offline: storeOffline,
+		FailoverTimer: cfg.FailoverTimer,
 	})
 	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
@@ -288,9 +290,11 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		Claimed: s.pipe.Claimed, Logger: log.With("component", "presence"),
 	}, st, rn, loc, px, ls)
 	s.pipe.SetProxy(px, s.presence)
+	loc.SetRank(s.presence.EndpointRanks)
 	leader, _ := rn.(interface{ IsLeader() bool })
 	s.offline = offline.New(offline.Config{
 		Node: cfg.NodeID, State: st, Writer: rn, Send: px.Originate,
+		PerUser: cfg.OfflinePerUser, Total: cfg.OfflineTotal, TTL: cfg.OfflineLifetime,
 		IsLeader: func() bool { return leader != nil && leader.IsLeader() },
 		Logger:   log.With("component", "offline"),
 	})

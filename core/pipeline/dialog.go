@@ -8,6 +8,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
@@ -126,7 +127,9 @@ func (p *Pipeline) nextHop(c *call) proxy.Target {
 			// is reached by its URI (the dialog's route set, not ours,
 			// decides whether it passes its home node).
 			if b.Home == p.cfg.Node && sameContact(b.Contact, c.req.Recipient) {
-				t.Dest, t.Transport = b.Source, b.Transport
+				if lt, err := router.LocalTarget(b); err == nil {
+					t.Dest, t.Transport, t.Routes = lt.Dest, lt.Transport, lt.Routes
+				}
 				break
 			}
 		}

@@ -127,9 +127,14 @@ func (p *Pipeline) deliverHome(c *call, got consumed) {
 		if b.Key() != key || b.Home != p.cfg.Node {
 			continue
 		}
-		t := proxy.Target{URI: c.req.Recipient, Dest: b.Source, Transport: b.Transport}
+		t, err := router.LocalTarget(b)
+		if err != nil {
+			p.respond(c, 500, "Server Internal Error (bad contact)")
+			return
+		}
+		t.URI = c.req.Recipient
 		rr := siputil.IsInitial(c.req) && proxy.RecordRoutes(c.req.Method)
-		err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
+		err = p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
 		p.countForward(c.req, err)
 		return
 	}

@@ -52,7 +52,8 @@ type Config struct {
 	Logger  *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
 	// dropped request's transaction is kept silent.
-	TxLifetime time.Duration
+	TxLifetime    time.Duration
+	FailoverTimer time.Duration // router.Config.FailoverTimer (config failover-timer)
 	// MaxTxPerConn bounds outstanding server transactions per client
 	// connection; the next request gets 503 with Retry-After. 0 = no limit.
 	MaxTxPerConn int
@@ -108,6 +109,7 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
 		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
 		TxLifetime: cfg.TxLifetime, Offline: cfg.Offline, Metrics: cfg.Metrics, Logger: cfg.Logger,
+		FailoverTimer: cfg.FailoverTimer,
 	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {

@@ -71,7 +71,7 @@ func (p *Pipeline) register(c *call) {
 		Req:      req,
 		AOR:      p.aorFor(to),
 		Identity: c.identity,
-		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound},
+		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound, Trusted: c.trusted},
 	}
 	tx, direct := c.tx.(*directTx)
 	if !direct {
