@@ -347,3 +347,22 @@ func talkAndHangUp(t *testing.T, b *baresip, rec string) {
 	b.quit()
 	checkTone(t, rec)
 }
+
+// TestEchoLateOfferSipp: sipp calls the echo through the node with an
+// INVITE without SDP (a late offer): the echo's 200 carries its offer
+// and the ACK the answer; an ACK without an answer makes the echo hang
+// up with a BYE through the node. Either way it holds nothing afterwards.
+func TestEchoLateOfferSipp(t *testing.T) {
+	p := startParleyd(t, "--plugin-dir", pluginDir(t))
+	p.addUser("alice", "secret")
+	p.addUser("monitor", "secret")
+	addEcho(t, p, nil)
+	mon := newSipUA(t, p.sipAddr(), "monitor", "secret")
+	waitEchoHealth(t, mon, "echo up", 20*time.Second, echoHealth.idle)
+	for _, scenario := range []string{"echo_late_offer.xml", "echo_late_offer_noanswer.xml"} {
+		if _, err := runSipp(t, p.sipAddr(), sipp{Scenario: scenario, User: "alice", Password: "secret", Service: "echo"}); err != nil {
+			t.Fatalf("%s: %v", scenario, err)
+		}
+		waitEchoHealth(t, mon, scenario+": call released", 10*time.Second, echoHealth.idle)
+	}
+}
