@@ -29,7 +29,7 @@ func testEnv(t *testing.T, settings map[string]string) *mediaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newMediaEnv(cfg)
+	e, err := newMediaEnv(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
