@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -463,4 +464,39 @@ func TestWebRTCAiortcCallsBaresip(t *testing.T) {
 			t.Logf("after the call: %v", after)
 		})
 	}
+}
+
+// TestWebRTCBaresipCallsAiortc: bob (baresip, plain RTP) calls carol,
+// whose chosen binding is a WebSocket flow; the node hands the plain
+// offer to the gateway, which offers WebRTC (ICE, DTLS, SAVPF) to carol
+// through the node, answers bob with the codec aiortc took, and
+// bridges. FFT both ways; bob hangs up, and the gateway holds nothing.
+func TestWebRTCBaresipCallsAiortc(t *testing.T) {
+	n := startWebRTCNode(t, nil)
+	carol := startWSBrowser(t, n, "carol")
+	bob, rec := startBaresipBob(t, n)
+	peer := startAiortc(t, 440)
+	carol.answer = func(offer []byte) []byte {
+		if !strings.Contains(string(offer), "UDP/TLS/RTP/SAVPF") || !strings.Contains(string(offer), "a=fingerprint:") {
+			t.Errorf("carol was offered no WebRTC:\n%s", offer)
+		}
+		return []byte(peer.do(map[string]any{"op": "accept", "sdp": string(offer)}, "answer")["sdp"].(string))
+	}
+	start := time.Now()
+	bob.command("/dial sip:carol@" + domain)
+	if err := bob.waitOutput("Call established", 15*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("call established after %v", time.Since(start).Round(time.Millisecond))
+	n.waitHealth(t, "in the call", 5*time.Second, func(h gatewayHealth) bool { return h.calls == 1 })
+	time.Sleep(webrtcTalk)
+	during, _ := n.ping()
+	t.Logf("during the call: %v", during)
+	bob.command("/hangup")
+	carol.waitBye(10 * time.Second)
+	bob.quit()
+	peer.stopAndCheck(880)
+	checkToneHz(t, "baresip", rec, 440)
+	after := n.waitHealth(t, "after the hangup", 10*time.Second, gatewayHealth.idle)
+	t.Logf("after the call: %v", after)
 }
