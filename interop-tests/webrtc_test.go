@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -470,7 +471,13 @@ func TestWebRTCAiortcCallsBaresip(t *testing.T) {
 // whose chosen binding is a WebSocket flow; the node hands the plain
 // offer to the gateway, which offers WebRTC (ICE, DTLS, SAVPF) to carol
 // through the node, answers bob with the codec aiortc took, and
-// bridges. FFT both ways; bob hangs up, and the gateway holds nothing.
+// bridges. bob holds (a sendonly re-INVITE, answered recvonly by the
+// gateway, which stops relaying toward bob) and resumes. FFT: bob's
+// recording holds aiortc's 440 Hz for 3 s or more (before the hold:
+// baresip's sndfile stops recording at the re-INVITE's stream update),
+// aiortc's holds 880 Hz, its last 3 s too (after the resume); the
+// packets toward bob after the resume are only counted. bob hangs up,
+// and the gateway holds nothing.
 func TestWebRTCBaresipCallsAiortc(t *testing.T) {
 	n := startWebRTCNode(t, nil)
 	carol := startWSBrowser(t, n, "carol")
@@ -489,14 +496,62 @@ func TestWebRTCBaresipCallsAiortc(t *testing.T) {
 	}
 	t.Logf("call established after %v", time.Since(start).Round(time.Millisecond))
 	n.waitHealth(t, "in the call", 5*time.Second, func(h gatewayHealth) bool { return h.calls == 1 })
-	time.Sleep(webrtcTalk)
+	time.Sleep(5 * time.Second)
+	bob.command("/hold")
+	held := n.waitHealth(t, "bob holds", 5*time.Second, func(h gatewayHealth) bool {
+		return len(h.perCall) == 1 && strings.Contains(h.perCall[0], "phone=sendonly")
+	})
+	t.Logf("on hold: %v", held)
+	time.Sleep(time.Second)
+	bob.command("/resume")
+	n.waitHealth(t, "bob resumes", 5*time.Second, func(h gatewayHealth) bool {
+		return len(h.perCall) == 1 && strings.Contains(h.perCall[0], "phone=sendrecv")
+	})
+	resumed, _ := n.ping()
+	time.Sleep(4 * time.Second)
 	during, _ := n.ping()
-	t.Logf("during the call: %v", during)
+	t.Logf("after the resume: %v", during)
+	if len(resumed.perCall) != 1 || len(during.perCall) != 1 || callCount(during.perCall[0], "to-phone") < callCount(resumed.perCall[0], "to-phone")+100 {
+		t.Errorf("less than 2 s of packets toward bob after the resume: %q then %q", resumed.perCall, during.perCall)
+	}
 	bob.command("/hangup")
 	carol.waitBye(10 * time.Second)
 	bob.quit()
 	peer.stopAndCheck(880)
 	checkToneHz(t, "baresip", rec, 440)
+	checkToneAtEnd(t, "aiortc", peer.rec, 880)
 	after := n.waitHealth(t, "after the hangup", 10*time.Second, gatewayHealth.idle)
 	t.Logf("after the call: %v", after)
+}
+
+// callCount reads counter name from an X-WebRTC-Call value.
+func callCount(v, name string) int {
+	for _, f := range strings.Split(v, ";") {
+		if k, val, ok := strings.Cut(f, "="); ok && k == name {
+			n, _ := strconv.Atoi(val)
+			return n
+		}
+	}
+	return -1
+}
+
+// checkToneAtEnd: the last 3 whole seconds of the WAV file path are hz
+// (±10 Hz): the audio after a resume.
+func checkToneAtEnd(t *testing.T, who, path string, hz float64) {
+	t.Helper()
+	a, err := readWAV(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secs := len(a.samples) / a.rate
+	if secs < 4 {
+		t.Fatalf("%s recorded %.1f s", who, a.seconds())
+	}
+	end := len(a.samples) - a.rate/2 // the last half second may hold the hangup
+	for i := 1; i <= 3; i++ {
+		from := end - i*a.rate
+		if f, share := a.dominantFrequency(from, a.rate); math.Abs(f-hz) > 10 || share <= 0.5 {
+			t.Fatalf("%s: %d s before the end: %.1f Hz (%.2f), want %.0f Hz after the resume", who, i, f, share, hz)
+		}
+	}
 }

@@ -337,9 +337,10 @@ func (b *bridge) reofferFromPhone(offer []byte) ([]byte, error) {
 	return plainSDP(b.env.cfg.MediaAddress, b.port(), np.phoneCodecs(), org, st.dir.answer())
 }
 
-// reofferFromBrowser answers the browser's re-INVITE: pion answers it
-// (its transceiver answers sendonly with recvonly, inactive with
-// inactive); the relay toward the browser follows its direction.
+// reofferFromBrowser answers the browser's re-INVITE: pion answers it,
+// with the direction set to the one that answers the browser's
+// (sendonly gets recvonly, inactive inactive); the relay toward the
+// browser follows its direction.
 func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, error) {
 	sd := &sdp.SessionDescription{}
 	if err := sd.Unmarshal(offer); err != nil {
@@ -356,7 +357,17 @@ func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, 
 	if pc == nil {
 		return nil, errors.New("webrtc: re-offer before the call is up")
 	}
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+	toPion := offer
+	if dir == inactive {
+		// pion stops a transceiver for good on an inactive offer (no
+		// resume afterwards): it is told sendonly, the relay toward the
+		// browser stops all the same, and the answer says inactive.
+		var err error
+		if toPion, err = withDirection(offer, sendonly); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
+		}
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(toPion)}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
 	}
 	ans, err := pc.CreateAnswer(nil)
@@ -365,6 +376,9 @@ func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, 
 	}
 	out, err := b.gather(ctx, ans)
 	if err != nil {
+		return nil, err
+	}
+	if out, err = withDirection(out, dir.answer()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()

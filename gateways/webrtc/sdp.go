@@ -350,3 +350,36 @@ func (a *pairing) browserCodecs() []codec {
 	}
 	return out
 }
+
+// withDirection rewrites the first audio stream's direction attribute of
+// a description to d (pion answers a re-offer with its transceiver's
+// direction, sendrecv, whatever the offer's: RFC 3264 6.1 wants the
+// direction that answers it).
+func withDirection(desc []byte, d direction) ([]byte, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(desc); err != nil {
+		return nil, fmt.Errorf("webrtc: own description: %w", err)
+	}
+	md := firstAudio(sd)
+	if md == nil {
+		return desc, nil
+	}
+	attrs := md.Attributes[:0:0]
+	set := false
+	for _, a := range md.Attributes {
+		switch direction(a.Key) {
+		case sendrecv, sendonly, recvonly, inactive:
+			if !set {
+				attrs = append(attrs, sdp.NewPropertyAttribute(string(d)))
+				set = true
+			}
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	if !set {
+		attrs = append(attrs, sdp.NewPropertyAttribute(string(d)))
+	}
+	md.Attributes = attrs
+	return sd.Marshal()
+}
