@@ -3,8 +3,9 @@
 #   sipp (sip-tester), baresip (baresip-core) and kamailio with its TLS
 #   module (kamailio, kamailio-tls-modules: the federation partner of
 #   interop-tests/federation_kamailio_test.go), prosody and python3-slixmpp
-#   (the XMPP server and client of the XMPP gateway's interop tests) for
-#   `make test`;
+#   (the XMPP server and client of the XMPP gateway's interop tests),
+#   python3-aiortc (the non-browser WebRTC peer of the WebRTC gateway's
+#   interop tests) for `make test`;
 #   with --bench kamailio (and sipp) for `make bench`.
 # Runs unattended (CI=true, no stdin); needs root or sudo.
 set -euo pipefail
@@ -18,6 +19,7 @@ if [[ "${1:-}" != "--bench" ]]; then
 	command -v prosody >/dev/null 2>&1 || need+=(prosody)
 	# slixmpp imports only under Debian's interpreter (deps.md).
 	/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || need+=(python3-slixmpp)
+	/usr/bin/python3 -c 'import aiortc' >/dev/null 2>&1 || need+=(python3-aiortc)
 fi
 if ((${#need[@]} == 0)); then
 	exit 0

@@ -20,11 +20,16 @@ type mediaEnv struct {
 	mux   ice.UDPMux // nil: a port per call from ice-ports
 	conn  net.PacketConn
 	ports *rtpmedia.Ports
+	stats *Stats
 }
 
-// newMediaEnv binds the muxed ICE port (when configured).
-func newMediaEnv(cfg Config) (*mediaEnv, error) {
-	e := &mediaEnv{cfg: cfg, ports: &rtpmedia.Ports{IP: cfg.MediaAddress, Min: cfg.RTPPortMin, Max: cfg.RTPPortMax}}
+// newMediaEnv binds the muxed ICE port (when configured); stats nil
+// counts into a Stats of its own.
+func newMediaEnv(cfg Config, stats *Stats) (*mediaEnv, error) {
+	if stats == nil {
+		stats = &Stats{}
+	}
+	e := &mediaEnv{cfg: cfg, ports: &rtpmedia.Ports{IP: cfg.MediaAddress, Min: cfg.RTPPortMin, Max: cfg.RTPPortMax}, stats: stats}
 	if cfg.UDPPort == 0 {
 		return e, nil
 	}
