@@ -269,12 +269,16 @@ func lastLines(s, text string, around int) string {
 	return ""
 }
 
-// echoHolder is the index in nodes of the node running the singleton
-// echo (its app status shows the process up), -1 while none does.
-func echoHolder(t *testing.T, nodes []*parleyd) (int, error) {
+// appHolder is the index in nodes of the node running the singleton
+// plugin app name (its app status shows the process up); nodes killed by
+// the test are left out. An error while none or two do.
+func appHolder(t *testing.T, nodes []*parleyd, name string) (int, error) {
 	t.Helper()
 	holder := -1
 	for i, p := range nodes {
+		if p.cmd == nil {
+			continue
+		}
 		out, err := p.ctl("app", "list", "-o", "json")
 		if err != nil {
 			return -1, err
@@ -284,16 +288,16 @@ func echoHolder(t *testing.T, nodes []*parleyd) (int, error) {
 			return -1, fmt.Errorf("app list: %v in %q", err, out)
 		}
 		for _, a := range list {
-			if a.Name == "echo" && a.Process != nil && a.Process.Up {
+			if a.Name == name && a.Process != nil && a.Process.Up {
 				if holder >= 0 {
-					return -1, fmt.Errorf("echo runs on n%d and n%d", holder+1, i+1)
+					return -1, fmt.Errorf("%s runs on n%d and n%d", name, holder+1, i+1)
 				}
 				holder = i
 			}
 		}
 	}
 	if holder < 0 {
-		return -1, fmt.Errorf("echo runs on no node")
+		return -1, fmt.Errorf("%s runs on no node", name)
 	}
 	return holder, nil
 }
@@ -312,7 +316,7 @@ func TestEchoSingletonCluster(t *testing.T) {
 	holder := -1
 	waitFor(t, 30*time.Second, func() error {
 		var err error
-		holder, err = echoHolder(t, nodes)
+		holder, err = appHolder(t, nodes, "echo")
 		return err
 	})
 	caller := nodes[(holder+1)%len(nodes)]
@@ -330,7 +334,7 @@ func TestEchoSingletonCluster(t *testing.T) {
 	talkAndHangUp(t, b, rec)
 	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
 	t.Logf("after the call: %v", after)
-	if h, err := echoHolder(t, nodes); err != nil || h != holder {
+	if h, err := appHolder(t, nodes, "echo"); err != nil || h != holder {
 		t.Fatalf("echo moved during the call: n%d, %v", h+1, err)
 	}
 }

@@ -309,13 +309,20 @@ func startXMPPGateway(t *testing.T, users map[string]string) (*prosody, *parleyd
 	if res, err := alice.register(300); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", res, err)
 	}
+	addXMPPGateway(t, p, pros)
+	return pros, p, alice
+}
+
+// addXMPPGateway adds bin/parley-xmpp through parleyctl on p as the
+// singleton chain entry claiming *@xmpp.test, a component of pros.
+func addXMPPGateway(t *testing.T, p *parleyd, pros *prosody) {
+	t.Helper()
 	if _, err := p.ctl("app", "add", "xmpp", "--kind", "plugin", "--command", "parley-xmpp", "--singleton",
 		"--claims", "*@xmpp.test", "--methods", "MESSAGE", "--position", "50",
 		"--setting", fmt.Sprintf("server=127.0.0.1:%d", pros.comp), "--setting", "secret-file="+pros.secretFile,
 		"--setting", "domains=xmpp.test", "--setting", "reconnect-min=200ms", "--setting", "reconnect-max=1s"); err != nil {
 		t.Fatal(err)
 	}
-	return pros, p, alice
 }
 
 // waitGatewayUp sends alice's MESSAGE to juliet@xmpp.test until it is
