@@ -133,7 +133,7 @@ func (p *Pipeline) cancel(c *call) step {
 	if !c.req.IsCancel() {
 		return proceed
 	}
-	if p.cancelsDirect(c) {
+	if p.udp.CancelsDirect(c.in, c.req, c.source) {
 		p.respond(c, 200, "OK")
 		return answered
 	}
