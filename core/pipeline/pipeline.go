@@ -148,12 +148,12 @@ type call struct {
 	in       *transport.Listener
 	source   string // remote host:port
 	identity string // authenticated AOR
-	// ownRoute and hiddenRoutes are the parts of the consumed Routes of
-	// ours (preprocessRoutes, consumed) that forwarding reads further on:
-	// one carried a valid dialog token (mayReach), and the sealed hidden
-	// route set one carried (topology hiding, th-routes). Set by keep.
-	ownRoute     bool
-	hiddenRoutes string
+	// routes is what the Routes of ours the request carried said
+	// (dialog.go): serve sets it from preprocessRoutes, handleAck from
+	// consumeOwnRoutes, unhide adds what a mask's routes say. withinDialog
+	// acts on it; further on mayReach reads its dialog token and
+	// topology hiding its hidden route set.
+	routes consumed
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.
