@@ -323,7 +323,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		srv.OnRequest(method, s.pipe.Handle)
 	}
 	srv.OnNoRoute(s.pipe.Handle)
-	ls.Intercept(s.pipe.Intercept)
+	ls.Intercept(s.pipe.UDP().Intercept)
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err

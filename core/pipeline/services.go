@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/pipeline/udpfast"
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
@@ -73,7 +74,7 @@ func (p *Pipeline) register(c *call) {
 		Identity: c.identity,
 		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound, Trusted: c.trusted},
 	}
-	tx, direct := c.tx.(*directTx)
+	tx, direct := c.tx.(*udpfast.DirectTx)
 	if !direct {
 		// sipgo ends its transaction when the handler returns: wait.
 		p.sendRegister(c, p.cfg.Registrar.Handle(p.ctx, in))
@@ -81,7 +82,7 @@ func (p *Pipeline) register(c *call) {
 	}
 	// The direct path's transaction lives until it answers: the
 	// registrar answers once the write commits, from the write's
-	// completion, and this worker moves on (held: serve and direct
+	// completion, and this worker moves on (held: serve and ServeDirect
 	// leave the transaction and the connection's slot to respond).
 	c.held = true
 	p.cfg.Registrar.HandleAsync(p.ctx, in, func(res *sip.Response) {
