@@ -81,6 +81,14 @@ func TestStoreAnswers(t *testing.T) {
 	if code, _ := f.svc.Store(ctx, big, carol); code != 513 {
 		t.Fatalf("too large: %d", code)
 	}
+	typing := message(t, `<?xml version="1.0"?><isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state></isComposing>`)
+	typing.ReplaceHeader(sip.NewHeader("Content-Type", "Application/IM-isComposing+xml; charset=utf-8"))
+	if code, _ := f.svc.Store(ctx, typing, "frank@example.com"); code != 480 {
+		t.Fatalf("isComposing: %d, want 480 (never stored)", code)
+	}
+	if got := f.st.OfflineCount("frank@example.com"); got != 0 {
+		t.Fatalf("isComposing stored: %d", got)
+	}
 	f.w.Fail(errors.New("no quorum"))
 	if code, _ := f.svc.Store(ctx, message(t, "lost"), "erin@example.com"); code != 480 {
 		t.Fatalf("write failed: %d", code)
