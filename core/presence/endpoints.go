@@ -57,16 +57,10 @@ func (a *Agent) EndpointRanks(aor string, bs []state.Binding) []int8 {
 		if p.Expires <= nowS {
 			continue
 		}
-		doc, ok := parsed.Load(p.ETag)
+		d, ok := parsedDoc(p)
 		if !ok {
-			d, err := presdoc.Parse(p.Body)
-			if err != nil {
-				continue
-			}
-			parsed.Store(p.ETag, d)
-			doc = d
+			continue
 		}
-		d := doc.(*presdoc.Document)
 		class := ClassOf(d.Availability())
 		for _, t := range d.Tuples {
 			k := contactKey(t.Contact)
