@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -398,6 +399,7 @@ func TestWebRTCChromeCallsBaresip(t *testing.T) {
 	page.checkLoopbackICE()
 	during, _ := n.ping()
 	t.Logf("during the call: %v", during)
+	pageDigitsToBaresip(t, n, page, bob)
 	page.send(map[string]any{"op": "hangup"})
 	page.wait("ended", 10*time.Second)
 	if err := bob.waitOutput("terminated", 10*time.Second); err != nil {
@@ -408,6 +410,50 @@ func TestWebRTCChromeCallsBaresip(t *testing.T) {
 	checkToneHz(t, "baresip", rec, 440)
 	after := n.waitHealth(t, "after the hangup", 10*time.Second, gatewayHealth.idle)
 	t.Logf("after the call: %v", after)
+}
+
+// pageDigitsToBaresip: the page's DTMF reaches baresip as RFC 4733
+// events (baresip prints "received event: 'X' (end=1)"): "159#" sent by
+// Chromium's RTCDTMFSender (JsSIP transportType RFC2833, relayed by the
+// gateway), "27" as SIP INFO application/dtmf-relay (JsSIP's default)
+// and "3" as application/dtmf, both turned into RFC 4733 by the gateway.
+func pageDigitsToBaresip(t *testing.T, n *webrtcNode, page *chromePage, bob *baresip) {
+	t.Helper()
+	page.send(map[string]any{"op": "dtmf", "tones": "159#", "transport": "RFC2833"})
+	page.wait("dtmf-sent", 5*time.Second)
+	for _, d := range "159#" {
+		if err := bob.waitOutput(fmt.Sprintf("received event: '%c' (end=1)", d), 5*time.Second); err != nil {
+			t.Fatalf("RFC2833 from the page: %v", err)
+		}
+	}
+	page.send(map[string]any{"op": "dtmf", "tones": "27", "transport": "INFO"})
+	page.wait("dtmf-sent", 5*time.Second)
+	page.send(map[string]any{"op": "info", "contentType": "application/dtmf", "body": "3"})
+	page.wait("info-sent", 5*time.Second)
+	for _, d := range "273" {
+		if err := bob.waitOutput(fmt.Sprintf("received event: '%c' (end=1)", d), 5*time.Second); err != nil {
+			t.Fatalf("INFO from the page: %v", err)
+		}
+	}
+	h := n.waitHealth(t, "digits counted", 5*time.Second, func(h gatewayHealth) bool {
+		return len(h.perCall) == 1 && callCount(h.perCall[0], "dtmf-to-phone") == 3
+	})
+	t.Logf("after the digits: %v", h.perCall)
+}
+
+// baresipDigitsToPage: baresip's "/sndcode 48*" goes out as RFC 4733
+// events; the gateway relays them and sends each digit to the page as
+// SIP INFO application/dtmf-relay, which JsSIP reports as newDTMF.
+func baresipDigitsToPage(t *testing.T, page *chromePage, bob *baresip) {
+	t.Helper()
+	bob.command("/sndcode 48*")
+	for _, d := range []string{"4", "8", "*"} {
+		ev := page.wait("dtmf", 5*time.Second)
+		if ev["tone"] != d {
+			t.Fatalf("page: digit %v, want %s", ev["tone"], d)
+		}
+		t.Logf("page: digit %v (%v ms)", ev["tone"], ev["duration"])
+	}
 }
 
 // TestWebRTCBaresipCallsChrome: bob (baresip, plain RTP) calls carol,
@@ -432,6 +478,7 @@ func TestWebRTCBaresipCallsChrome(t *testing.T) {
 	page.checkLoopbackICE()
 	during, _ := n.ping()
 	t.Logf("during the call: %v", during)
+	baresipDigitsToPage(t, page, bob)
 	bob.command("/hangup")
 	if ev := page.wait("ended", 10*time.Second); ev["originator"] != "remote" {
 		t.Errorf("page: the call ended by %v, want remote", ev["originator"])

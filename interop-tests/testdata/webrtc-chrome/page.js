@@ -149,6 +149,10 @@ const commands = {
     });
     report({ ev: 'ice', pairs });
   },
+  info: (c) => {
+    session.sendInfo(c.contentType, c.body);
+    report({ ev: 'info-sent', contentType: c.contentType });
+  },
   dtmf: (c) => {
     session.sendDTMF(c.tones, { transportType: c.transport, duration: c.duration || 160, interToneGap: c.gap || 100 });
     report({ ev: 'dtmf-sent', tones: c.tones, transport: c.transport });
