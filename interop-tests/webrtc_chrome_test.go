@@ -489,3 +489,34 @@ func TestWebRTCBaresipCallsChrome(t *testing.T) {
 	after := n.waitHealth(t, "after the hangup", 10*time.Second, gatewayHealth.idle)
 	t.Logf("after the call: %v", after)
 }
+
+// TestWebRTCChromeLeak: 20 short calls (bounded: 20 calls, 90 s) from
+// the page to baresip, each hung up by the page after half a second of
+// audio; afterwards the gateway's health shows 20 calls bridged and no
+// call, media socket or bridge goroutine left.
+func TestWebRTCChromeLeak(t *testing.T) {
+	const calls = 20
+	n := startChromeNode(t)
+	page := startChrome(t)
+	bob, _ := startBaresipBob(t, n)
+	page.register(n, "carol")
+	start := time.Now()
+	deadline := start.Add(90 * time.Second)
+	for i := 0; i < calls; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls in %v", i, time.Since(start))
+		}
+		page.send(map[string]any{"op": "call", "target": "sip:bob@" + domain})
+		page.wait("confirmed", 15*time.Second)
+		time.Sleep(500 * time.Millisecond)
+		page.send(map[string]any{"op": "hangup"})
+		page.wait("ended", 10*time.Second)
+	}
+	t.Logf("%d calls in %v", calls, time.Since(start).Round(time.Millisecond))
+	after := n.waitHealth(t, "after the calls", 15*time.Second, func(h gatewayHealth) bool { return h.idle() && h.total == calls })
+	t.Logf("after %d calls: %v", calls, after)
+	data, _ := os.ReadFile(bob.out)
+	if got := strings.Count(string(data), "Call established"); got != calls {
+		t.Errorf("baresip established %d calls, want %d", got, calls)
+	}
+}
