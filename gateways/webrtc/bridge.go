@@ -21,6 +21,8 @@ type bridgeStats struct {
 	ToPhone, ToBrowser atomic.Uint64 // RTP relayed each way
 	Dropped            atomic.Uint64 // unknown payload type, garbage, unlatched source, held, not yet bound
 	RTCP               atomic.Uint64 // RTCP read (from either side) and not relayed (not yet)
+	DigitsToPhone      atomic.Uint64 // INFO digits sent to the phone as RFC 4733 events
+	DigitsToBrowser    atomic.Uint64 // RFC 4733 digits of the phone also sent to the browser as INFO
 }
 
 // bridge relays one call's audio between a browser (pion PeerConnection:
@@ -57,6 +59,22 @@ type bridge struct {
 	phoneDir   direction    // the phone's latest description's direction
 	browserDir direction    // the browser's
 	wg         sync.WaitGroup
+
+	onDigit func(dtmfDigit) // a digit the phone sent as RFC 4733 (the call sends the browser an INFO)
+
+	// The phone's stream carries the browser's packets and the digits
+	// the gateway generates (from the browser's INFOs): every relayed
+	// packet's sequence number is shifted by the packets inserted.
+	outMu    sync.Mutex
+	outShift uint16
+	outSeq   uint16 // the last sent
+	outTS    uint32
+	outSSRC  uint32
+	outAt    time.Time  // when the last relayed packet was sent (zero: none yet)
+	dtmfMu   sync.Mutex // one generated digit at a time
+
+	endTS   uint32 // the phone's last event end seen (readPlain only)
+	endSeen bool
 
 	done      chan struct{} // closed by close
 	lastRx    atomic.Int64  // unix nanoseconds of the last RTP either way
@@ -459,16 +477,114 @@ func (b *bridge) readBrowser(tr *webrtc.TrackRemote) {
 			continue
 		}
 		p.PayloadType = uint8(m[p.PayloadType])
-		buf, err := p.Marshal()
-		if err != nil {
-			b.drop()
-			continue
-		}
-		if _, err := b.rtp.WriteToUDP(buf, dst); err == nil {
+		if b.sendToPhone(p, dst) {
 			b.stats.ToPhone.Add(1)
 			b.env.stats.ToPhone.Add(1)
+		} else {
+			b.drop()
 		}
 	}
+}
+
+// sendToPhone sends one of the browser's packets to the phone, its
+// sequence number shifted past the packets the gateway inserted.
+func (b *bridge) sendToPhone(p *rtp.Packet, dst *net.UDPAddr) bool {
+	b.outMu.Lock()
+	defer b.outMu.Unlock()
+	p.SequenceNumber += b.outShift
+	buf, err := p.Marshal()
+	if err != nil {
+		return false
+	}
+	if _, err := b.rtp.WriteToUDP(buf, dst); err != nil {
+		return false
+	}
+	b.outSeq, b.outTS, b.outSSRC, b.outAt = p.SequenceNumber, p.Timestamp, p.SSRC, time.Now()
+	return true
+}
+
+// setOnDigit sets what is told of the phone's RFC 4733 digits.
+func (b *bridge) setOnDigit(f func(dtmfDigit)) {
+	b.mu.Lock()
+	b.onDigit = f
+	b.mu.Unlock()
+}
+
+// digitToPhone plays a digit (from the browser's INFO) to the phone as
+// RFC 4733 events in its stream; false when the phone did not
+// negotiate telephone-event (the INFO then goes on as INFO) or does not
+// receive.
+func (b *bridge) digitToPhone(d dtmfDigit) bool {
+	b.mu.Lock()
+	a, dst, wants := b.pairing, b.latched, b.phoneDir.receives()
+	if dst == nil {
+		dst = b.phoneSDP
+	}
+	b.mu.Unlock()
+	if a == nil || a.phoneTE == nil || dst == nil || !wants {
+		return false
+	}
+	te, clock := *a.phoneTE, a.phone.clock
+	b.spawn(func() { b.playDigit(d, te, clock, dst) })
+	return true
+}
+
+// playDigit sends d's events (eventPackets) on their schedule, with the
+// timestamp the phone's stream has reached (audioClock: its codec's
+// clock, which telephone-event's may differ from) and its SSRC.
+func (b *bridge) playDigit(d dtmfDigit, te codec, audioClock uint32, dst *net.UDPAddr) {
+	b.dtmfMu.Lock()
+	defer b.dtmfMu.Unlock()
+	pkts := eventPackets(d, te.clock)
+	b.outMu.Lock()
+	ts, ssrc := rand.Uint32(), rand.Uint32()
+	if !b.outAt.IsZero() {
+		ts, ssrc = eventStart(b.outTS, time.Since(b.outAt), audioClock), b.outSSRC
+	}
+	b.outMu.Unlock()
+	start := time.Now()
+	for _, pk := range pkts {
+		if wait := time.Until(start.Add(pk.at)); wait > 0 {
+			select {
+			case <-b.done:
+				return
+			case <-time.After(wait):
+			}
+		}
+		b.outMu.Lock()
+		b.outShift++
+		b.outSeq++
+		p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: pk.marker, PayloadType: te.pt, SequenceNumber: b.outSeq, Timestamp: ts, SSRC: ssrc},
+			Payload: pk.payload}
+		buf, err := p.Marshal()
+		if err == nil {
+			_, err = b.rtp.WriteToUDP(buf, dst)
+		}
+		b.outMu.Unlock()
+		if err != nil {
+			b.log.Debug("webrtc: DTMF to the phone", "error", err)
+			return
+		}
+	}
+	b.stats.DigitsToPhone.Add(1)
+	b.log.Info("webrtc: digit to the phone as RFC 4733", "digit", string(d.digit), "duration", d.duration, "pt", te.pt, "clock", te.clock)
+}
+
+// phoneEvent tells onDigit of the first end packet of each of the
+// phone's RFC 4733 events (readPlain's goroutine only).
+func (b *bridge) phoneEvent(p *rtp.Packet, te codec, onDigit func(dtmfDigit)) {
+	ev, ok := parseRFC4733(p.Payload)
+	if !ok || !ev.end || (b.endSeen && b.endTS == p.Timestamp) {
+		return
+	}
+	b.endSeen, b.endTS = true, p.Timestamp
+	digit, ok := eventDigit(ev.event)
+	if !ok || onDigit == nil || te.clock == 0 {
+		return
+	}
+	d := dtmfDigit{digit: digit, duration: time.Duration(uint64(ev.duration) * uint64(time.Second) / uint64(te.clock))}
+	b.stats.DigitsToBrowser.Add(1)
+	b.spawn(func() { onDigit(d) })
 }
 
 // drainRTCP reads the browser's RTCP for our track (pion needs it read;
@@ -506,8 +622,11 @@ func (b *bridge) readPlain() {
 			b.latched = src
 		}
 		ok := sameAddr(b.latched, src)
-		m, tr, wants := b.toBrowser, b.track, b.browserDir.receives()
+		m, tr, wants, a, onDigit := b.toBrowser, b.track, b.browserDir.receives(), b.pairing, b.onDigit
 		b.mu.Unlock()
+		if ok && a != nil && a.phoneTE != nil && p.PayloadType == a.phoneTE.pt {
+			b.phoneEvent(&p, *a.phoneTE, onDigit)
+		}
 		if !ok || m == nil || tr == nil || m[p.PayloadType] < 0 {
 			b.drop()
 			continue

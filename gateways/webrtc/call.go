@@ -85,6 +85,7 @@ func (a *agent) newCall(req *sip.Request, tx sip.ServerTransaction, target sip.U
 			return nil, 488, "Not Acceptable Here (" + reason(err) + ")"
 		}
 	}
+	c.br.setOnDigit(c.digitToBrowser)
 	a.active[c] = struct{}{}
 	a.calls.Add(1)
 	a.stats.Calls.Add(1)
@@ -282,13 +283,90 @@ func isDialog(req *sip.Request, id string, uas bool) bool {
 	return err == nil && got == id
 }
 
+// infoTimeout bounds an INFO the gateway sends.
+const infoTimeout = 5 * time.Second
+
+// info handles an INFO of either leg (dtmf.go): a digit from the
+// browser goes to the phone as RFC 4733 events when the phone
+// negotiated telephone-event, else as an INFO; a digit from the phone
+// goes to the browser as an INFO. An INFO without a digit gets 415.
+func (c *call) info(req *sip.Request, tx sip.ServerTransaction, fromCaller bool) {
+	fromBrowser := fromCaller != c.toBrowser
+	c.a.mu.Lock()
+	up := c.answered
+	c.a.mu.Unlock()
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	switch {
+	case !up:
+		c.a.respond(tx, req, 491, "Request Pending")
+		return
+	case !isDTMFInfo(ct):
+		c.a.respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
+		return
+	}
+	d, err := parseDTMFInfo(ct, req.Body())
+	if err != nil {
+		c.a.respond(tx, req, 400, "Bad Request ("+reason(err)+")")
+		return
+	}
+	c.a.respond(tx, req, 200, "OK")
+	if fromBrowser && c.br.digitToPhone(d) {
+		return
+	}
+	c.br.spawn(func() { c.sendDigitInfo(!fromBrowser, d) })
+}
+
+// digitToBrowser is the bridge's onDigit: a digit the phone sent as RFC
+// 4733 reaches the browser as an INFO too (a browser cannot observe the
+// RFC 4733 events it receives).
+func (c *call) digitToBrowser(d dtmfDigit) { c.sendDigitInfo(true, d) }
+
+// sendDigitInfo sends d as an INFO application/dtmf-relay in the
+// browser's dialog (toBrowser) or the phone's.
+func (c *call) sendDigitInfo(toBrowser bool, d dtmfDigit) {
+	ctx, cancel := context.WithTimeout(c.ctx, infoTimeout)
+	defer cancel()
+	toCaller := toBrowser != c.toBrowser
+	c.a.mu.Lock()
+	legB, answered := c.legB, c.answered
+	c.a.mu.Unlock()
+	if !answered || legB == nil {
+		return
+	}
+	var res *sip.Response
+	var err error
+	if toCaller {
+		req := c.inDialog(sip.INFO, c.req.Contact(), c.req.From().Address, "UDP")
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+		req.SetBody(dtmfRelayBody(d))
+		res, err = c.legA.Do(ctx, req)
+	} else {
+		req := c.inDialog(sip.INFO, legB.InviteResponse.Contact(), legB.InviteRequest.Recipient, legB.InviteRequest.Transport())
+		req.AppendHeader(sip.NewHeader("Content-Type", "application/dtmf-relay"))
+		req.SetBody(dtmfRelayBody(d))
+		res, err = legB.Do(ctx, req)
+	}
+	to := c.sideOf(toCaller)
+	switch {
+	case err != nil:
+		c.log.Info("webrtc: DTMF INFO not answered", "to", to, "digit", string(d.digit), "error", err)
+	case res.StatusCode/100 != 2:
+		c.log.Info("webrtc: DTMF INFO refused", "to", to, "digit", string(d.digit), "code", res.StatusCode)
+	default:
+		c.log.Info("webrtc: digit sent as INFO", "to", to, "digit", string(d.digit), "duration", d.duration)
+	}
+}
+
 // summary is one call for the health answer: its Call-ID, who called,
 // packets each way and the two sides' directions.
 func (c *call) summary() string {
 	ph, bw := c.br.directions()
-	return fmt.Sprintf("%s;caller=%s;to-phone=%d;to-browser=%d;dropped=%d;phone=%s;browser=%s;seconds=%d",
+	return fmt.Sprintf("%s;caller=%s;to-phone=%d;to-browser=%d;dropped=%d;phone=%s;browser=%s;seconds=%d;dtmf-to-phone=%d;dtmf-to-browser=%d",
 		callID(c.req), c.sideOf(true), c.br.stats.ToPhone.Load(), c.br.stats.ToBrowser.Load(), c.br.stats.Dropped.Load(),
-		ph, bw, int(time.Since(c.started).Seconds()))
+		ph, bw, int(time.Since(c.started).Seconds()), c.br.stats.DigitsToPhone.Load(), c.br.stats.DigitsToBrowser.Load())
 }
 
 // fail answers the caller's INVITE when the call did not come up.
@@ -341,11 +419,18 @@ func (c *call) release() {
 // gateway's identity asserted (the dialog's From is the caller or the
 // callee, which the link does not let the gateway assert).
 func (c *call) byeTo(contact *sip.ContactHeader, fallback sip.Uri, transport string) *sip.Request {
+	return c.inDialog(sip.BYE, contact, fallback, transport)
+}
+
+// inDialog is a request of the gateway's in a leg's dialog (BYE, INFO):
+// to the remote target, with the link credential and the gateway's
+// identity asserted.
+func (c *call) inDialog(method sip.RequestMethod, contact *sip.ContactHeader, fallback sip.Uri, transport string) *sip.Request {
 	target := fallback
 	if contact != nil {
 		target = contact.Address
 	}
-	bye := sip.NewRequest(sip.BYE, *target.Clone())
+	bye := sip.NewRequest(method, *target.Clone())
 	bye.SetTransport(transport)
 	if transport == "UDP" {
 		bye.Laddr = sip.Addr{IP: net.IPv4(127, 0, 0, 1), Port: c.a.port}

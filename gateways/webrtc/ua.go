@@ -101,6 +101,7 @@ func startAgent(cfg Config, link sdk.Link, stats *Stats, log *slog.Logger) (*age
 	a.srv.OnInvite(a.onInvite)
 	a.srv.OnAck(a.onAck)
 	a.srv.OnBye(a.onBye)
+	a.srv.OnInfo(a.onInfo)
 	a.srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK", a.healthHeaders()...) })
 	a.serve.Add(2)
 	go func() {
@@ -220,6 +221,20 @@ func (a *agent) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	c.reinvite(req, tx)
+}
+
+// onInfo hands an INFO to its call (DTMF); an unknown dialog gets 481.
+func (a *agent) onInfo(req *sip.Request, tx sip.ServerTransaction) {
+	c, dlg, srv, _ := a.dialogOf(req)
+	if c == nil {
+		a.respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if err := dlg.ReadRequest(req, tx); err != nil {
+		a.respond(tx, req, 500, "Server Internal Error", sip.NewHeader("Retry-After", "1"))
+		return
+	}
+	c.info(req, tx, srv != nil)
 }
 
 // onAck confirms a dialog of a caller (ACKs to the gateway's answers of
