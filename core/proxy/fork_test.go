@@ -237,8 +237,10 @@ func testProxy(t *testing.T) *Proxy {
 	t.Cleanup(func() { ls.Close(); cancel(); _ = ua.Close() })
 	// The listener serves in the background: wait until sipgo knows it
 	// (forwarded copies leave from its socket).
-	eventually(t, "the listener serves", func() bool { c, err := ua.TransportLayer().GetConnection("udp", fmt.Sprintf("127.0.0.1:%d", ports[0]))
-		return err == nil && c != nil })
+	eventually(t, "the listener serves", func() bool {
+		c, err := ua.TransportLayer().GetConnection("udp", fmt.Sprintf("127.0.0.1:%d", ports[0]))
+		return err == nil && c != nil
+	})
 	return New(Config{InviteTimeout: 20 * time.Second}, ua.TransactionLayer(), ls, func() []byte { return []byte("s") }, log)
 }
 
