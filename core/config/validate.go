@@ -377,6 +377,14 @@ func (c Config) Validate() error {
 	if c.FailoverTimer <= 0 {
 		bad("failover-timer", "%s must be positive", formatDuration(c.FailoverTimer))
 	}
+	switch c.InviteFork {
+	case ForkParallel, ForkSerial:
+	default:
+		bad("invite-fork", "%q is not parallel or serial", c.InviteFork)
+	}
+	if c.MaxBranches < 1 || c.MaxBranches > 32 {
+		bad("max-branches", "%d is not 1 to 32", c.MaxBranches)
+	}
 	if c.OfflinePerUser < 1 {
 		bad("offline-per-user", "must be at least 1")
 	}

@@ -282,7 +282,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
 		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding, Offline: storeOffline,
-		FailoverTimer: cfg.FailoverTimer,
+		FailoverTimer: cfg.FailoverTimer, SerialInvite: cfg.InviteFork == config.ForkSerial, MaxBranches: cfg.MaxBranches,
 	})
 	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
