@@ -39,7 +39,14 @@ type Config struct {
 	Presence Presence     // presence agent; nil leaves out the presence routes
 	Writer   state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
 	Archive  Archive      // archive search; nil leaves out /v1/archive
-	Members  Membership   // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
+	// Node is this node's member id: an archive search asks every other
+	// member (their admin_url in the member table) and merges
+	// (archive_cluster.go). Empty: the search stays on this node.
+	Node string
+	// Client is what fans out to the other members (their TLS roots);
+	// nil: a client with FanoutTimeout.
+	Client  *http.Client
+	Members Membership // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
 	// Plugins reports this node's plugin processes in /v1/apps; nil
 	// leaves the status out.
 	Plugins PluginStatus

@@ -136,7 +136,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	ready := readiness{rn: rn, p: sipNode.pipe}
 	httpSrv, err := startHTTP("admin", cfg.AdminListen, &bg, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
-		Members: rn,
+		Members: rn, Node: cfg.NodeID,
 		Plugins: func(app string) (admin.PluginState, bool) {
 			st, ok := sipNode.plugins.Status(app)
 			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
