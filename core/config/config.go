@@ -73,6 +73,11 @@ type Config struct {
 	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
 	AlwaysFlow       bool          `key:"always-flow" help:"send requests for a UDP registration down the flow it arrived over even when NAT is not detected and its Contact names another address (default: such a Contact is used, RFC 3261 10.3; for deployments behind NATs the detection misses)"`
 	FailoverTimer    time.Duration `key:"failover-timer" help:"how long a user's endpoint may stay silent to a non-INVITE request (MESSAGE, OPTIONS, ...) before it goes to the user's next endpoint (cut to half of sip-timeout)"`
+	AdminTLSCert     string        `key:"admin-tls-cert" help:"PEM certificate of the admin API: with admin-tls-key it serves HTTPS (the admin_url other members and parleyctl use becomes https://)"`
+	AdminTLSKey      string        `key:"admin-tls-key" help:"PEM private key of admin-tls-cert"`
+	XCAPTLSCert      string        `key:"xcap-tls-cert" help:"PEM certificate of the XCAP server: with xcap-tls-key it serves HTTPS"`
+	XCAPTLSKey       string        `key:"xcap-tls-key" help:"PEM private key of xcap-tls-cert"`
+	MetricsToken     bool          `key:"metrics-token" help:"require the admin token (Authorization: Bearer) on /metrics; default off, so Prometheus scrapes without it (keep the admin listener on a management network then)"`
 	InviteFork       string        `key:"invite-fork" help:"how an initial INVITE to a user with several endpoints goes: parallel (to all of them at once, RFC 3261 16.7: the first 2xx wins, the others get CANCEL; do-not-disturb endpoints left out unless all are) or serial (the most active and available one, the next after failover-timer)"`
 	MaxBranches      int           `key:"max-branches" help:"most endpoints one INVITE forks to in parallel (1-32; the most active and available ones)"`
 	OfflinePerUser   int           `key:"offline-per-user" help:"offline messages kept for one user (beyond it: 486 Busy Here)"`
