@@ -152,6 +152,26 @@ func (s *Service) SetRank(f func(aor string, bs []state.Binding) []int8) {
 	s.mu.Unlock()
 }
 
+// DoNotDisturb is the availability class (SetRank) of an endpoint that
+// takes instant messages but no calls (published do-not-disturb or
+// offline): a forked INVITE leaves it out while the user has another.
+const DoNotDisturb int8 = 3
+
+// Ranks returns the availability class SetRank's function gives each of
+// bs (bindings of aor), nil when none is known.
+func (s *Service) Ranks(aor string, bs []state.Binding) []int8 {
+	s.mu.Lock()
+	rank := s.rank
+	s.mu.Unlock()
+	if rank == nil || len(bs) == 0 {
+		return nil
+	}
+	if r := rank(aor, bs); len(r) == len(bs) {
+		return r
+	}
+	return nil
+}
+
 // maxDemoted bounds the demoted set: past it the set starts afresh (a
 // demotion only reorders, so forgetting one is harmless).
 const maxDemoted = 1 << 16

@@ -54,6 +54,10 @@ type Config struct {
 	// dropped request's transaction is kept silent.
 	TxLifetime    time.Duration
 	FailoverTimer time.Duration // router.Config.FailoverTimer (config failover-timer)
+	// SerialInvite and MaxBranches: router.Config.Serial and MaxBranches
+	// (config invite-fork, max-branches).
+	SerialInvite bool
+	MaxBranches  int
 	// MaxTxPerConn bounds outstanding server transactions per client
 	// connection; the next request gets 503 with Retry-After. 0 = no limit.
 	MaxTxPerConn int
@@ -106,7 +110,7 @@ func New(ctx context.Context, cfg Config) *Pipeline {
 		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
 		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
 		TxLifetime: cfg.TxLifetime, Offline: cfg.Offline, Metrics: cfg.Metrics, Logger: cfg.Logger,
-		FailoverTimer: cfg.FailoverTimer,
+		FailoverTimer: cfg.FailoverTimer, Serial: cfg.SerialInvite, MaxBranches: cfg.MaxBranches,
 	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {

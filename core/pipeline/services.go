@@ -101,15 +101,16 @@ func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 
 // forwardChoice forwards c to the router's choice and, through the
 // router, on to the user's next-best bindings while the one tried
-// cannot be reached; the caller gets 408 or 480 when none could be (a
+// cannot be reached (an initial INVITE forks to all of them at once:
+// fork.go); the caller gets 408 or 480 when none could be (a
 // MESSAGE is stored for the user instead: 202).
 func (p *Pipeline) forwardChoice(c *call, ch router.Choice) {
-	exhausted, err := p.router.Forward(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
+	exhausted, err := p.router.Route(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
 		if p.router.Remote(ep) {
 			c.viaHome = ep.Home
 		}
 		return p.forward(c, t)
-	})
+	}, func(ts []proxy.Target, eps []router.Endpoint) proxy.ForkResult { return p.fork(c, ts, eps) })
 	if exhausted {
 		code, reason := p.router.Unreachable(p.ctx, c.req, ch.Endpoint.AOR, err)
 		p.respond(c, code, reason)

@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/presdoc"
 )
 
@@ -20,10 +21,10 @@ import (
 
 // Availability classes, best first.
 const (
-	ClassOnline       int8 = 0 // online, or nothing published for it
-	ClassAway         int8 = 1 // away, be right back (idle)
-	ClassBusy         int8 = 2 // busy, in a meeting
-	ClassDoNotDisturb int8 = 3 // do not disturb, or published offline
+	ClassOnline       int8 = 0                     // online, or nothing published for it
+	ClassAway         int8 = 1                     // away, be right back (idle)
+	ClassBusy         int8 = 2                     // busy, in a meeting
+	ClassDoNotDisturb      = location.DoNotDisturb // do not disturb, or published offline
 )
 
 // ClassOf is the class of one published level.

@@ -36,6 +36,12 @@ type Config struct {
 	// request goes on to the user's next one (config failover-timer;
 	// 4 s when zero, at most half of TxLifetime).
 	FailoverTimer time.Duration
+	// Serial makes an INVITE fail over one endpoint at a time instead of
+	// forking to all of them at once (config invite-fork serial).
+	Serial bool
+	// MaxBranches bounds a forked INVITE's branches (config max-branches;
+	// 8 when zero, at most 32).
+	MaxBranches int
 	// Offline keeps a MESSAGE for a user nobody can reach and returns
 	// the answer (core/offline's Store: 202, 486 or 480); nil: such a
 	// MESSAGE gets 480.
