@@ -3,7 +3,9 @@
 #   make run     single node with defaults (data in ./data)
 #   make test    deps, gofmt, vet, unit tests (-race for core/ and cluster/),
 #                then the interop tests against real SIP peers
-#   make bench   parleyd against Kamailio on loopback -> docs/benchmarks.md
+#   make bench   parleyd against Kamailio on loopback -> docs/benchmarks.md;
+#                BASE=<commit> adds that commit's parleyd and Go benchmarks
+#                as a baseline (before/after in the same run)
 #   make fuzz    every Fuzz* target for FUZZTIME (default 30s) each
 #   make proto   regenerate plugins/proto (needs protoc and the pinned generators)
 #   make clean   remove build output (keeps ./data)
@@ -52,7 +54,7 @@ interop:
 	$(GO) test -tags interop -count=1 -timeout 20m -v ./interop-tests/...
 
 bench: build
-	scripts/bench.sh
+	BASE="$(BASE)" scripts/bench.sh
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

@@ -54,6 +54,24 @@ type AppPatch struct {
 	Critical    *bool `json:"critical,omitempty"`
 }
 
+// ArchiveSearch is the answer of GET /v1/archive: the matching messages
+// of every member (or of the node asked, with scope=node), newest first,
+// at most the limit asked, and how each member answered.
+type ArchiveSearch struct {
+	Entries []ArchiveEntry `json:"entries"`
+	Nodes   []ArchiveNode  `json:"nodes"`
+	// Partial: some member did not answer (see Nodes); Entries holds
+	// what the others found.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// ArchiveNode is one member's part of an archive search.
+type ArchiveNode struct {
+	Node  string `json:"node"`
+	Count int    `json:"count"`           // entries it returned (before the merged limit)
+	Error string `json:"error,omitempty"` // why it did not answer
+}
+
 // ArchiveEntry is one archived message (GET /v1/archive).
 type ArchiveEntry struct {
 	Time        time.Time `json:"time"`

@@ -14,4 +14,8 @@ type Binding struct {
 	UserAgent string  `json:"user_agent,omitempty"`
 	CallID    string  `json:"call_id"`
 	CSeq      uint32  `json:"cseq"`
+	// Reach is where requests for it go: "" (its flow), "contact" or
+	// "outbound" (docs/architecture.md); Path the trusted Path it keeps.
+	Reach string   `json:"reach,omitempty"`
+	Path  []string `json:"path,omitempty"`
 }

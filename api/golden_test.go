@@ -35,7 +35,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 		"contacts":            func() any { return new([]Contact) },
 		"rules":               func() any { return new(PresRules) },
 		"calendar":            func() any { return new([]CalendarEntry) },
-		"archive":             func() any { return new([]ArchiveEntry) },
+		"archive":             func() any { return new(ArchiveSearch) },
 		"cluster":             func() any { return new(ClusterStatus) },
 		"member_add":          func() any { return new(MemberAdded) },
 		"leader_transfer":     func() any { return new(LeaderReply) },

@@ -269,12 +269,16 @@ func lastLines(s, text string, around int) string {
 	return ""
 }
 
-// echoHolder is the index in nodes of the node running the singleton
-// echo (its app status shows the process up), -1 while none does.
-func echoHolder(t *testing.T, nodes []*parleyd) (int, error) {
+// appHolder is the index in nodes of the node running the singleton
+// plugin app name (its app status shows the process up); nodes killed by
+// the test are left out. An error while none or two do.
+func appHolder(t *testing.T, nodes []*parleyd, name string) (int, error) {
 	t.Helper()
 	holder := -1
 	for i, p := range nodes {
+		if p.cmd == nil {
+			continue
+		}
 		out, err := p.ctl("app", "list", "-o", "json")
 		if err != nil {
 			return -1, err
@@ -284,16 +288,16 @@ func echoHolder(t *testing.T, nodes []*parleyd) (int, error) {
 			return -1, fmt.Errorf("app list: %v in %q", err, out)
 		}
 		for _, a := range list {
-			if a.Name == "echo" && a.Process != nil && a.Process.Up {
+			if a.Name == name && a.Process != nil && a.Process.Up {
 				if holder >= 0 {
-					return -1, fmt.Errorf("echo runs on n%d and n%d", holder+1, i+1)
+					return -1, fmt.Errorf("%s runs on n%d and n%d", name, holder+1, i+1)
 				}
 				holder = i
 			}
 		}
 	}
 	if holder < 0 {
-		return -1, fmt.Errorf("echo runs on no node")
+		return -1, fmt.Errorf("%s runs on no node", name)
 	}
 	return holder, nil
 }
@@ -312,7 +316,7 @@ func TestEchoSingletonCluster(t *testing.T) {
 	holder := -1
 	waitFor(t, 30*time.Second, func() error {
 		var err error
-		holder, err = echoHolder(t, nodes)
+		holder, err = appHolder(t, nodes, "echo")
 		return err
 	})
 	caller := nodes[(holder+1)%len(nodes)]
@@ -330,7 +334,7 @@ func TestEchoSingletonCluster(t *testing.T) {
 	talkAndHangUp(t, b, rec)
 	after := waitEchoHealth(t, mon, "after the hangup", 10*time.Second, echoHealth.idle)
 	t.Logf("after the call: %v", after)
-	if h, err := echoHolder(t, nodes); err != nil || h != holder {
+	if h, err := appHolder(t, nodes, "echo"); err != nil || h != holder {
 		t.Fatalf("echo moved during the call: n%d, %v", h+1, err)
 	}
 }
@@ -346,4 +350,23 @@ func talkAndHangUp(t *testing.T, b *baresip, rec string) {
 	}
 	b.quit()
 	checkTone(t, rec)
+}
+
+// TestEchoLateOfferSipp: sipp calls the echo through the node with an
+// INVITE without SDP (a late offer): the echo's 200 carries its offer
+// and the ACK the answer; an ACK without an answer makes the echo hang
+// up with a BYE through the node. Either way it holds nothing afterwards.
+func TestEchoLateOfferSipp(t *testing.T) {
+	p := startParleyd(t, "--plugin-dir", pluginDir(t))
+	p.addUser("alice", "secret")
+	p.addUser("monitor", "secret")
+	addEcho(t, p, nil)
+	mon := newSipUA(t, p.sipAddr(), "monitor", "secret")
+	waitEchoHealth(t, mon, "echo up", 20*time.Second, echoHealth.idle)
+	for _, scenario := range []string{"echo_late_offer.xml", "echo_late_offer_noanswer.xml"} {
+		if _, err := runSipp(t, p.sipAddr(), sipp{Scenario: scenario, User: "alice", Password: "secret", Service: "echo"}); err != nil {
+			t.Fatalf("%s: %v", scenario, err)
+		}
+		waitEchoHealth(t, mon, scenario+": call released", 10*time.Second, echoHealth.idle)
+	}
 }

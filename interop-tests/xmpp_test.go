@@ -157,6 +157,7 @@ type xmppEvent struct {
 	Show       string     `json:"show"`
 	Status     string     `json:"status"`
 	Version    string     `json:"version"`
+	ChatState  string     `json:"chat_state"`
 }
 
 // xmppUser is a slixmpp client (testdata/xmpp/client.py).
@@ -309,13 +310,20 @@ func startXMPPGateway(t *testing.T, users map[string]string) (*prosody, *parleyd
 	if res, err := alice.register(300); err != nil || res.Code != 200 {
 		t.Fatalf("alice REGISTER: %v %v", res, err)
 	}
+	addXMPPGateway(t, p, pros)
+	return pros, p, alice
+}
+
+// addXMPPGateway adds bin/parley-xmpp through parleyctl on p as the
+// singleton chain entry claiming *@xmpp.test, a component of pros.
+func addXMPPGateway(t *testing.T, p *parleyd, pros *prosody) {
+	t.Helper()
 	if _, err := p.ctl("app", "add", "xmpp", "--kind", "plugin", "--command", "parley-xmpp", "--singleton",
 		"--claims", "*@xmpp.test", "--methods", "MESSAGE", "--position", "50",
 		"--setting", fmt.Sprintf("server=127.0.0.1:%d", pros.comp), "--setting", "secret-file="+pros.secretFile,
 		"--setting", "domains=xmpp.test", "--setting", "reconnect-min=200ms", "--setting", "reconnect-max=1s"); err != nil {
 		t.Fatal(err)
 	}
-	return pros, p, alice
 }
 
 // waitGatewayUp sends alice's MESSAGE to juliet@xmpp.test until it is
@@ -373,6 +381,28 @@ func TestXMPPGatewayMessages(t *testing.T) {
 	if m.Header("X-Parley-Link") != "" {
 		t.Error("alice got the link credential")
 	}
+
+	// Typing notifications: juliet's XEP-0085 <composing/> reaches alice
+	// as an RFC 3994 isComposing MESSAGE, and alice's isComposing reaches
+	// juliet as a bodiless chat state.
+	juliet.cmd(map[string]string{"cmd": "chatstate", "to": "alice@localhost", "state": "composing"})
+	m, err = waitSIPRequest(alice, 10*time.Second, func(m *sipMsg) bool {
+		return m.Method == "MESSAGE" && strings.HasPrefix(m.Header("Content-Type"), "application/im-iscomposing+xml")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Body, "<state>active</state>") || uriOf(m.Header("From")) != "sip:juliet@xmpp.test" {
+		t.Errorf("juliet's composing arrived as:\n%s", m.Raw)
+	}
+	const typing = `<?xml version="1.0" encoding="UTF-8"?><isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state><contenttype>text/plain</contenttype><refresh>60</refresh></isComposing>`
+	if res, err := alice.send(&outReq{Method: "MESSAGE", RURI: "sip:juliet@xmpp.test", From: fmt.Sprintf("<%s>;tag=%s", alice.aor(), randHex(4)),
+		To: "<sip:juliet@xmpp.test>", CallID: "typing-" + randHex(8), CSeq: 1, ContentType: "application/im-iscomposing+xml", Body: typing}); err != nil || res.Code != 200 {
+		t.Fatalf("alice's isComposing: %v %v", res, err)
+	}
+	juliet.mustWait("alice typing", 10*time.Second, func(e xmppEvent) bool {
+		return e.Ev == "message" && e.ChatState == "composing" && e.Body == "" && strings.HasPrefix(e.From, "alice@")
+	})
 
 	// The escaped address, both ways: sip:juliet%20smith <-> juliet\20smith.
 	if code := sipMessage(t, alice, "sip:juliet%20smith@xmpp.test", "esc-"+randHex(8), "to the escaped one ✓"); code != 200 {

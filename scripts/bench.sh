@@ -8,15 +8,42 @@
 # writes docs/benchmarks.md, then the presence fan-out, the echo test
 # service's calls (bench/cmd/echobench) and the memory cost of TLS
 # connections (bench/cmd/tlsconns). Whole run: about 15 minutes.
+#
+# Before and after: BASE=<commit> (`make bench BASE=5c603c7`) builds that
+# commit's parleyd, parleyctl and example plugins in a temporary git
+# worktree (removed on exit) and sipbench runs them as a baseline: the
+# same sipp tests in every round, in turn with parleyd and Kamailio
+# (now / base per test, a loss of more than 5% marked), and the Go
+# benchmarks both trees define, GOCOUNT (default 5) runs each in each
+# tree, alternating (medians, base / now / delta). That adds about
+# 8-10 minutes: about 25 minutes in all.
+#
 # Extra arguments go to bench/cmd/sipbench (e.g. -only cluster
-# -keep).
+# -keep). Environment: DURATION (10s), ROUNDS (3), BASE, GOCOUNT (5),
+# ECHO_CALLS (100,300), CONNS (5000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-test-deps.sh --bench
 # Always rebuild (incremental): a stale bin/parleyd would be measured silently.
 go build -o bin/ ./cmd/... ./plugins/examples/...
 go build -o bin/sipbench ./bench/cmd/sipbench
-timeout 1800 bin/sipbench -duration "${DURATION:-10s}" -rounds "${ROUNDS:-3}" -out docs/benchmarks.md "$@"
+base_args=()
+if [[ -n "${BASE:-}" ]]; then
+	base_commit="$(git rev-parse --verify --short "${BASE}^{commit}")"
+	base_tmp="$(mktemp -d -t parley-base-XXXXXX)"
+	cleanup_base() {
+		git worktree remove --force "$base_tmp/src" 2>/dev/null || true
+		rm -rf "$base_tmp"
+		git worktree prune
+	}
+	trap cleanup_base EXIT
+	git worktree add --detach "$base_tmp/src" "$base_commit" >/dev/null
+	echo "bench: building the baseline $base_commit in $base_tmp/src"
+	(cd "$base_tmp/src" && go build -o "$base_tmp/bin/" ./cmd/... ./plugins/examples/...)
+	base_args=(-base "$base_tmp/bin" -base-src "$base_tmp/src" -base-commit "$base_commit" -gocount "${GOCOUNT:-5}")
+fi
+timeout 3000 bin/sipbench -duration "${DURATION:-10s}" -rounds "${ROUNDS:-3}" -out docs/benchmarks.md \
+	${base_args[@]+"${base_args[@]}"} "$@"
 # Presence fan-out (one PUBLISH to 1,000 watchers), appended as its own section.
 go build -o bin/fanout ./bench/cmd/fanout
 timeout 300 bin/fanout -append docs/benchmarks.md

@@ -18,8 +18,10 @@ const CmdBatch CommandType = 90
 // publishes it in its member entry. 2 added CmdBatch. A leader writes
 // CmdBatch only while every member publishes 2 or more, so a cluster
 // that still runs an older binary never receives an entry it cannot
-// apply.
-const LogVersion = 2
+// apply. 3 added the binding.update body V2 (Binding.Reach and Path),
+// which a registrar writes only while every member publishes 3 or more
+// (State.ClusterLogVersion); until then it registers as before (flow).
+const LogVersion = 3
 
 // maxBatchCommands bounds the commands one CmdBatch entry may carry on
 // decode (the writer stays well below it).

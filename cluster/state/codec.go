@@ -22,6 +22,11 @@ const flagBinary Flags = 1 << 7
 // JSON body starts with '{' instead.
 const bindingUpdateV1 byte = 1
 
+// bindingUpdateV2 is V1 with each binding followed by its Reach and Path
+// (LogVersion 3). The writer uses it only when a binding carries either,
+// so an update without them keeps the V1 form older nodes read.
+const bindingUpdateV2 byte = 2
+
 var errShortBinary = errors.New("state: binary command truncated")
 
 // binaryBody is a command body with its own binary form.
@@ -152,7 +157,14 @@ func decodeBinary(c *Command, data []byte) error {
 }
 
 func (u BindingUpdate) appendBinary(b []byte) []byte {
-	b = append(b, bindingUpdateV1)
+	version := bindingUpdateV1
+	for i := range u.Upsert {
+		if u.Upsert[i].Reach != "" || len(u.Upsert[i].Path) > 0 {
+			version = bindingUpdateV2
+			break
+		}
+	}
+	b = append(b, version)
 	b = appendString(b, u.AOR)
 	var flags byte
 	if u.RemoveAll {
@@ -166,6 +178,19 @@ func (u BindingUpdate) appendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(u.Upsert)))
 	for i := range u.Upsert {
 		b = u.Upsert[i].appendBinary(b)
+		if version == bindingUpdateV2 {
+			b = u.Upsert[i].appendReach(b)
+		}
+	}
+	return b
+}
+
+// appendReach is what V2 adds after a binding: Reach and Path.
+func (x *Binding) appendReach(b []byte) []byte {
+	b = appendString(b, x.Reach)
+	b = binary.AppendUvarint(b, uint64(len(x.Path)))
+	for _, p := range x.Path {
+		b = appendString(b, p)
 	}
 	return b
 }
@@ -186,9 +211,10 @@ func (x *Binding) appendBinary(b []byte) []byte {
 const maxBinaryItems = 1 << 16
 
 func decodeBindingUpdate(c *Command) (BindingUpdate, error) {
-	if len(c.Body) == 0 || c.Body[0] != bindingUpdateV1 {
+	if len(c.Body) == 0 || (c.Body[0] != bindingUpdateV1 && c.Body[0] != bindingUpdateV2) {
 		return decodeBody[BindingUpdate](c)
 	}
+	v2 := c.Body[0] == bindingUpdateV2
 	r := reader{b: c.Body[1:]}
 	var u BindingUpdate
 	u.AOR = r.string()
@@ -215,6 +241,17 @@ func decodeBindingUpdate(c *Command) (BindingUpdate, error) {
 			x.Q = uint16(r.uvarint())
 			x.Expires = r.varint()
 			x.Updated = r.varint()
+			if v2 {
+				x.Reach = r.internedString()
+				if n := r.uvarint(); n > 0 && n <= maxBinaryItems {
+					x.Path = make([]string, n)
+					for j := range x.Path {
+						x.Path[j] = r.string()
+					}
+				} else if n > maxBinaryItems {
+					r.err = errShortBinary
+				}
+			}
 		}
 	} else if n > maxBinaryItems {
 		r.err = errShortBinary

@@ -160,3 +160,40 @@ func BenchmarkBindingUpdateCodec(b *testing.B) {
 		})
 	})
 }
+
+// TestBindingUpdateV2 checks the body version: V1 while no binding
+// carries Reach or Path (older nodes read it), V2 otherwise, and both
+// round-trip.
+func TestBindingUpdateV2(t *testing.T) {
+	plain := sampleUpdate()
+	withReach := sampleUpdate()
+	withReach.Upsert[0].Reach = ReachOutbound
+	withReach.Upsert[0].Path = []string{"<sip:edge.example.net;lr>", "<sip:p2.example.net;lr>"}
+	withReach.Upsert[1].Reach = ReachContact
+	for _, tc := range []struct {
+		name    string
+		u       BindingUpdate
+		version byte
+	}{
+		{"no reach: v1", plain, bindingUpdateV1},
+		{"reach and path: v2", withReach, bindingUpdateV2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := tc.u.appendBinary(nil)
+			if body[0] != tc.version {
+				t.Fatalf("version %d, want %d", body[0], tc.version)
+			}
+			c, err := Decode(mustEncode(t, CmdBindingUpdate, "r1", 42, tc.u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := decodeBindingUpdate(&c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.u) {
+				t.Fatalf("got  %+v\nwant %+v", got, tc.u)
+			}
+		})
+	}
+}

@@ -141,3 +141,22 @@ func (s *State) Member(id string) (Member, bool) {
 	m, ok := s.members[id]
 	return m, ok
 }
+
+// ClusterLogVersion is the oldest log format any member publishes
+// (Member.LogVersion; 0 for a member from before it was published), or
+// this binary's LogVersion when the table is empty (a node before its
+// first member entry). self, the asking node, is left out: it runs this
+// binary, and its own entry may not say so yet (the leader writes a new
+// member's entry before the member publishes its version). A writer
+// uses a newer form only when this allows.
+func (s *State) ClusterLogVersion(self string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := LogVersion
+	for id, m := range s.members {
+		if id != self && m.LogVersion < v {
+			v = m.LogVersion
+		}
+	}
+	return v
+}

@@ -41,7 +41,31 @@ type Binding struct {
 	Local     string `json:"local"`  // local listener address of the flow
 	Home      string `json:"home"`   // node id that holds the flow
 	UserAgent string `json:"user_agent,omitempty"`
+	// Reach says where requests for this binding go (docs/architecture.md,
+	// "Where a request for a binding goes"): ReachFlow (the zero value,
+	// what every binding written before the field meant), ReachContact or
+	// ReachOutbound.
+	Reach string `json:"reach,omitempty"`
+	// Path is the Path header (RFC 3327) of the REGISTER, as sent by a
+	// trusted proxy: URIs the request goes through, first hop first.
+	Path []string `json:"path,omitempty"`
 }
+
+// Where requests for a binding go (Binding.Reach).
+const (
+	// ReachFlow: down the flow the REGISTER came over (its source address
+	// and transport): NAT was detected, or the transport is connection
+	// oriented, or the binding predates the field.
+	ReachFlow = ""
+	// ReachContact: to the Contact URI (RFC 3261 10.3, 16.5): a UDP
+	// registration from a source that is not behind NAT, whose Contact
+	// names another address (a third-party registration, a UA that sends
+	// from an ephemeral port).
+	ReachContact = "contact"
+	// ReachOutbound: RFC 5626 outbound: down the flow, and 430 Flow
+	// Failed when it is gone and no other flow of the user answers.
+	ReachOutbound = "outbound"
+)
 
 // Key identifies a binding within its AOR: the instance id (with reg-id)
 // when the client sent one, otherwise the contact URI.

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/parley-rtc/parley/api"
 )
@@ -20,7 +19,7 @@ func init() {
 		&command{"app move", "NAME POSITION", "move an application in the chain", (*cli).appMove},
 		&command{"app set", "NAME [--enabled B] [--strict-route B] [--critical B]", "change an application's flags", (*cli).appSet},
 		&command{"app remove", "NAME", "take an application out of the chain", (*cli).appRemove},
-		&command{"archive search", "[--user U] [--text T] [--since TIME] [--until TIME] [--limit N]", "search archived instant messages, newest first", (*cli).archiveSearch},
+		&command{"archive search", "[--user U] [--text T] [--since TIME] [--until TIME] [--limit N] [--this-node]", "search archived instant messages on every member, newest first", (*cli).archiveSearch},
 	)
 }
 
@@ -181,42 +180,4 @@ func (c *cli) appRemove(args []string) error {
 		return err
 	}
 	return c.print(nil, func(w io.Writer) { fmt.Fprintf(w, "app %s removed\n", pos[0]) })
-}
-
-func (c *cli) archiveSearch(args []string) error {
-	cmd, _ := findCommand([]string{"archive", "search"})
-	fs := c.flagSet(cmd.name)
-	user := fs.String("user", "", "sender or recipient (substring)")
-	text := fs.String("text", "", "text in the message (substring)")
-	since := fs.String("since", "", "RFC 3339 time")
-	until := fs.String("until", "", "RFC 3339 time")
-	limit := fs.Int("limit", 100, "at most this many messages")
-	if _, err := c.parse(fs, cmd, args, 0, 0); err != nil {
-		return err
-	}
-	q := url.Values{}
-	for k, v := range map[string]string{"user": *user, "text": *text, "since": *since, "until": *until} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	q.Set("limit", strconv.Itoa(*limit))
-	ctx, cancel := c.timeout()
-	defer cancel()
-	var list []api.ArchiveEntry
-	raw, _, err := c.api.getJSON(ctx, "/v1/archive?"+q.Encode(), &list)
-	if err != nil {
-		return err
-	}
-	return c.print(raw, func(w io.Writer) {
-		t := c.table("TIME", "FROM", "TO", "NODE", "MESSAGE")
-		for _, e := range list {
-			body := strings.ReplaceAll(e.Body, "\n", " ")
-			if len(body) > 60 {
-				body = body[:57] + "..."
-			}
-			t.row(e.Time.Format(time.RFC3339), e.From, e.To, e.Node, body)
-		}
-		_ = t.flush()
-	})
 }

@@ -36,10 +36,20 @@ type Config struct {
 	// Registry is served at /metrics; the API adds its own request
 	// counter to it. Nil disables /metrics.
 	Registry *prometheus.Registry
-	Presence Presence     // presence agent; nil leaves out the presence routes
-	Writer   state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
-	Archive  Archive      // archive search; nil leaves out /v1/archive
-	Members  Membership   // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
+	// MetricsToken makes /metrics require the bearer token as /v1 does
+	// (config metrics-token).
+	MetricsToken bool
+	Presence     Presence     // presence agent; nil leaves out the presence routes
+	Writer       state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
+	Archive      Archive      // archive search; nil leaves out /v1/archive
+	// Node is this node's member id: an archive search asks every other
+	// member (their admin_url in the member table) and merges
+	// (archive_cluster.go). Empty: the search stays on this node.
+	Node string
+	// Client is what fans out to the other members (their TLS roots);
+	// nil: a client with FanoutTimeout.
+	Client  *http.Client
+	Members Membership // cluster membership; nil leaves out /v1/cluster/members and /v1/cluster/leader
 	// Plugins reports this node's plugin processes in /v1/apps; nil
 	// leaves the status out.
 	Plugins PluginStatus
@@ -122,6 +132,7 @@ func (s *server) routes() {
 	s.routeRoutes()
 	s.appRoutes()
 	s.partnerRoutes()
+	s.offlineRoutes()
 	s.pstnRoutes()
 }
 
@@ -131,8 +142,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	_, pattern := s.mux.Handler(r)
 	v1 := r.URL.Path == "/v1" || strings.HasPrefix(r.URL.Path, "/v1/")
+	guarded := v1 || (s.cfg.MetricsToken && r.URL.Path == "/metrics")
 	switch {
-	case v1 && !s.authorized(r):
+	case guarded && !s.authorized(r):
 		rw.Header().Set("WWW-Authenticate", `Bearer realm="parley"`)
 		writeError(rw, http.StatusUnauthorized, "missing or wrong bearer token")
 	case v1 && s.broken != nil:

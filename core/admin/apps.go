@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/parley-rtc/parley/api"
 	"github.com/parley-rtc/parley/cluster/state"
@@ -165,33 +164,5 @@ func (s *server) deleteApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
-func (s *server) searchArchive(w http.ResponseWriter, r *http.Request) error {
-	q := archive.Query{User: r.URL.Query().Get("user"), Text: r.URL.Query().Get("text")}
-	var err error
-	if q.Limit, err = queryInt(r, "limit", 100, 1, 10000); err != nil {
-		return err
-	}
-	for _, f := range []struct {
-		name string
-		dst  *time.Time
-	}{{"since", &q.Since}, {"until", &q.Until}} {
-		if v := r.URL.Query().Get(f.name); v != "" {
-			if *f.dst, err = time.Parse(time.RFC3339, v); err != nil {
-				return badRequest("%s: %v", f.name, err)
-			}
-		}
-	}
-	entries, err := s.cfg.Archive.Search(q)
-	if err != nil {
-		return err
-	}
-	out := make([]api.ArchiveEntry, len(entries))
-	for i, e := range entries {
-		out[i] = api.ArchiveEntry(e)
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }

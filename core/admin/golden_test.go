@@ -114,7 +114,7 @@ func TestGoldenJSON(t *testing.T) {
 	pres := newFakePresence()
 	e.h = NewHandler(Config{Token: testToken, Directory: e.dir, State: e.st, Cluster: e.cluster, Writer: w,
 		Registry: prometheus.NewRegistry(), Logger: discard(), Now: func() time.Time { return testNow },
-		Presence: pres, Members: &richMembers{},
+		Presence: pres, Members: &richMembers{}, Node: "n1",
 		Archive: fakeArchive{{Time: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), Node: "n1", CallID: "c1@h", Method: "MESSAGE",
 			From: "alice@example.com", To: "bob@example.com", ContentType: "text/plain", Body: "hi <b>&", Status: 200}},
 		Plugins: func(app string) (PluginState, bool) {

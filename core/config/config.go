@@ -71,11 +71,30 @@ type Config struct {
 	FloodBurst       int           `key:"flood-burst" help:"requests a source IP may send at once before flood-rate applies"`
 	FloodBan         time.Duration `key:"flood-ban" help:"how long a flooding source IP is dropped without answers"`
 	RecurseRedirects bool          `key:"recurse-redirects" help:"follow 3xx responses in the proxy (route the request again to the best Contact, up to 3 times) instead of relaying them to the caller"`
+	AlwaysFlow       bool          `key:"always-flow" help:"send requests for a UDP registration down the flow it arrived over even when NAT is not detected and its Contact names another address (default: such a Contact is used, RFC 3261 10.3; for deployments behind NATs the detection misses)"`
+	FailoverTimer    time.Duration `key:"failover-timer" help:"how long a user's endpoint may stay silent to a non-INVITE request (MESSAGE, OPTIONS, ...) before it goes to the user's next endpoint (cut to half of sip-timeout)"`
+	AdminTLSCert     string        `key:"admin-tls-cert" help:"PEM certificate of the admin API: with admin-tls-key it serves HTTPS (the admin_url other members and parleyctl use becomes https://)"`
+	AdminTLSKey      string        `key:"admin-tls-key" help:"PEM private key of admin-tls-cert"`
+	XCAPTLSCert      string        `key:"xcap-tls-cert" help:"PEM certificate of the XCAP server: with xcap-tls-key it serves HTTPS"`
+	XCAPTLSKey       string        `key:"xcap-tls-key" help:"PEM private key of xcap-tls-cert"`
+	MetricsToken     bool          `key:"metrics-token" help:"require the admin token (Authorization: Bearer) on /metrics; default off, so Prometheus scrapes without it (keep the admin listener on a management network then)"`
+	InviteFork       string        `key:"invite-fork" help:"how an initial INVITE to a user with several endpoints goes: parallel (to all of them at once, RFC 3261 16.7: the first 2xx wins, the others get CANCEL; do-not-disturb endpoints left out unless all are) or serial (the most active and available one, the next after failover-timer)"`
+	MaxBranches      int           `key:"max-branches" help:"most endpoints one INVITE forks to in parallel (1-32; the most active and available ones)"`
+	OfflinePerUser   int           `key:"offline-per-user" help:"offline messages kept for one user (beyond it: 486 Busy Here)"`
+	OfflineTotal     int           `key:"offline-total" help:"offline messages kept for the whole cluster (beyond it: 486 Busy Here)"`
+	OfflineLifetime  time.Duration `key:"offline-lifetime" help:"how long an undelivered offline message is kept"`
 	MaxTxPerConn     int           `key:"max-tx-per-conn" help:"maximum number of concurrent SIP transactions per connection"`
 	SIPTimeout       time.Duration `key:"sip-timeout" help:"lifetime of a SIP transaction"`
+	PluginLeaseTTL   time.Duration `key:"plugin-lease-ttl" help:"how long a singleton plugin's lease lasts without renewal (renewed every third of it; 3s-5m): after its holder dies, another node starts the plugin within about this long"`
 	PluginDir        string        `key:"plugin-dir" help:"directory holding the plugin binaries that plugin apps name by file name (empty = the directory of the parleyd executable)"`
 	PprofListen      string        `key:"pprof-listen" help:"host:port of the net/http/pprof debug server (empty = off)"`
 }
+
+// invite-fork values.
+const (
+	ForkParallel = "parallel"
+	ForkSerial   = "serial"
+)
 
 // Default returns the built-in defaults, the lowest-precedence layer.
 func Default() Config {
@@ -89,6 +108,7 @@ func Default() Config {
 		RaftListen:       "127.0.0.1:7060",
 		ClusterSIP:       ClusterSIPAuto,
 		PluginLink:       "127.0.0.1:0",
+		PluginLeaseTTL:   10 * time.Second,
 		SnapshotInterval: 30 * time.Second,
 		SnapshotEntries:  8192,
 		RaftStore:        "wal",
@@ -106,6 +126,12 @@ func Default() Config {
 		FloodBan:         time.Minute,
 		MaxTxPerConn:     10,
 		SIPTimeout:       32 * time.Second,
+		FailoverTimer:    4 * time.Second,
+		InviteFork:       ForkParallel,
+		MaxBranches:      8,
+		OfflinePerUser:   100,
+		OfflineTotal:     10000,
+		OfflineLifetime:  7 * 24 * time.Hour,
 	}
 }
 

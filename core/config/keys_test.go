@@ -58,6 +58,7 @@ func TestEverySource(t *testing.T) {
 		"role":              {flag: "HOME"}, // director needs cluster-sip: see load_test.go
 		"cluster-sip":       {flag: "127.0.0.1:9070", yaml: "'127.0.0.1:9070'"},
 		"plugin-link":       {flag: "127.0.0.1:9071", yaml: "'127.0.0.1:9071'"},
+		"plugin-lease-ttl":  {flag: "45s"},
 		"log-format":        {flag: "json"},
 		"log-level":         {flag: "error"},
 		"min-expires":       {flag: "2m"},
@@ -73,6 +74,14 @@ func TestEverySource(t *testing.T) {
 		"tls-ca":            {flag: tf.cert},
 		"flood-rate":        {flag: "50"},
 		"recurse-redirects": {flag: "true"},
+		"always-flow":       {flag: "true"},
+		"failover-timer":    {flag: "2s"},
+		"invite-fork":       {flag: "serial"},
+		"metrics-token":     {flag: "true"},
+		"max-branches":      {flag: "3"},
+		"offline-per-user":  {flag: "5"},
+		"offline-total":     {flag: "500"},
+		"offline-lifetime":  {flag: "1h0m0s", yaml: "1h"},
 		"flood-burst":       {flag: "80"},
 		"flood-ban":         {flag: "5m"},
 		"trusted-peers":     {flag: "peer.example"},
@@ -80,6 +89,9 @@ func TestEverySource(t *testing.T) {
 		"topology-hiding":   {flag: "true"},
 		"dns-server":        {flag: "127.0.0.53:53", yaml: "'127.0.0.53:53'"},
 		"plugin-dir":        {flag: "/opt/parley/plugins"},
+	}
+	for k, v := range map[string]string{"admin-tls-cert": tf.cert, "admin-tls-key": tf.key, "xcap-tls-cert": tf.cert, "xcap-tls-key": tf.key} {
+		samples[k] = struct{ flag, yaml string }{flag: v}
 	}
 	for k, v := range map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key,
 		"snapshot-interval": "5m", "snapshot-threshold": "100", "raft-store": "BOLT"} {
@@ -92,6 +104,11 @@ func TestEverySource(t *testing.T) {
 	// The cluster TLS files go together too.
 	clusterKeys := map[string]bool{"cluster-ca": true, "cluster-cert": true, "cluster-key": true}
 	clusterBase := map[string]string{"cluster-ca": tf.cert, "cluster-cert": tf.cert, "cluster-key": tf.key}
+	// So do the admin and XCAP key pairs.
+	pairOf := map[string][2]string{
+		"admin-tls-cert": {"admin-tls-key", tf.key}, "admin-tls-key": {"admin-tls-cert", tf.cert},
+		"xcap-tls-cert": {"xcap-tls-key", tf.key}, "xcap-tls-key": {"xcap-tls-cert", tf.cert},
+	}
 
 	for _, k := range Keys() {
 		s, ok := samples[k.Key]
@@ -124,6 +141,9 @@ func TestEverySource(t *testing.T) {
 					if clusterKeys[k.Key] && bk != k.Key {
 						args = append(args, "--"+bk+"="+bv)
 					}
+				}
+				if other, ok := pairOf[k.Key]; ok {
+					args = append(args, "--"+other[0]+"="+other[1])
 				}
 				// Keys of the edge role need it, and an edge its inward hops.
 				switch k.Key {
@@ -205,11 +225,13 @@ func TestKeys(t *testing.T) {
 		"bootstrap": "false", "join": "", "role": "home", "log-format": "text", "log-level": "info",
 		"min-expires": "1m", "max-expires": "1h", "default-expires": "1h", "nonce-lifetime": "5m", "digest-algorithms": "MD5",
 		"refresh-interval": "3s", "max-tx-per-conn": "10", "sip-timeout": "32s", "pprof-listen": "", "xcap-listen": "127.0.0.1:8062", "tls-ca": "", "trusted-peers": "", "flood-rate": "200", "flood-burst": "400", "flood-ban": "1m", "recurse-redirects": "false",
+		"always-flow": "false", "failover-timer": "4s", "invite-fork": "parallel", "metrics-token": "false", "admin-tls-cert": "", "admin-tls-key": "", "xcap-tls-cert": "", "xcap-tls-key": "", "max-branches": "8", "offline-per-user": "100", "offline-total": "10000", "offline-lifetime": "168h",
 		"edge-inward": "", "topology-hiding": "false", "dns-server": "",
 		"cluster-ca": "", "cluster-cert": "", "cluster-key": "", "snapshot-interval": "30s", "snapshot-threshold": "8192", "raft-store": "wal",
-		"cluster-sip": "auto",
-		"plugin-link": "127.0.0.1:0",
-		"plugin-dir":  "",
+		"cluster-sip":      "auto",
+		"plugin-link":      "127.0.0.1:0",
+		"plugin-dir":       "",
+		"plugin-lease-ttl": "10s",
 	}
 	if len(want) != len(ks) {
 		t.Errorf("test knows %d keys, Keys() has %d: update the expected defaults", len(want), len(ks))

@@ -345,6 +345,10 @@ func (c Config) Validate() error {
 		bad("log-level", "%q: want debug, info, warn or error", c.LogLevel)
 	}
 
+	if c.PluginLeaseTTL < 3*time.Second || c.PluginLeaseTTL > 5*time.Minute {
+		bad("plugin-lease-ttl", "%s: want 3s to 5m (renewed every third of it through raft)", formatDuration(c.PluginLeaseTTL))
+	}
+
 	expiresOK := true
 	for _, d := range []struct {
 		key     string
@@ -369,6 +373,28 @@ func (c Config) Validate() error {
 			continue
 		}
 		expiresOK = expiresOK && !d.seconds
+	}
+	if c.FailoverTimer <= 0 {
+		bad("failover-timer", "%s must be positive", formatDuration(c.FailoverTimer))
+	}
+	switch c.InviteFork {
+	case ForkParallel, ForkSerial:
+	default:
+		bad("invite-fork", "%q is not parallel or serial", c.InviteFork)
+	}
+	if c.MaxBranches < 1 || c.MaxBranches > 32 {
+		bad("max-branches", "%d is not 1 to 32", c.MaxBranches)
+	}
+	validateKeyPair("admin-tls-cert", "admin-tls-key", c.AdminTLSCert, c.AdminTLSKey, false, "", bad)
+	validateKeyPair("xcap-tls-cert", "xcap-tls-key", c.XCAPTLSCert, c.XCAPTLSKey, false, "", bad)
+	if c.OfflinePerUser < 1 {
+		bad("offline-per-user", "must be at least 1")
+	}
+	if c.OfflineTotal < c.OfflinePerUser {
+		bad("offline-total", "%d is below offline-per-user %d", c.OfflineTotal, c.OfflinePerUser)
+	}
+	if c.OfflineLifetime < time.Minute {
+		bad("offline-lifetime", "%s is below a minute", formatDuration(c.OfflineLifetime))
 	}
 	if expiresOK {
 		if c.MinExpires > c.DefaultExpires {
@@ -419,15 +445,21 @@ func checkJoinURL(s string) error {
 // listener exists, must be given together, must be regular files and must
 // load as a key pair.
 func (c Config) validateTLS(need bool, bad func(key, format string, args ...any)) {
-	if !need && c.TLSCert == "" && c.TLSKey == "" {
+	validateKeyPair("tls-cert", "tls-key", c.TLSCert, c.TLSKey, need, "required when a tls:// or wss:// sip-listen entry exists", bad)
+}
+
+// validateKeyPair checks one certificate and key pair (certKey and
+// keyKey name them in messages): when need, or when either is set, both
+// must be regular files that load as a key pair.
+func validateKeyPair(certKey, keyKey, cert, key string, need bool, why string, bad func(key, format string, args ...any)) {
+	if !need && cert == "" && key == "" {
 		return
 	}
-	why := "required when a tls:// or wss:// sip-listen entry exists"
 	if !need {
-		why = "tls-cert and tls-key must be set together"
+		why = certKey + " and " + keyKey + " must be set together"
 	}
 	ok := true
-	for _, k := range []struct{ key, path string }{{"tls-cert", c.TLSCert}, {"tls-key", c.TLSKey}} {
+	for _, k := range []struct{ key, path string }{{certKey, cert}, {keyKey, key}} {
 		if k.path == "" {
 			bad(k.key, "%s", why)
 			ok = false
@@ -446,14 +478,14 @@ func (c Config) validateTLS(need bool, bad func(key, format string, args ...any)
 	if !ok {
 		return
 	}
-	certPEM, err := readSmallFile(c.TLSCert)
+	certPEM, err := readSmallFile(cert)
 	if err != nil {
-		bad("tls-cert", "%v", err)
+		bad(certKey, "%v", err)
 		return
 	}
-	keyPEM, err := readSmallFile(c.TLSKey)
+	keyPEM, err := readSmallFile(key)
 	if err != nil {
-		bad("tls-key", "%v", err)
+		bad(keyKey, "%v", err)
 		return
 	}
 	found := false
@@ -467,17 +499,17 @@ func (c Config) validateTLS(need bool, bad func(key, format string, args ...any)
 			continue
 		}
 		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			bad("tls-cert", "%q: %v", c.TLSCert, err)
+			bad(certKey, "%q: %v", cert, err)
 			return
 		}
 		found = true
 	}
 	if !found {
-		bad("tls-cert", "%q: no PEM CERTIFICATE block found", c.TLSCert)
+		bad(certKey, "%q: no PEM CERTIFICATE block found", cert)
 		return
 	}
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		bad("tls-key", "%q does not load as a key pair with tls-cert %q: %v", c.TLSKey, c.TLSCert, err)
+		bad(keyKey, "%q does not load as a key pair with %s %q: %v", key, certKey, cert, err)
 	}
 }
 

@@ -51,7 +51,11 @@ func adminURL(cfg config.Config) string {
 	if host == "" || isUnspecified(host) {
 		host, _, _ = net.SplitHostPort(cfg.RaftListen)
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	scheme := "http://"
+	if cfg.AdminTLSCert != "" {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(host, port)
 }
 
 func isUnspecified(h string) bool {
@@ -71,10 +75,13 @@ var errJoinRefused = errors.New("node: join refused")
 
 // joinCluster asks the member at joinURL to add this node (id at
 // raftAddr) as a voter, with the cluster's admin token.
-func joinCluster(ctx context.Context, joinURL, token, id, raftAddr string, log *slog.Logger) error {
+func joinCluster(ctx context.Context, cfg config.Config, joinURL, token, id, raftAddr string, log *slog.Logger) error {
 	body, _ := json.Marshal(admin.MemberRequest{ID: id, RaftAddr: raftAddr})
 	url := strings.TrimRight(joinURL, "/") + "/v1/cluster/members"
-	client := &http.Client{Timeout: 15 * time.Second}
+	client, err := adminClient(cfg, 15*time.Second)
+	if err != nil {
+		return err
+	}
 	var last error
 	for attempt := 1; attempt <= joinAttempts; attempt++ {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))

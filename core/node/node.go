@@ -100,7 +100,7 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}
 	}()
 	if cfg.Join != "" && !rn.HadState() {
-		if err := joinCluster(ctx, cfg.Join, token, cfg.NodeID, rn.Addr(), log); err != nil {
+		if err := joinCluster(ctx, cfg, cfg.Join, token, cfg.NodeID, rn.Addr(), log); err != nil {
 			return err
 		}
 	}
@@ -134,9 +134,17 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	defer sipNode.presence.Stop() // on every way out (it is idempotent)
 
 	ready := readiness{rn: rn, p: sipNode.pipe}
-	httpSrv, err := startHTTP("admin", cfg.AdminListen, &bg, admin.NewHandler(admin.Config{
+	adminTLS, err := serverTLS(cfg.AdminTLSCert, cfg.AdminTLSKey)
+	if err != nil {
+		return err
+	}
+	peers, err := adminClient(cfg, admin.FanoutTimeout)
+	if err != nil {
+		return err
+	}
+	httpSrv, err := startHTTPS("admin", cfg.AdminListen, adminTLS, &bg, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
-		Members: rn,
+		Members: rn, Node: cfg.NodeID, Client: peers, MetricsToken: cfg.MetricsToken,
 		Plugins: func(app string) (admin.PluginState, bool) {
 			st, ok := sipNode.plugins.Status(app)
 			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
@@ -163,7 +171,11 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	authCfg := auth.Config{Secret: st.Secret(), NonceLifetime: cfg.NonceLifetime, Algorithms: algs}
 	sipNode.pipe.SetSecret(st.Secret(), authCfg)
 	if cfg.XCAPListen != "" {
-		xs, err := startHTTP("xcap", cfg.XCAPListen, &bg, xcap.NewHandler(xcap.Config{
+		xcapTLS, err := serverTLS(cfg.XCAPTLSCert, cfg.XCAPTLSKey)
+		if err != nil {
+			return err
+		}
+		xs, err := startHTTPS("xcap", cfg.XCAPListen, xcapTLS, &bg, xcap.NewHandler(xcap.Config{
 			Store: presence.NewXcapStore(st, rn), Auth: auth.NewAuthenticator(authCfg), Lookup: dir.HA1,
 			Realm: realmOf(cfg.Domains), Logger: log.With("component", "xcap"),
 		}), log)
@@ -273,6 +285,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	reg := registrar.New(registrar.Config{
 		Node: cfg.NodeID, MinExpires: cfg.MinExpires, MaxExpires: cfg.MaxExpires, DefaultExpires: cfg.DefaultExpires,
+		AlwaysFlow: cfg.AlwaysFlow, Own: ls.IsOwn,
 	}, st, rn, loc, log.With("component", "registrar"))
 	s.pipe = pipeline.New(ctx, pipeline.Config{
 		Node: cfg.NodeID, Role: cfg.Role, Domains: cfg.Domains, Listeners: ls, State: st, Registrar: reg, Location: loc,
@@ -282,6 +295,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		MaxTxPerConn: cfg.MaxTxPerConn, TxLifetime: cfg.SIPTimeout, RecurseRedirects: cfg.RecurseRedirects,
 		Archive: arch, TrustedPeers: cfg.TrustedPeers, Resolver: fed.resolver,
 		EdgeInward: fed.inward, TopologyHiding: cfg.TopologyHiding, Offline: storeOffline,
+		FailoverTimer: cfg.FailoverTimer, SerialInvite: cfg.InviteFork == config.ForkSerial, MaxBranches: cfg.MaxBranches,
 	})
 	px := proxy.New(proxy.Config{RewriteStateless: s.pipe.RewriteStateless}, ua.TransactionLayer(), ls, s.pipe.Secret, log.With("component", "proxy"))
 	s.presence = presence.New(presence.Config{
@@ -289,9 +303,11 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		Claimed: s.pipe.Claimed, Logger: log.With("component", "presence"),
 	}, st, rn, loc, px, ls)
 	s.pipe.SetProxy(px, s.presence)
+	loc.SetRank(s.presence.EndpointRanks)
 	leader, _ := rn.(interface{ IsLeader() bool })
 	s.offline = offline.New(offline.Config{
 		Node: cfg.NodeID, State: st, Writer: rn, Send: px.Originate,
+		PerUser: cfg.OfflinePerUser, Total: cfg.OfflineTotal, TTL: cfg.OfflineLifetime,
 		IsLeader: func() bool { return leader != nil && leader.IsLeader() },
 		Logger:   log.With("component", "offline"),
 	})
@@ -312,7 +328,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 	}
 	s.plugins = host.New(host.Config{
 		Node: cfg.NodeID, Domains: cfg.Domains, Dir: pdir, TxLifetime: cfg.SIPTimeout, State: st, Writer: rn, Metrics: m.Plugins,
-		Services: services, Link: plinkAddr, Launch: o.launch, Logger: log,
+		Services: services, Link: plinkAddr, Launch: o.launch, Logger: log, LeaseTTL: cfg.PluginLeaseTTL,
 	})
 	s.pipe.SetPlugins(s.plugins)
 	for _, method := range []sip.RequestMethod{sip.INVITE, sip.ACK, sip.CANCEL, sip.BYE, sip.REGISTER, sip.OPTIONS,
@@ -320,7 +336,7 @@ func startSIP(ctx context.Context, cfg config.Config, o options, log *slog.Logge
 		srv.OnRequest(method, s.pipe.Handle)
 	}
 	srv.OnNoRoute(s.pipe.Handle)
-	ls.Intercept(s.pipe.Intercept)
+	ls.Intercept(s.pipe.UDP().Intercept)
 	if err := ls.Open(ctx, srv, specs, cfg.SIPAdvertise); err != nil {
 		_ = ua.Close()
 		return nil, err
@@ -392,9 +408,17 @@ func listenerSpecs(cfg config.Config) ([]transport.Spec, error) {
 // startHTTP serves h on addr in the background, on a goroutine counted
 // in bg that ends when the server is shut down or closed.
 func startHTTP(name, addr string, bg *sync.WaitGroup, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	return startHTTPS(name, addr, nil, bg, h, log)
+}
+
+// startHTTPS is startHTTP with TLS when tc is set.
+func startHTTPS(name, addr string, tc *tls.Config, bg *sync.WaitGroup, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("node: %s listen %s: %w", name, addr, err)
+	}
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	bg.Go(func() {
@@ -402,7 +426,7 @@ func startHTTP(name, addr string, bg *sync.WaitGroup, h http.Handler, log *slog.
 			log.Error("http server stopped", "server", name, "error", err)
 		}
 	})
-	log.Info("http server listening", "server", name, "addr", ln.Addr().String())
+	log.Info("http server listening", "server", name, "addr", ln.Addr().String(), "tls", tc != nil)
 	return srv, nil
 }
 

@@ -9,7 +9,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
-	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 )
 
 // Timing of deliveries and sweeps.
@@ -182,7 +182,11 @@ func (s *Service) send(ctx context.Context, b state.Binding, m state.OfflineMess
 		s.log.Warn("offline message not deliverable", "aor", m.AOR, "id", m.ID, "error", err)
 		return false
 	}
-	t := proxy.Target{Dest: b.Source, Transport: b.Transport}
+	t, err := router.LocalTarget(b)
+	if err != nil {
+		s.log.Warn("offline message not deliverable", "aor", m.AOR, "id", m.ID, "error", err)
+		return false
+	}
 	t.URI = req.Recipient
 	sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -71,8 +72,14 @@ func New(cfg Config) *Service {
 const storeTimeout = 5 * time.Second
 
 // Store keeps req (a MESSAGE for aor) and returns the answer: 202 once
-// the write committed, 486 over quota, 480 when it was not kept.
+// the write committed, 486 over quota, 480 when it was not kept. A
+// typing notification (RFC 3994 isComposing) is never kept: it means
+// nothing by the time its recipient signs in, so it gets 480 as before
+// offline storage.
 func (s *Service) Store(ctx context.Context, req *sip.Request, aor string) (code int, reason string) {
+	if ephemeral(req) {
+		return 480, "Temporarily Unavailable"
+	}
 	b := state.OfflineStore{AOR: aor, PerUser: s.cfg.PerUser, Total: s.cfg.Total, TTL: int64(s.cfg.TTL),
 		Body: req.Body()}
 	if h := req.From(); h != nil {
@@ -105,4 +112,15 @@ func (s *Service) Store(ctx context.Context, req *sip.Request, aor string) (code
 		return 480, "Temporarily Unavailable" // a retried write, or a node that skipped it
 	}
 	return 202, "Accepted"
+}
+
+// ephemeral reports a MESSAGE whose body is only worth something now: an
+// RFC 3994 isComposing status.
+func ephemeral(req *sip.Request) bool {
+	ct := req.GetHeader("Content-Type")
+	if ct == nil {
+		return false
+	}
+	mt, _, _ := strings.Cut(ct.Value(), ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/im-iscomposing+xml")
 }

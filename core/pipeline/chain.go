@@ -164,7 +164,7 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 		}
 		v, err := p.handle(c, e)
 		if err != nil {
-			if p.appFailed(c, e, e.Name == claimant, err) == answered {
+			if p.appFailed(c, e, e.Name == claimant, err) != proceed {
 				return
 			}
 			continue
@@ -172,7 +172,7 @@ func (p *Pipeline) routeFrom(c *call, apps []chainApp, first int) {
 		if v.Chosen {
 			choice, chosen = v.Choice, true
 		}
-		if p.apply(c, e, &v) == answered {
+		if p.apply(c, e, &v) != proceed {
 			return
 		}
 	}
@@ -244,7 +244,7 @@ func (p *Pipeline) apply(c *call, e *chainApp, v *chain.Verdict) step {
 		contract.ApplyChanges(c.req, &v.Verdict)
 		if v.NextHop { // a built-in's next hop, forwarded as the protocol stack does
 			t := hopTarget(c.req.Recipient, v.Targets[0])
-			if p.mayReach(c, t.Dest) {
+			if p.mayReach(c, t.Dest) == proceed {
 				p.forward(c, t)
 			}
 			break

@@ -8,14 +8,15 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/core/proxy"
+	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 )
 
 // consumed is what the Routes of ours that a request carried said, as
-// consumeOwnRoutes found them. preprocessRoutes returns it and withinDialog
-// acts on it; the two parts later forwarding needs (the dialog token, for
-// mayReach, and the hidden route set, for topology hiding) are kept on the
-// call by keep.
+// consumeOwnRoutes found them. preprocessRoutes returns it, serve keeps
+// it on the call (call.routes), withinDialog acts on it, and forwarding
+// further on reads the dialog token (mayReach) and the hidden route set
+// (topology hiding).
 type consumed struct {
 	// dialog: one carried this dialog's valid token (pt=): an in-dialog
 	// request follows its route set without a new challenge.
@@ -55,19 +56,11 @@ func (got consumed) kind(req *sip.Request) routeKind {
 	return routeNone
 }
 
-// keep notes on c what forwarding further on needs of got: whether our
-// dialog token came with it, and the hidden route set.
-func (c *call) keep(got consumed) {
-	c.ownRoute = got.dialog
-	c.hiddenRoutes = got.hidden
-}
-
 // preprocessRoutes (RFC 3261 16.4): an initial request that is not
 // trusted loses every Route and Record-Route (a client may not choose our
 // next hops); a partner's initial request loses its Route set after ours
 // (it names its own route set, never our internal hops); then Route
-// entries naming this node are consumed. It returns what they said and
-// keeps the dialog's part on c.
+// entries naming this node are consumed. It returns what they said.
 func (p *Pipeline) preprocessRoutes(c *call) consumed {
 	req := c.req
 	if !c.trusted && siputil.IsInitial(req) {
@@ -82,9 +75,7 @@ func (p *Pipeline) preprocessRoutes(c *call) consumed {
 		for req.RemoveHeader("Route") {
 		}
 	}
-	got = p.consumeOwnRoutes(req, got)
-	c.keep(got)
-	return got
+	return p.consumeOwnRoutes(req, got)
 }
 
 // consumeOwnRoutes removes Route entries naming this node (RFC 3261 16.4)
@@ -126,7 +117,9 @@ func (p *Pipeline) nextHop(c *call) proxy.Target {
 			// is reached by its URI (the dialog's route set, not ours,
 			// decides whether it passes its home node).
 			if b.Home == p.cfg.Node && sameContact(b.Contact, c.req.Recipient) {
-				t.Dest, t.Transport = b.Source, b.Transport
+				if lt, err := router.LocalTarget(b); err == nil {
+					t.Dest, t.Transport, t.Routes = lt.Dest, lt.Transport, lt.Routes
+				}
 				break
 			}
 		}
@@ -136,9 +129,12 @@ func (p *Pipeline) nextHop(c *call) proxy.Target {
 
 // forwardInDialog relays an in-dialog request along its route set.
 func (p *Pipeline) forwardInDialog(c *call) {
-	if p.hiding() && !p.unhide(c) {
-		p.respond(c, 404, "Not Found (unknown dialog)")
-		return
+	if p.hiding() {
+		if err := p.unhide(c); err != nil {
+			p.log.Debug("in-dialog request not unmasked", "error", err)
+			p.respond(c, 404, "Not Found (unknown dialog)")
+			return
+		}
 	}
 	t := p.nextHop(c)
 	p.hide(c, &t)
@@ -149,16 +145,16 @@ func (p *Pipeline) forwardInDialog(c *call) {
 // handleAck forwards an ACK for a 2xx along its route set (ACKs for
 // non-2xx are absorbed by the transaction layer before they get here).
 func (p *Pipeline) handleAck(c *call) {
-	got := p.consumeOwnRoutes(c.req, consumed{})
-	c.keep(got)
-	if !got.dialog {
+	c.routes = p.consumeOwnRoutes(c.req, consumed{})
+	if !c.routes.dialog {
 		p.cfg.Metrics.Dropped.WithLabelValues("ack_without_route").Inc()
 		return
 	}
 	if p.hiding() {
 		u := c.req.Recipient
 		if strings.HasPrefix(u.User, maskPrefix) {
-			if !p.unhide(c) {
+			if err := p.unhide(c); err != nil {
+				p.log.Debug("ack not unmasked", "error", err)
 				p.cfg.Metrics.Dropped.WithLabelValues("ack_bad_mask").Inc()
 				return
 			}

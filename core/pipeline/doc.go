@@ -14,8 +14,8 @@
 // In-dialog requests that carry our Record-Route token follow the route
 // set without a new challenge: the dialog was authenticated when it began.
 //
-// The files, by group (one package, the groups by file-name prefix; see
-// docs/architecture.md for why not sub-packages):
+// The files, by group (the groups by file-name prefix; see
+// docs/architecture.md for why home and edge are not sub-packages):
 //
 //   - The road: route.go (the steps in order), pipeline.go (Config, the
 //     call, Handle), validate.go, limit.go, authn.go, dialog.go (route
@@ -29,8 +29,10 @@
 //     the assignment rule itself is core/router's AssignHome).
 //   - edge*.go: the edge role (edge.go) and topology hiding
 //     (edge_topology.go, edge_topology_seal.go).
-//   - udp_*.go: the UDP fast path, which the rest meets at four points
-//     only: Intercept (the listener's read-loop hook), serve (it runs a
-//     direct request the same way as Handle), absorbUDP (Handle's
-//     retransmission check) and cancelsDirect (the CANCEL step).
+//   - udp.go: our side of the UDP fast path, which is a package of its
+//     own (core/pipeline/udpfast: stateless challenge, direct path,
+//     workers, retransmissions). It calls back through udpfast.Pipeline
+//     (udpHook here: StatelessChallenge, ServeDirect); the pipeline
+//     calls it at UDP().Intercept (the listeners' hook, which the node
+//     installs), Absorb (Handle) and CancelsDirect (the CANCEL step).
 package pipeline

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -65,7 +67,7 @@ func (p *Pipeline) hide(c *call, t *proxy.Target) {
 				v.Params.Add(partnerParam, "")
 			}
 		}
-		t.RewriteResponse = func(res *sip.Response) { p.hideResponse(res, c.in) }
+		t.RewriteResponse = func(res *sip.Response) { _ = p.hideResponse(res, c.in) } // in is set: always hidden
 		return
 	}
 	u := c.req.Recipient
@@ -133,11 +135,14 @@ func (p *Pipeline) hideRequest(fwd *sip.Request, dialog []string) []string {
 	return hidden
 }
 
+// errNotHidden: a response whose Contact topology hiding cannot mask.
+var errNotHidden = errors.New("pipeline: response cannot be hidden (no listener and no Record-Route of ours)")
+
 // hideResponse removes the Record-Route entries above our outer one
 // (which then carries them sealed) and masks the Contact of a response
 // going to a partner, as an address of in, or without in (a stateless
-// relay) of our outer Record-Route. False means it could not be hidden.
-func (p *Pipeline) hideResponse(res *sip.Response, in *transport.Listener) bool {
+// relay) of our outer Record-Route; errNotHidden when it has neither.
+func (p *Pipeline) hideResponse(res *sip.Response, in *transport.Listener) error {
 	rrs := routeURIs(res.GetHeaders("Record-Route"))
 	outer := -1
 	for i := len(rrs) - 1; i >= 0; i-- {
@@ -162,7 +167,7 @@ func (p *Pipeline) hideResponse(res *sip.Response, in *transport.Listener) bool 
 	}
 	ct := res.Contact()
 	if ct == nil || ct.Address.Wildcard {
-		return true
+		return nil
 	}
 	switch {
 	case in != nil:
@@ -171,9 +176,9 @@ func (p *Pipeline) hideResponse(res *sip.Response, in *transport.Listener) bool 
 		rr := rrs[outer]
 		p.maskContact(ct, routes, rr.Host, rr.Port, rr.UriParams.GetOr("transport", "udp"))
 	default:
-		return false
+		return errNotHidden
 	}
-	return true
+	return nil
 }
 
 // maskContact replaces a Contact URI with one of ours carrying it.
@@ -189,23 +194,30 @@ func (p *Pipeline) maskContact(ct *sip.ContactHeader, routes []string, host stri
 	ct.Address = sip.Uri{Scheme: "sip", User: maskPrefix + sealed, Host: host, Port: port, UriParams: params}
 }
 
+// errBadMask: a masked Contact that does not open.
+var errBadMask = errors.New("pipeline: masked contact does not open")
+
 // unhide restores a request addressed to a masked Contact: the original
 // Contact becomes the Request-URI and the hidden routes come back as
-// Route headers (ours among them are consumed again). ok is false when
+// Route headers (ours among them are consumed again, into c.routes). A
+// request to anything else is left as it is. The error (errBadMask) says
 // the mask does not open.
-func (p *Pipeline) unhide(c *call) (ok bool) {
+func (p *Pipeline) unhide(c *call) error {
 	u := c.req.Recipient
 	if !strings.HasPrefix(u.User, maskPrefix) || !p.isOurDomain(u.Host, u.Port) {
-		return true
+		return nil
 	}
 	raw, err := seal.Open(p.Secret(), purposeContact, strings.TrimPrefix(u.User, maskPrefix))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errBadMask, err)
+	}
 	var m mask
-	if err != nil || json.Unmarshal(raw, &m) != nil {
-		return false
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("%w: %w", errBadMask, err)
 	}
 	var contact sip.Uri
-	if sip.ParseUri(m.Contact, &contact) != nil {
-		return false
+	if err := sip.ParseUri(m.Contact, &contact); err != nil {
+		return fmt.Errorf("%w: contact: %w", errBadMask, err)
 	}
 	if len(m.Routes) == 0 {
 		m.Routes = p.dialogRoutes(c)
@@ -213,8 +225,8 @@ func (p *Pipeline) unhide(c *call) (ok bool) {
 	routes := make([]*sip.RouteHeader, 0, len(m.Routes))
 	for _, r := range m.Routes {
 		var ru sip.Uri
-		if sip.ParseUri(r, &ru) != nil {
-			return false
+		if err := sip.ParseUri(r, &ru); err != nil {
+			return fmt.Errorf("%w: route: %w", errBadMask, err)
 		}
 		routes = append(routes, &sip.RouteHeader{Address: ru})
 	}
@@ -222,8 +234,8 @@ func (p *Pipeline) unhide(c *call) (ok bool) {
 	for i := len(routes) - 1; i >= 0; i-- {
 		c.req.PrependHeader(routes[i])
 	}
-	c.keep(p.consumeOwnRoutes(c.req, consumed{dialog: c.ownRoute, hidden: c.hiddenRoutes}))
-	return true
+	c.routes = p.consumeOwnRoutes(c.req, c.routes)
+	return nil
 }
 
 // routeURIs parses Route or Record-Route headers, each of which may hold

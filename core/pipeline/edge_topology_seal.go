@@ -52,10 +52,10 @@ func noteHiddenRoutes(r sip.Uri, got *consumed) {
 // dialogRoutes is the hidden route set the request's Route through us
 // carried, nil without one (or when it does not open).
 func (p *Pipeline) dialogRoutes(c *call) []string {
-	if c.hiddenRoutes == "" {
+	if c.routes.hidden == "" {
 		return nil
 	}
-	routes, err := p.openStrings(purposeRoutes, c.hiddenRoutes)
+	routes, err := p.openStrings(purposeRoutes, c.routes.hidden)
 	if err != nil {
 		p.log.Debug("hidden route set does not open", "error", err)
 		return nil
@@ -75,8 +75,9 @@ func (p *Pipeline) RewriteStateless(ours *sip.ViaHeader, relay *sip.Response) bo
 		return true
 	}
 	if ours.Params.Has(partnerParam) {
-		if !p.hideResponse(relay, nil) {
+		if err := p.hideResponse(relay, nil); err != nil {
 			p.cfg.Metrics.Dropped.WithLabelValues("response_not_hidden").Inc()
+			p.log.Debug("stateless response dropped", "error", err)
 			return false
 		}
 		return true

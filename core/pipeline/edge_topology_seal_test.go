@@ -220,7 +220,7 @@ func TestReinviteFromInsideKeepsHiddenRoutes(t *testing.T) {
 	// returns the Contact the partner sees.
 	maskReinvite := func(route sip.Uri) sip.Uri {
 		c := &call{req: reinvite(route)}
-		c.keep(p.consumeOwnRoutes(c.req, consumed{}))
+		c.routes = p.consumeOwnRoutes(c.req, consumed{})
 		var tg proxy.Target
 		p.hide(c, &tg)
 		if tg.Rewrite == nil {
@@ -236,9 +236,9 @@ func TestReinviteFromInsideKeepsHiddenRoutes(t *testing.T) {
 	// unhideRoutes is where the partner's request to target goes.
 	unhideRoutes := func(target sip.Uri, route *sip.Uri) (string, []string) {
 		c := byeTo(t, target, route)
-		c.keep(p.consumeOwnRoutes(c.req, consumed{}))
-		if !p.unhide(c) {
-			t.Fatal("mask does not open")
+		c.routes = p.consumeOwnRoutes(c.req, consumed{})
+		if err := p.unhide(c); err != nil {
+			t.Fatalf("mask does not open: %v", err)
 		}
 		var hosts []string
 		for _, u := range routeURIs(c.req.GetHeaders("Route")) {
@@ -270,8 +270,8 @@ func TestReinviteFromInsideKeepsHiddenRoutes(t *testing.T) {
 		}
 		res.AppendHeader(&sip.ContactHeader{Address: sipURIOf(t, "sip:bob@10.0.0.8:5090")})
 		stateless := res.Clone()
-		if !p.hideResponse(res, edge) {
-			t.Fatal("response not hidden")
+		if err := p.hideResponse(res, edge); err != nil {
+			t.Fatalf("response not hidden: %v", err)
 		}
 		rrs := routeURIs(res.GetHeaders("Record-Route"))
 		if len(rrs) != 2 || !rrs[0].UriParams.Has(routesParam) || strings.Contains(res.String(), "10.0.0.") {

@@ -113,12 +113,12 @@ func sameHost(host, ip string) bool {
 }
 
 // deliverHome sends a request another member routed here down the flow
-// of the binding its Route named (got.home).
-func (p *Pipeline) deliverHome(c *call, got consumed) {
-	if !p.markTrusted(c, got) {
+// of the binding its Route named (c.routes.home).
+func (p *Pipeline) deliverHome(c *call) {
+	if p.checkRouteToken(c) != proceed {
 		return
 	}
-	aor, key, ok := router.DecodeHomeMark(got.home)
+	aor, key, ok := router.DecodeHomeMark(c.routes.home)
 	if !ok {
 		p.respond(c, 400, "Bad Request (cluster route)")
 		return
@@ -127,9 +127,14 @@ func (p *Pipeline) deliverHome(c *call, got consumed) {
 		if b.Key() != key || b.Home != p.cfg.Node {
 			continue
 		}
-		t := proxy.Target{URI: c.req.Recipient, Dest: b.Source, Transport: b.Transport}
+		t, err := router.LocalTarget(b)
+		if err != nil {
+			p.respond(c, 500, "Server Internal Error (bad contact)")
+			return
+		}
+		t.URI = c.req.Recipient
 		rr := siputil.IsInitial(c.req) && proxy.RecordRoutes(c.req.Method)
-		err := p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
+		err = p.cfg.Proxy.Forward(p.ctx, c.req, c.tx, t, rr, c.in)
 		p.countForward(c.req, err)
 		return
 	}
@@ -151,13 +156,13 @@ func (p *Pipeline) clusterOut(t *proxy.Target) {
 	}
 }
 
-// markTrusted answers 403 unless the cluster Route marker c arrived with
-// carried a valid token (got.valid: noteHomeRoute checked it).
-func (p *Pipeline) markTrusted(c *call, got consumed) bool {
-	if got.valid {
-		return true
+// checkRouteToken answers 403 unless the cluster Route marker c arrived
+// with carried a valid token (c.routes.valid: noteHomeRoute checked it).
+func (p *Pipeline) checkRouteToken(c *call) step {
+	if c.routes.valid {
+		return proceed
 	}
 	p.cfg.Metrics.Dropped.WithLabelValues("forged_home_route").Inc()
 	p.respond(c, 403, "Forbidden (bad cluster route token)")
-	return false
+	return answered
 }

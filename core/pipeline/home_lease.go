@@ -33,7 +33,7 @@ const pluginParam = "pp"
 // goes to the lease holder; another is skipped while a live holder
 // exists (the plugin runs, just not here). With no live holder it is
 // down as any plugin is: skipped, or 503 when critical. It returns
-// answered when c was answered or forwarded.
+// proceed when the chain goes on to the next entry.
 func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err error) step {
 	holder, ok := p.leaseHolder(app.Name)
 	switch {
@@ -41,10 +41,11 @@ func (p *Pipeline) singletonElsewhere(c *call, app *chainApp, claimed bool, err 
 		return p.pluginFailed(c, app, err)
 	case !claimed:
 		return proceed
-	case p.toLeaseHolder(c, app, holder):
-		return answered
 	}
-	return p.pluginFailed(c, app, err)
+	if s := p.toLeaseHolder(c, app, holder); s != proceed {
+		return s
+	}
+	return p.pluginFailed(c, app, err) // the holder could not be reached
 }
 
 // leaseHolder is the other node holding singleton name's lease, if the
@@ -58,12 +59,14 @@ func (p *Pipeline) leaseHolder(name string) (string, bool) {
 }
 
 // toLeaseHolder forwards c, for an address singleton app claims, to
-// holder, the node holding app's lease. It returns false, having
-// answered nothing, when the holder cannot be reached.
-func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
+// holder, the node holding app's lease: forwarded, or answered (503)
+// when the holder has no such entry running. It returns proceed, having
+// sent nothing to the caller, when the holder cannot be reached: the
+// entry then counts as down here.
+func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) step {
 	t, ok := p.router.LinkTarget(c.req, holder, pluginParam, encodePluginMark(app.Name, c.identity))
 	if !ok {
-		return false
+		return proceed
 	}
 	// Failover: an unreachable holder (or its 503) is not relayed, so the
 	// entry can count as down here instead.
@@ -75,20 +78,21 @@ func (p *Pipeline) toLeaseHolder(c *call, app *chainApp, holder string) bool {
 	case errors.Is(err, proxy.ErrUnreachable), errors.Is(err, proxy.ErrTimeout):
 		p.log.Warn("singleton plugin's lease holder unreachable", "app", app.Name, "holder", holder, "error", err)
 		p.cfg.Location.MarkHomeDown(holder)
-		return false
+		return proceed
 	case errors.Is(err, proxy.ErrUnavailable):
 		p.respond(c, 503, "Service Unavailable (application "+app.Name+" is not available)", retryAfter(5))
+		return answered
 	}
-	return true
+	return forwarded
 }
 
 // deliverPlugin runs the chain from the singleton entry a member
-// forwarded c to this node for (got.plugin).
-func (p *Pipeline) deliverPlugin(c *call, got consumed) {
-	if !p.markTrusted(c, got) {
+// forwarded c to this node for (c.routes.plugin).
+func (p *Pipeline) deliverPlugin(c *call) {
+	if p.checkRouteToken(c) != proceed {
 		return
 	}
-	name, identity, ok := decodePluginMark(got.plugin)
+	name, identity, ok := decodePluginMark(c.routes.plugin)
 	if !ok {
 		p.respond(c, 400, "Bad Request (cluster route)")
 		return

@@ -107,32 +107,32 @@ func (p *Pipeline) routePartner(c *call, pt state.Partner) {
 			hop.Host, hop.Port = pt.DNSName, 0
 		}
 	}
-	targets, ok := p.resolveHop(c, hop)
-	if !ok {
+	targets, s := p.resolveHop(c, hop)
+	if s != proceed {
 		return
 	}
 	p.forwardSerial(c, u, targets)
 }
 
-// resolveHop turns a next-hop URI into targets by RFC 3263; false means
-// it answered (404 when DNS names no server, 503 when DNS failed).
-func (p *Pipeline) resolveHop(c *call, hop sip.Uri) ([]resolve.Target, bool) {
+// resolveHop turns a next-hop URI into targets by RFC 3263 (proceed),
+// or answers c (404 when DNS names no server, 503 when DNS failed).
+func (p *Pipeline) resolveHop(c *call, hop sip.Uri) ([]resolve.Target, step) {
 	if p.cfg.Resolver == nil {
-		return []resolve.Target{{Transport: netOf(hop), Addr: routeDest(hop)}}, true
+		return []resolve.Target{{Transport: netOf(hop), Addr: routeDest(hop)}}, proceed
 	}
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	ts, err := p.cfg.Resolver.Resolve(ctx, hop)
 	switch {
 	case err == nil && len(ts) > 0:
-		return ts, true
+		return ts, proceed
 	case err == nil, errors.Is(err, resolve.ErrNoTarget):
 		p.respond(c, 404, "Not Found (no server for that domain)")
 	default:
 		p.log.Warn("dns lookup failed", "hop", hop.String(), "error", err)
 		p.respond(c, 503, "Service Unavailable (DNS lookup failed)", retryAfter(5))
 	}
-	return nil, false
+	return nil, answered
 }
 
 // forwardSerial tries targets in order: a target that cannot be reached,

@@ -18,11 +18,11 @@ import (
 	"github.com/parley-rtc/parley/core/flood"
 	"github.com/parley-rtc/parley/core/location"
 	"github.com/parley-rtc/parley/core/metrics"
+	"github.com/parley-rtc/parley/core/pipeline/udpfast"
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
 	"github.com/parley-rtc/parley/core/resolve"
-	"github.com/parley-rtc/parley/core/retrans"
 	"github.com/parley-rtc/parley/core/router"
 	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/staticroute"
@@ -52,7 +52,12 @@ type Config struct {
 	Logger  *slog.Logger
 	// TxLifetime is the transaction lifetime (sip-timeout): how long a
 	// dropped request's transaction is kept silent.
-	TxLifetime time.Duration
+	TxLifetime    time.Duration
+	FailoverTimer time.Duration // router.Config.FailoverTimer (config failover-timer)
+	// SerialInvite and MaxBranches: router.Config.Serial and MaxBranches
+	// (config invite-fork, max-branches).
+	SerialInvite bool
+	MaxBranches  int
 	// MaxTxPerConn bounds outstanding server transactions per client
 	// connection; the next request gets 503 with Retry-After. 0 = no limit.
 	MaxTxPerConn int
@@ -88,13 +93,8 @@ type Pipeline struct {
 	// link (link.go).
 	linkLimit *txLimiter
 	chainc    chainCache
-	// The UDP fast path's state (udp_*.go): the parser of the stateless
-	// challenge, the recorded final responses, the direct requests being
-	// served (udp_direct.go) and the workers that serve them.
-	parser   *sip.Parser
-	retrans  *retrans.Store
-	inflight *inflight
-	workers  *workers
+	// udp is the UDP fast path (udpfast; udp.go is our side of its hook).
+	udp *udpfast.Path
 	// router is the default router (core/router).
 	router *router.Router
 }
@@ -102,12 +102,15 @@ type Pipeline struct {
 // New returns a pipeline. It answers 503 until SetSecret is called.
 func New(ctx context.Context, cfg Config) *Pipeline {
 	p := &Pipeline{cfg: cfg, log: cfg.Logger, domains: make(map[string]bool), ctx: ctx,
-		limit: newTxLimiter(cfg.MaxTxPerConn), linkLimit: newTxLimiter(linkQueue), parser: sip.NewParser(), retrans: retrans.New(timerJ(cfg.TxLifetime), nil),
-		inflight: newInflight(), workers: newWorkers(ctx)}
+		limit: newTxLimiter(cfg.MaxTxPerConn), linkLimit: newTxLimiter(linkQueue)}
+	p.udp = udpfast.New(ctx, (*udpHook)(p), udpfast.Config{
+		TxLifetime: cfg.TxLifetime, KeepTransactions: cfg.Role == state.RoleEdge, Logger: cfg.Logger,
+	})
 	p.router = router.New(router.Config{
 		Node: cfg.Node, State: cfg.State, Location: cfg.Location, Listeners: cfg.Listeners,
 		Secret: p.Secret, Ours: p.isOurDomain, AOR: p.aorFor,
 		TxLifetime: cfg.TxLifetime, Offline: cfg.Offline, Metrics: cfg.Metrics, Logger: cfg.Logger,
+		FailoverTimer: cfg.FailoverTimer, Serial: cfg.SerialInvite, MaxBranches: cfg.MaxBranches,
 	})
 	cfg.State.Observe(p.invalidateChain)
 	for _, d := range cfg.Domains {
@@ -149,12 +152,12 @@ type call struct {
 	in       *transport.Listener
 	source   string // remote host:port
 	identity string // authenticated AOR
-	// ownRoute and hiddenRoutes are the parts of the consumed Routes of
-	// ours (preprocessRoutes, consumed) that forwarding reads further on:
-	// one carried a valid dialog token (mayReach), and the sealed hidden
-	// route set one carried (topology hiding, th-routes). Set by keep.
-	ownRoute     bool
-	hiddenRoutes string
+	// routes is what the Routes of ours the request carried said
+	// (dialog.go): serve sets it from preprocessRoutes, handleAck from
+	// consumeOwnRoutes, unhide adds what a mask's routes say. withinDialog
+	// acts on it; further on mayReach reads its dialog token and
+	// topology hiding its hidden route set.
+	routes consumed
 	// trusted: from a server or trusted listener, or from the next hop of
 	// a trusted static route: taken as authenticated, not throttled, and
 	// trusted to give routing data.
@@ -197,8 +200,9 @@ func (p *Pipeline) Handle(req *sip.Request, tx sip.ServerTransaction) {
 		p.cfg.Metrics.Dropped.WithLabelValues("unknown_listener").Inc()
 		return
 	}
-	if p.absorbUDP(c) {
-		return
+	var fate udpfast.Fate
+	if c.tx, fate = p.udp.Absorb(c.in, c.onSocket, req, c.source, tx); fate == udpfast.Taken {
+		return // a retransmission, answered from the record
 	}
 	p.serve(c)
 }
@@ -263,15 +267,6 @@ func (p *Pipeline) aorFor(u sip.Uri) string {
 		h = p.cfg.Domains[0]
 	}
 	return u.User + "@" + h
-}
-
-// timerJ is how long a UDP non-INVITE transaction absorbs retransmissions
-// (64*T1: the transaction lifetime, 32 s by default).
-func timerJ(lifetime time.Duration) time.Duration {
-	if lifetime <= 0 {
-		return 32 * time.Second
-	}
-	return lifetime
 }
 
 func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

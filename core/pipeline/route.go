@@ -67,8 +67,8 @@ func (p *Pipeline) serve(c *call) {
 		p.validate(c) != proceed || p.refuseForgedHome(c) != proceed || p.admitPeer(c) != proceed {
 		return
 	}
-	got := p.preprocessRoutes(c)
-	if p.cancel(c) != proceed || p.withinDialog(c, got) != proceed || p.edgeRegister(c) != proceed ||
+	c.routes = p.preprocessRoutes(c)
+	if p.cancel(c) != proceed || p.withinDialog(c) != proceed || p.edgeRegister(c) != proceed ||
 		p.authenticate(c) != proceed {
 		return
 	}
@@ -133,7 +133,7 @@ func (p *Pipeline) cancel(c *call) step {
 	if !c.req.IsCancel() {
 		return proceed
 	}
-	if p.cancelsDirect(c) {
+	if p.udp.CancelsDirect(c.in, c.req, c.source) {
 		p.respond(c, 200, "OK")
 		return answered
 	}
@@ -142,15 +142,16 @@ func (p *Pipeline) cancel(c *call) step {
 }
 
 // withinDialog sends on what a consumed Route of ours already decided
-// (got, from preprocessRoutes): a binding homed here that a member routed
-// to (deliverHome), a singleton plugin running here (deliverPlugin), or an
-// in-dialog request with our valid token (forwardInDialog).
-func (p *Pipeline) withinDialog(c *call, got consumed) step {
-	switch got.kind(c.req) {
+// (c.routes, from preprocessRoutes): a binding homed here that a member
+// routed to (deliverHome), a singleton plugin running here
+// (deliverPlugin), or an in-dialog request with our valid token
+// (forwardInDialog).
+func (p *Pipeline) withinDialog(c *call) step {
+	switch c.routes.kind(c.req) {
 	case routeHome: // a member routed it to a binding homed here
-		p.deliverHome(c, got)
+		p.deliverHome(c)
 	case routePlugin: // a member routed it to a singleton plugin running here
-		p.deliverPlugin(c, got)
+		p.deliverPlugin(c)
 	case routeInDialog:
 		p.forwardInDialog(c)
 	default:

@@ -7,6 +7,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/pipeline/udpfast"
 	"github.com/parley-rtc/parley/core/presence"
 	"github.com/parley-rtc/parley/core/proxy"
 	"github.com/parley-rtc/parley/core/registrar"
@@ -71,9 +72,9 @@ func (p *Pipeline) register(c *call) {
 		Req:      req,
 		AOR:      p.aorFor(to),
 		Identity: c.identity,
-		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound},
+		Flow:     registrar.Flow{Transport: c.in.Network, Source: c.source, Local: c.in.Bound, Trusted: c.trusted},
 	}
-	tx, direct := c.tx.(*directTx)
+	tx, direct := c.tx.(*udpfast.DirectTx)
 	if !direct {
 		// sipgo ends its transaction when the handler returns: wait.
 		p.sendRegister(c, p.cfg.Registrar.Handle(p.ctx, in))
@@ -81,7 +82,7 @@ func (p *Pipeline) register(c *call) {
 	}
 	// The direct path's transaction lives until it answers: the
 	// registrar answers once the write commits, from the write's
-	// completion, and this worker moves on (held: serve and direct
+	// completion, and this worker moves on (held: serve and ServeDirect
 	// leave the transaction and the connection's slot to respond).
 	c.held = true
 	p.cfg.Registrar.HandleAsync(p.ctx, in, func(res *sip.Response) {
@@ -100,15 +101,16 @@ func (p *Pipeline) sendRegister(c *call, res *sip.Response) {
 
 // forwardChoice forwards c to the router's choice and, through the
 // router, on to the user's next-best bindings while the one tried
-// cannot be reached; the caller gets 408 or 480 when none could be (a
+// cannot be reached (an initial INVITE forks to all of them at once:
+// fork.go); the caller gets 408 or 480 when none could be (a
 // MESSAGE is stored for the user instead: 202).
 func (p *Pipeline) forwardChoice(c *call, ch router.Choice) {
-	exhausted, err := p.router.Forward(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
+	exhausted, err := p.router.Route(c.req, ch, func(t proxy.Target, ep router.Endpoint) error {
 		if p.router.Remote(ep) {
 			c.viaHome = ep.Home
 		}
 		return p.forward(c, t)
-	})
+	}, func(ts []proxy.Target, eps []router.Endpoint) proxy.ForkResult { return p.fork(c, ts, eps) })
 	if exhausted {
 		code, reason := p.router.Unreachable(p.ctx, c.req, ch.Endpoint.AOR, err)
 		p.respond(c, code, reason)

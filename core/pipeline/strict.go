@@ -34,7 +34,7 @@ func (p *Pipeline) forwardStrict(c *call) {
 		t = proxy.Target{URI: req.Recipient, Dest: staticroute.Dest(req.Recipient), Transport: netOf(req.Recipient)}
 	}
 	t.Server = true
-	if !p.mayReach(c, t.Dest) {
+	if p.mayReach(c, t.Dest) != proceed {
 		return
 	}
 	p.forward(c, t)
@@ -57,17 +57,20 @@ func hopTarget(ruri, hop sip.Uri) proxy.Target {
 
 func isIP(host string) bool { return net.ParseIP(strings.Trim(host, "[]")) != nil }
 
-// mayReach applies the IP destination rule; false means it dropped c.
-func (p *Pipeline) mayReach(c *call, dest string) bool {
+// mayReach applies the IP destination rule to a next hop of c: proceed,
+// or answered when it dropped c (an IP that c neither comes from a
+// trusted source for, nor reaches along our dialog, nor finds in the
+// static routes).
+func (p *Pipeline) mayReach(c *call, dest string) step {
 	host, _, err := net.SplitHostPort(dest)
 	if err != nil || net.ParseIP(host) == nil {
-		return true // a name: resolved and used like any next hop
+		return proceed // a name: resolved and used like any next hop
 	}
-	if c.trusted || c.ownRoute || p.cfg.Routes.NamesIP(host) {
-		return true
+	if c.trusted || c.routes.dialog || p.cfg.Routes.NamesIP(host) {
+		return proceed
 	}
 	p.drop(c, "ip_destination_not_allowed")
-	return false
+	return answered
 }
 
 // drop discards a request without an answer, as the seed's stack does.

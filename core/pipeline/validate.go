@@ -44,8 +44,8 @@ func (p *Pipeline) validate(c *call) step {
 
 // invalid returns the rejection of a request that fails validation, nil
 // for a valid one. It has no side effects, so the stateless challenge
-// (udp_stateless.go) can ask it first. The order is RFC 3261's: the start
-// line and the headers every request needs (8.1.1, 8.2: 505, 400), the
+// (core/pipeline/udpfast, through udp.go) can ask it first. The order is
+// RFC 3261's: the start line and the headers every request needs (8.1.1, 8.2: 505, 400), the
 // Request-URI's scheme (16.3 step 2: 416), sizes, Max-Forwards (step 3:
 // 483), loops (step 4: 482), Proxy-Require (step 5: 420), and Require
 // where this node is the UAS (8.2.2.3: 420).

@@ -11,6 +11,20 @@ import (
 // parsed caches parsed publications by ETag (an ETag names one body).
 var parsed sync.Map // etag -> *presdoc.Document
 
+// parsedDoc is p's document, parsed once per ETag; false when its body
+// does not parse.
+func parsedDoc(p state.Publication) (*presdoc.Document, bool) {
+	if doc, ok := parsed.Load(p.ETag); ok {
+		return doc.(*presdoc.Document), true
+	}
+	d, err := presdoc.Parse(p.Body)
+	if err != nil {
+		return nil, false
+	}
+	parsed.Store(p.ETag, d)
+	return d, true
+}
+
 // Level returns a user's composed availability and PIDF document: every
 // live publication aggregated, then the automatic rules (no registered
 // endpoint: offline; a calendar entry now: in a meeting). A registered
@@ -24,16 +38,11 @@ func (a *Agent) Level(aor string) (presdoc.Availability, []byte) {
 		if p.Expires <= nowS {
 			continue
 		}
-		doc, ok := parsed.Load(p.ETag)
+		doc, ok := parsedDoc(p)
 		if !ok {
-			d, err := presdoc.Parse(p.Body)
-			if err != nil {
-				continue
-			}
-			parsed.Store(p.ETag, d)
-			doc = d
+			continue
 		}
-		pubs = append(pubs, presdoc.Publication{ETag: p.ETag, Doc: doc.(*presdoc.Document), Updated: time.Unix(0, p.Updated), Manual: p.Manual})
+		pubs = append(pubs, presdoc.Publication{ETag: p.ETag, Doc: doc, Updated: time.Unix(0, p.Updated), Manual: p.Manual})
 	}
 	level, doc := presdoc.Aggregate(pubs)
 	if a.ours(aor) { // registrations and calendar speak for our users only

@@ -60,6 +60,9 @@ type Target struct {
 	// Route, when set, is pushed as the top Route of the copy (a loose
 	// route naming the next hop, e.g. a binding's home node).
 	Route *sip.Uri
+	// Routes, when set, are pushed as Route headers below Route, in order
+	// (a binding's Path, RFC 3327).
+	Routes []sip.Uri
 	// OnRedirect, when set, sees a final 3xx before it is relayed; if it
 	// returns true the 3xx is not relayed and the server transaction is
 	// left without a final response for the caller to route again.
@@ -120,6 +123,9 @@ func (p *Proxy) prepare(req *sip.Request, t Target, recordRoute bool, in *transp
 		if out, err = p.ls.For(network); err != nil {
 			return nil, nil, fmt.Errorf("proxy: no %s listener to reach %s: %w", network, t.URI.String(), err)
 		}
+	}
+	for i := len(t.Routes) - 1; i >= 0; i-- {
+		fwd.PrependHeader(&sip.RouteHeader{Address: *t.Routes[i].Clone()})
 	}
 	if t.Route != nil {
 		fwd.PrependHeader(&sip.RouteHeader{Address: *t.Route.Clone()})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,13 @@ type Config struct {
 	MaxExpires     time.Duration // longer ones are cut to this
 	DefaultExpires time.Duration // when the request gives none
 	MaxBindings    int           // per AOR; 0 means 32
+	// AlwaysFlow sends requests down the REGISTER's flow even when the
+	// Contact could be reached directly (config always-flow: for
+	// deployments behind NATs the detection misses).
+	AlwaysFlow bool
+	// Own reports whether host:port is one of this node's listeners
+	// (transport.Set.IsOwn): such a Contact is refused with 403.
+	Own func(host string, port int) bool
 }
 
 // Registrar answers REGISTER requests.
@@ -48,6 +56,9 @@ type Flow struct {
 	Transport string // UDP, TCP, TLS, WS, WSS
 	Source    string // remote host:port
 	Local     string // our listener host:port
+	// Trusted: the REGISTER came from a trusted source (a server or
+	// trusted listener, the cluster link); only then is its Path kept.
+	Trusted bool
 }
 
 // Request is a REGISTER to handle. AOR is the address of record from the
@@ -111,10 +122,18 @@ func (r *Registrar) HandleAsync(ctx context.Context, in Request, respond func(*s
 		}
 		defExp = int64(n)
 	}
-	plan, res := r.plan(req, in, contacts, defExp, string(*callID), cseq.SeqNo)
+	path, err := paths(req, in.Flow.Trusted)
+	if err != nil {
+		respond(siputil.Response(req, 400, "Bad Request ("+err.Error()+")"))
+		return
+	}
+	plan, res := r.plan(req, in, contacts, defExp, string(*callID), cseq.SeqNo, path)
 	if res != nil {
 		respond(res)
 		return
+	}
+	if plan.outbound || len(path) > 0 {
+		respond = withReachHeaders(respond, plan.outbound, path)
 	}
 	r.apply(ctx, req, in.AOR, plan, respond)
 }
@@ -125,6 +144,7 @@ type plan struct {
 	remove    []string
 	removeAll bool
 	refresh   []refresh
+	outbound  bool // a binding uses RFC 5626 outbound: the 200 says Require: outbound
 }
 
 type refresh struct {
@@ -133,7 +153,7 @@ type refresh struct {
 	expires int64
 }
 
-func (r *Registrar) plan(req *sip.Request, in Request, contacts []sip.Header, defExp int64, callID string, cseq uint32) (plan, *sip.Response) {
+func (r *Registrar) plan(req *sip.Request, in Request, contacts []sip.Header, defExp int64, callID string, cseq uint32, path []string) (plan, *sip.Response) {
 	var p plan
 	existing := r.loc.Current(in.AOR)
 	byKey := make(map[string]state.Binding, len(existing))
@@ -175,9 +195,18 @@ func (r *Registrar) plan(req *sip.Request, in Request, contacts []sip.Header, de
 		if exp > max {
 			exp = max
 		}
-		b, err := r.binding(c, in, callID, cseq, nowS+exp)
+		if exp != 0 {
+			if why := r.refuse(c.Address); why != "" {
+				r.log.Warn("contact refused", "aor", in.AOR, "contact", c.Address.String(), "source", in.Flow.Source, "reason", why)
+				return p, siputil.Response(req, 403, "Forbidden ("+why+")")
+			}
+		}
+		b, err := r.binding(c, in, callID, cseq, nowS+exp, path)
 		if err != nil {
 			return p, siputil.Response(req, 400, "Bad Request ("+err.Error()+")")
+		}
+		if exp != 0 && b.Reach == state.ReachOutbound {
+			p.outbound = true
 		}
 		old, had := byKey[b.Key()]
 		if had && old.CallID == callID && cseq <= old.CSeq {
@@ -203,7 +232,7 @@ func (r *Registrar) plan(req *sip.Request, in Request, contacts []sip.Header, de
 	return p, nil
 }
 
-func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cseq uint32, expires int64) (state.Binding, error) {
+func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cseq uint32, expires int64, path []string) (state.Binding, error) {
 	b := state.Binding{
 		Contact:   c.Address.String(),
 		CallID:    callID,
@@ -236,14 +265,38 @@ func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cse
 			b.RegID = id
 		}
 	}
+	// Reach and Path need log version 3 on every member (binding.update
+	// body V2); until then the binding is reached as before, by its flow.
+	if r.st.ClusterLogVersion(r.cfg.Node) >= 3 {
+		b.Reach = r.reachOf(c, in, asksOutbound(in.Req, c, path), path)
+		b.Path = path
+	}
 	return b, nil
+}
+
+// withReachHeaders adds to a 200 what RFC 5626 and RFC 3327 ask of the
+// registrar: Require: outbound when outbound is used, and the Path it
+// stored.
+func withReachHeaders(respond func(*sip.Response), outbound bool, path []string) func(*sip.Response) {
+	return func(res *sip.Response) {
+		if res.StatusCode == 200 {
+			if outbound {
+				res.AppendHeader(sip.NewHeader("Require", "outbound"))
+			}
+			if len(path) > 0 {
+				res.AppendHeader(sip.NewHeader("Path", "<"+strings.Join(path, ">, <")+">"))
+			}
+		}
+		respond(res)
+	}
 }
 
 // sameButExpiry reports whether b only moves old's expiry: same contact,
 // Call-ID, q and flow.
 func sameButExpiry(old, b state.Binding) bool {
 	return old.Contact == b.Contact && old.CallID == b.CallID && old.Q == b.Q &&
-		old.Transport == b.Transport && old.Source == b.Source && old.Local == b.Local && old.Home == b.Home
+		old.Transport == b.Transport && old.Source == b.Source && old.Local == b.Local && old.Home == b.Home &&
+		old.Reach == b.Reach && slices.Equal(old.Path, b.Path)
 }
 
 func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -31,8 +32,13 @@ func (r *Router) Forward(req *sip.Request, ch Choice, send func(proxy.Target, En
 	tried := map[string]bool{ep.Key: true}
 	deadline := time.Now().Add(lifetime(r.cfg.TxLifetime))
 	for {
-		r.failoverTarget(&t, ep, tried)
+		r.failoverTarget(req, &t, ep, tried)
 		err := send(t, ep)
+		if errors.Is(err, proxy.ErrTimeout) || errors.Is(err, proxy.ErrUnreachable) {
+			// Try the user's other endpoints first from now on, until
+			// this one is heard from again.
+			r.cfg.Location.Demote(ep.AOR, ep.Key)
+		}
 		if !t.Failover || !errors.Is(err, proxy.ErrFailover) {
 			return false, err
 		}
@@ -40,16 +46,35 @@ func (r *Router) Forward(req *sip.Request, ch Choice, send func(proxy.Target, En
 		r.log.Info("endpoint unreachable; trying the next one", "aor", ep.AOR, "home", ep.Home, "error", err)
 		next, ok := r.nextEndpoint(req, ep.AOR, tried, deadline, &t)
 		if !ok {
-			return true, err
+			return true, r.flowFailed(ep, err)
 		}
 		ep = next
 	}
 }
 
+// ErrFlowFailed marks a failover that ended on an RFC 5626 outbound
+// binding whose flow did not carry the request (answered 430).
+var ErrFlowFailed = errors.New("router: outbound flow failed")
+
+// flowFailed wraps err with ErrFlowFailed when ep, the last endpoint
+// tried, is an outbound binding.
+func (r *Router) flowFailed(ep Endpoint, err error) error {
+	for _, b := range r.cfg.Location.Current(ep.AOR) {
+		if b.Key() == ep.Key && b.Reach == state.ReachOutbound {
+			return fmt.Errorf("%w: %w", ErrFlowFailed, err)
+		}
+	}
+	return err
+}
+
 // Unreached is the answer to a request none of whose endpoints could be
-// reached, after the last one failed with err: 408 when it stayed
-// silent, 480 otherwise.
+// reached, after the last one failed with err: 430 Flow Failed when it
+// was an outbound flow (RFC 5626 5.3), 408 when it stayed silent, 480
+// otherwise.
 func Unreached(err error) (code int, reason string) {
+	if errors.Is(err, ErrFlowFailed) {
+		return 430, "Flow Failed"
+	}
 	if errors.Is(err, proxy.ErrTimeout) {
 		return 408, "Request Timeout"
 	}
@@ -57,21 +82,46 @@ func Unreached(err error) (code int, reason string) {
 }
 
 // failoverTarget makes t give way to the next binding when another one
-// could still be tried: a home node's link that stays silent is given up
-// after the failover wait once liveness sees the node down.
-func (r *Router) failoverTarget(t *proxy.Target, ep Endpoint, tried map[string]bool) {
+// could still be tried: an endpoint that stays silent for the failover
+// timer is given up (an INVITE's 100 Trying counts as an answer), and
+// for an INVITE through another node's link, once liveness sees the
+// node down.
+func (r *Router) failoverTarget(req *sip.Request, t *proxy.Target, ep Endpoint, tried map[string]bool) {
 	t.Failover, t.NoAnswer, t.Alive = false, 0, nil
 	for _, b := range r.cfg.Location.Current(ep.AOR) {
 		if !tried[b.Key()] && !r.cfg.Location.HomeDown(b.Home) {
 			t.Failover = true
-			break
+		}
+		if b.Key() == ep.Key && b.Reach == state.ReachOutbound && ep.Home == r.cfg.Node {
+			// Its flow failing is answered 430 (Unreached), not by the
+			// proxy's 480: leave the caller to us.
+			t.Failover = true
 		}
 	}
-	if t.Failover && ep.Home != r.cfg.Node {
+	switch {
+	case !t.Failover:
+	case !req.IsInvite() || ep.Home == r.cfg.Node:
+		// The timer runs on this node, whichever node holds the flow: a
+		// home node's late answer finds our transaction gone, harmless.
+		t.NoAnswer = r.failoverTimer()
+	default:
 		home := ep.Home
 		t.NoAnswer = FailoverWait(r.cfg.TxLifetime)
 		t.Alive = func() bool { return !r.cfg.Location.HomeDown(home) }
 	}
+}
+
+// failoverTimer is Config.FailoverTimer, 4 s when unset, at most half
+// the transaction lifetime (so a second endpoint fits).
+func (r *Router) failoverTimer() time.Duration {
+	d := r.cfg.FailoverTimer
+	if d <= 0 {
+		d = 4 * time.Second
+	}
+	if h := lifetime(r.cfg.TxLifetime) / 2; d > h {
+		d = h
+	}
+	return d
 }
 
 // nextEndpoint picks the best binding of aor not tried yet whose home is

@@ -32,6 +32,16 @@ type Config struct {
 	AOR  func(u sip.Uri) string
 	// TxLifetime bounds failover (the transaction lifetime, sip-timeout).
 	TxLifetime time.Duration
+	// FailoverTimer is how long an endpoint may stay silent before a
+	// request goes on to the user's next one (config failover-timer;
+	// 4 s when zero, at most half of TxLifetime).
+	FailoverTimer time.Duration
+	// Serial makes an INVITE fail over one endpoint at a time instead of
+	// forking to all of them at once (config invite-fork serial).
+	Serial bool
+	// MaxBranches bounds a forked INVITE's branches (config max-branches;
+	// 8 when zero, at most 32).
+	MaxBranches int
 	// Offline keeps a MESSAGE for a user nobody can reach and returns
 	// the answer (core/offline's Store: 202, 486 or 480); nil: such a
 	// MESSAGE gets 480.
@@ -106,15 +116,14 @@ func (r *Router) Choose(req *sip.Request) (Choice, error) {
 // bindingTarget is where a request for binding b of aor goes: down the
 // flow when it is homed here, else through its home node's link.
 func (r *Router) bindingTarget(req *sip.Request, aor string, b state.Binding) (proxy.Target, error) {
-	var t proxy.Target
-	if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
-		return t, fmt.Errorf("%w: %w", ErrBadContact, err)
-	}
 	if b.Home != r.cfg.Node {
-		return r.homeTarget(req, aor, b, t.URI)
+		var uri sip.Uri
+		if err := sip.ParseUri(b.Contact, &uri); err != nil {
+			return proxy.Target{}, fmt.Errorf("%w: %w", ErrBadContact, err)
+		}
+		return r.homeTarget(req, aor, b, uri)
 	}
-	t.Dest, t.Transport = b.Source, b.Transport
-	return t, nil
+	return LocalTarget(b)
 }
 
 // Remote reports whether ep is homed on another node (reached through

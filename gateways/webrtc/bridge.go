@@ -19,20 +19,27 @@ import (
 // bridgeStats count one call's packets.
 type bridgeStats struct {
 	ToPhone, ToBrowser atomic.Uint64 // RTP relayed each way
-	Dropped            atomic.Uint64 // unknown payload type, garbage, unlatched source, not yet bound
+	Dropped            atomic.Uint64 // unknown payload type, garbage, unlatched source, held, not yet bound
 	RTCP               atomic.Uint64 // RTCP read (from either side) and not relayed (not yet)
+	DigitsToPhone      atomic.Uint64 // INFO digits sent to the phone as RFC 4733 events
+	DigitsToBrowser    atomic.Uint64 // RFC 4733 digits of the phone also sent to the browser as INFO
 }
 
 // bridge relays one call's audio between a browser (pion PeerConnection:
-// ICE on the muxed port, DTLS-SRTP as the DTLS server, rtcp-mux, BUNDLE)
-// and a phone (plain RTP/AVP on a port pair, symmetric latching). The
-// payloads pass untouched; only the SSRC and the payload type change.
-// close releases the sockets, the PeerConnection and every goroutine.
+// ICE on the muxed port, DTLS-SRTP, rtcp-mux, BUNDLE) and a phone (plain
+// RTP/AVP on a port pair, symmetric latching). The payloads pass
+// untouched; only the SSRC and the payload type change. close releases
+// the sockets, the PeerConnection and every goroutine.
+//
+// Two ways to build one: newBridge when the browser offered (the
+// gateway offers the phone, then answers the browser with what the phone
+// took), newBridgeFromPhone when the phone offered (the gateway offers
+// the browser, then answers the phone with what the browser took).
 type bridge struct {
 	env   *mediaEnv
 	log   *slog.Logger
-	offer string  // the browser's offer
-	codec []codec // steered: what the phone is offered, browser-numbered
+	offer string  // the browser's offer (newBridge)
+	codec []codec // steered: what the other side is offered, numbered as the offerer numbered them
 	org   origin
 	rtp   *net.UDPConn
 	rtcp  *net.UDPConn
@@ -42,13 +49,32 @@ type bridge struct {
 	pc    *webrtc.PeerConnection
 	track *relayTrack
 
-	mu        sync.Mutex
-	closed    bool
-	toPhone   *ptMap // nil until the phone answered
-	toBrowser *ptMap
-	phoneSDP  *net.UDPAddr // where the phone's answer says to send
-	latched   *net.UDPAddr // the source of its first packet
-	wg        sync.WaitGroup
+	mu         sync.Mutex
+	closed     bool
+	pairing    *pairing // nil until both sides chose
+	toPhone    *ptMap   // nil until the codecs are paired
+	toBrowser  *ptMap
+	phoneSDP   *net.UDPAddr // where the phone's description says to send
+	latched    *net.UDPAddr // the source of its first packet
+	phoneDir   direction    // the phone's latest description's direction
+	browserDir direction    // the browser's
+	wg         sync.WaitGroup
+
+	onDigit func(dtmfDigit) // a digit the phone sent as RFC 4733 (the call sends the browser an INFO)
+
+	// The phone's stream carries the browser's packets and the digits
+	// the gateway generates (from the browser's INFOs): every relayed
+	// packet's sequence number is shifted by the packets inserted.
+	outMu    sync.Mutex
+	outShift uint16
+	outSeq   uint16 // the last sent
+	outTS    uint32
+	outSSRC  uint32
+	outAt    time.Time  // when the last relayed packet was sent (zero: none yet)
+	dtmfMu   sync.Mutex // one generated digit at a time
+
+	endTS   uint32 // the phone's last event end seen (readPlain only)
+	endSeen bool
 
 	done      chan struct{} // closed by close
 	lastRx    atomic.Int64  // unix nanoseconds of the last RTP either way
@@ -71,56 +97,164 @@ func (e *mediaEnv) newBridge(browserOffer []byte, log *slog.Logger, onEnd func(s
 	if err != nil {
 		return nil, err
 	}
+	br, err := e.bind(log, onEnd)
+	if err != nil {
+		return nil, err
+	}
+	br.offer, br.codec, br.browserDir = string(browserOffer), codecs, mediaDirection(sd, md)
+	return br, nil
+}
+
+// newBridgeFromPhone steers a plain offer to the gateway's codecs and
+// binds the plain leg's ports (the phone called a browser).
+func (e *mediaEnv) newBridgeFromPhone(phoneOffer []byte, log *slog.Logger, onEnd func(string)) (*bridge, error) {
+	st, err := parsePlain(phoneOffer, ErrBadSDP)
+	if err != nil {
+		return nil, err
+	}
+	codecs, err := steer(e.cfg.Codecs, st.codecs)
+	if err != nil {
+		return nil, err
+	}
+	br, err := e.bind(log, onEnd)
+	if err != nil {
+		return nil, err
+	}
+	br.codec, br.phoneSDP, br.phoneDir = codecs, st.rtp, st.dir
+	return br, nil
+}
+
+// bind opens the plain leg's port pair and starts its readers.
+func (e *mediaEnv) bind(log *slog.Logger, onEnd func(string)) (*bridge, error) {
 	a, b, err := e.ports.Bind()
 	if err != nil {
 		return nil, err
 	}
-	br := &bridge{env: e, log: log, offer: string(browserOffer), codec: codecs, rtp: a, rtcp: b, onEnd: onEnd, done: make(chan struct{}),
-		org: origin{id: rand.Uint64() >> 1, version: 1}}
+	e.stats.Sockets.Add(2)
+	br := &bridge{env: e, log: log, rtp: a, rtcp: b, onEnd: onEnd, done: make(chan struct{}),
+		org: origin{id: rand.Uint64() >> 1, version: 1}, phoneDir: sendrecv, browserDir: sendrecv}
 	br.lastRx.Store(time.Now().UnixNano())
-	br.wg.Add(2)
-	go br.readPlain()
-	go br.readPlainRTCP()
+	br.spawn(br.readPlain)
+	br.spawn(br.readPlainRTCP)
 	return br, nil
 }
 
-// plainOffer is the offer for the phone's leg.
+// plainOffer is the offer for the phone's leg (newBridge).
 func (b *bridge) plainOffer() ([]byte, error) {
-	return plainOffer(b.env.cfg.MediaAddress, b.rtp.LocalAddr().(*net.UDPAddr).Port, b.codec, b.org)
+	return plainOffer(b.env.cfg.MediaAddress, b.port(), b.codec, b.org)
 }
+
+func (b *bridge) port() int { return b.rtp.LocalAddr().(*net.UDPAddr).Port }
 
 // answer takes the phone's answer, answers the browser's offer with the
 // codec the phone chose (and telephone-event if both keep it) and
-// returns that answer once ICE gathering is complete.
+// returns that answer once ICE gathering is complete (newBridge).
 func (b *bridge) answer(ctx context.Context, phoneAnswer []byte) ([]byte, error) {
-	a, err := parsePlainAnswer(phoneAnswer, b.codec)
+	a, dir, err := parsePlainAnswer(phoneAnswer, b.codec)
 	if err != nil {
 		return nil, err
 	}
+	b.setPairing(a)
+	b.mu.Lock()
+	b.phoneSDP, b.phoneDir = a.rtp, dir
+	b.mu.Unlock()
+	if err := b.newPC(a.browserCodecs(), a.browser); err != nil {
+		return nil, err
+	}
+	if err := b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: b.offer}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
+	}
+	if err := b.addTrack(); err != nil {
+		return nil, err
+	}
+	ans, err := b.pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
+	}
+	sdpText, err := b.gather(ctx, ans)
+	if err != nil {
+		return nil, err
+	}
+	b.startWatch()
+	return sdpText, nil
+}
+
+// browserOffer is the WebRTC offer for the browser's leg: the steered
+// codecs numbered as the phone numbered them, complete with candidates
+// (newBridgeFromPhone).
+func (b *bridge) browserOffer(ctx context.Context) ([]byte, error) {
+	if err := b.newPC(b.codec, codec{}); err != nil {
+		return nil, err
+	}
+	if err := b.addTrack(); err != nil {
+		return nil, err
+	}
+	o, err := b.pc.CreateOffer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("webrtc: offer: %w", err)
+	}
+	return b.gather(ctx, o)
+}
+
+// browserAnswered takes the browser's answer to browserOffer and returns
+// the plain answer for the phone: the codec the browser chose, in the
+// phone's numbering, and telephone-event if both keep it.
+func (b *bridge) browserAnswered(answer []byte) ([]byte, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(answer); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	md := firstAudio(sd)
+	if md == nil {
+		return nil, fmt.Errorf("%w: the browser rejected the audio stream", ErrBadAnswer)
+	}
+	br, ph, brTE, phTE, ok := pair(audioCodecs(md), b.codec)
+	if !ok {
+		return nil, fmt.Errorf("%w: %w (answered: %s)", ErrBadAnswer, ErrNoCommonCodec, names(audioCodecs(md)))
+	}
+	a := &pairing{phone: ph, browser: br, phoneTE: phTE, browserTE: brTE}
+	b.mu.Lock()
+	a.rtp = b.phoneSDP
+	b.browserDir = mediaDirection(sd, md)
+	phoneDir := b.phoneDir
+	tr := b.track
+	b.mu.Unlock()
+	tr.setCodec(capability(br)) // before pion binds the track
+	b.setPairing(a)
+	if err := b.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	b.startWatch()
+	return plainSDP(b.env.cfg.MediaAddress, b.port(), a.phoneCodecs(), b.org, phoneDir.answer())
+}
+
+func (b *bridge) setPairing(a *pairing) {
 	toPhone, toBrowser := a.maps()
 	b.mu.Lock()
-	b.toPhone, b.toBrowser, b.phoneSDP = toPhone, toBrowser, a.rtp
+	b.pairing, b.toPhone, b.toBrowser = a, toPhone, toBrowser
 	b.mu.Unlock()
+}
 
-	codecs := []codec{a.offered}
-	if a.teOffered != nil {
-		codecs = append(codecs, *a.teOffered)
-	}
+// newPC makes the browser leg's PeerConnection with exactly codecs (so
+// the browser can answer or send nothing else) and its handlers; the
+// relay track sends as main.
+func (b *bridge) newPC(codecs []codec, main codec) error {
 	api, err := b.env.api(codecs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle, RTCPMuxPolicy: webrtc.RTCPMuxPolicyRequire})
 	if err != nil {
-		return nil, fmt.Errorf("webrtc: peer connection: %w", err)
+		return fmt.Errorf("webrtc: peer connection: %w", err)
 	}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		pc.Close()
-		return nil, errors.New("webrtc: call ended")
+		_ = pc.Close()
+		return errors.New("webrtc: call ended")
 	}
 	b.pc = pc
+	b.track = &relayTrack{codec: capability(main)}
 	b.mu.Unlock()
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		b.log.Debug("webrtc: browser leg", "state", s.String())
@@ -129,35 +263,30 @@ func (b *bridge) answer(ctx context.Context, phoneAnswer []byte) ([]byte, error)
 		}
 	})
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
-		if !b.track0() {
+		if !b.enter() {
 			return
 		}
-		defer b.wg.Done()
+		defer b.leave()
 		b.readBrowser(tr)
 	})
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: b.offer}); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
-	}
-	track := &relayTrack{codec: webrtc.RTPCodecCapability{MimeType: mimeType(a.offered), ClockRate: a.offered.clock, Channels: a.offered.channels}}
-	b.mu.Lock()
-	b.track = track
-	b.mu.Unlock()
-	sender, err := pc.AddTrack(track)
+	return nil
+}
+
+// addTrack adds the relay track and reads its RTCP.
+func (b *bridge) addTrack() error {
+	sender, err := b.pc.AddTrack(b.track)
 	if err != nil {
-		return nil, fmt.Errorf("webrtc: add track: %w", err)
+		return fmt.Errorf("webrtc: add track: %w", err)
 	}
-	if b.track0() {
-		go func() {
-			defer b.wg.Done()
-			b.drainRTCP(sender)
-		}()
-	}
-	ans, err := pc.CreateAnswer(nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(ans); err != nil {
+	b.spawn(func() { b.drainRTCP(sender) })
+	return nil
+}
+
+// gather sets the local description and waits for ICE gathering (no
+// trickle: the description goes out complete).
+func (b *bridge) gather(ctx context.Context, d webrtc.SessionDescription) ([]byte, error) {
+	gathered := webrtc.GatheringCompletePromise(b.pc)
+	if err := b.pc.SetLocalDescription(d); err != nil {
 		return nil, fmt.Errorf("webrtc: local description: %w", err)
 	}
 	select {
@@ -165,25 +294,167 @@ func (b *bridge) answer(ctx context.Context, phoneAnswer []byte) ([]byte, error)
 	case <-ctx.Done():
 		return nil, fmt.Errorf("webrtc: ICE gathering: %w", ctx.Err())
 	}
-	b.lastRx.Store(time.Now().UnixNano())
-	if b.track0() {
-		go func() {
-			defer b.wg.Done()
-			b.watch()
-		}()
-	}
-	return []byte(pc.LocalDescription().SDP), nil
+	return []byte(b.pc.LocalDescription().SDP), nil
 }
 
-// track0 accounts for one more goroutine unless the bridge is closing.
-func (b *bridge) track0() bool {
+// startWatch starts the RTP timeout.
+func (b *bridge) startWatch() {
+	b.lastRx.Store(time.Now().UnixNano())
+	b.spawn(b.watch)
+}
+
+func capability(c codec) webrtc.RTPCodecCapability {
+	if c.name == "" {
+		return webrtc.RTPCodecCapability{}
+	}
+	return webrtc.RTPCodecCapability{MimeType: mimeType(c), ClockRate: c.clock, Channels: c.channels}
+}
+
+// reofferFromPhone answers the phone's re-INVITE (hold, resume, a new
+// address): the same port and codec, the direction that answers the
+// phone's (RFC 3264 6.1: sendonly gets recvonly, inactive inactive). An
+// offer without the call's codec wraps ErrNoCommonCodec and changes
+// nothing.
+func (b *bridge) reofferFromPhone(offer []byte) ([]byte, error) {
+	st, err := parsePlain(offer, ErrBadSDP)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	a := b.pairing
+	b.mu.Unlock()
+	if a == nil {
+		return nil, errors.New("webrtc: re-offer before the call is up")
+	}
+	keep := []codec{a.phone}
+	if a.phoneTE != nil {
+		keep = append(keep, *a.phoneTE)
+	}
+	ans, _, ansTE, _, ok := pair(st.codecs, keep)
+	if !ok {
+		return nil, fmt.Errorf("%w (the call's codec is %s; offered: %s)", ErrNoCommonCodec, a.phone.rtpmap(), names(st.codecs))
+	}
+	np := *a
+	np.phone, np.phoneTE, np.rtp, np.rtcp = ans, nil, st.rtp, st.rtcp
+	if ansTE != nil && a.browserTE != nil {
+		np.phoneTE = ansTE
+	} else {
+		np.browserTE = nil
+	}
+	b.setPairing(&np)
+	b.mu.Lock()
+	if !sameAddr(b.phoneSDP, st.rtp) && st.dir != inactive {
+		b.phoneSDP, b.latched = st.rtp, nil // a new address: latch again
+	}
+	b.phoneDir = st.dir
+	b.org.version++
+	org := b.org
+	b.mu.Unlock()
+	b.lastRx.Store(time.Now().UnixNano())
+	b.log.Info("webrtc: phone re-offer", "direction", st.dir)
+	return plainSDP(b.env.cfg.MediaAddress, b.port(), np.phoneCodecs(), org, st.dir.answer())
+}
+
+// reofferFromBrowser answers the browser's re-INVITE: pion answers it,
+// with the direction set to the one that answers the browser's
+// (sendonly gets recvonly, inactive inactive); the relay toward the
+// browser follows its direction.
+func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(offer); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
+	}
+	md := firstAudio(sd)
+	dir := inactive
+	if md != nil {
+		dir = mediaDirection(sd, md)
+	}
+	b.mu.Lock()
+	pc := b.pc
+	b.mu.Unlock()
+	if pc == nil {
+		return nil, errors.New("webrtc: re-offer before the call is up")
+	}
+	toPion := offer
+	if dir == inactive {
+		// pion stops a transceiver for good on an inactive offer (no
+		// resume afterwards): it is told sendonly, the relay toward the
+		// browser stops all the same, and the answer says inactive.
+		var err error
+		if toPion, err = withDirection(offer, sendonly); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadSDP, err)
+		}
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(toPion)}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
+	}
+	ans, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrWebRTCOffer, err)
+	}
+	out, err := b.gather(ctx, ans)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = withDirection(out, dir.answer()); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	b.browserDir = dir
+	b.mu.Unlock()
+	b.lastRx.Store(time.Now().UnixNano())
+	b.log.Info("webrtc: browser re-offer", "direction", dir)
+	return out, nil
+}
+
+// held reports whether either side asked for less than sendrecv (the
+// RTP timeout then waits).
+func (b *bridge) held() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.phoneDir != sendrecv || b.browserDir != sendrecv
+}
+
+// directions are the two sides' latest directions (for the logs and
+// the health answer).
+func (b *bridge) directions() (phone, browser direction) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.phoneDir, b.browserDir
+}
+
+// enter accounts for one more goroutine unless the bridge is closing;
+// leave ends it.
+func (b *bridge) enter() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return false
 	}
 	b.wg.Add(1)
+	b.env.stats.Goroutines.Add(1)
 	return true
+}
+
+func (b *bridge) leave() {
+	b.env.stats.Goroutines.Add(-1)
+	b.wg.Done()
+}
+
+// spawn runs f on a goroutine of the bridge (unless it is closing).
+func (b *bridge) spawn(f func()) {
+	if !b.enter() {
+		return
+	}
+	go func() {
+		defer b.leave()
+		f()
+	}()
+}
+
+func (b *bridge) drop() {
+	b.stats.Dropped.Add(1)
+	b.env.stats.Dropped.Add(1)
 }
 
 // readBrowser relays the browser's RTP to the phone until the
@@ -196,25 +467,124 @@ func (b *bridge) readBrowser(tr *webrtc.TrackRemote) {
 		}
 		b.lastRx.Store(time.Now().UnixNano())
 		b.mu.Lock()
-		m, dst := b.toPhone, b.latched
+		m, dst, wants := b.toPhone, b.latched, b.phoneDir.receives()
 		if dst == nil {
 			dst = b.phoneSDP
 		}
 		b.mu.Unlock()
-		if m == nil || dst == nil || p.PayloadType > 127 || m[p.PayloadType] < 0 {
-			b.stats.Dropped.Add(1)
+		if m == nil || dst == nil || !wants || p.PayloadType > 127 || m[p.PayloadType] < 0 {
+			b.drop()
 			continue
 		}
 		p.PayloadType = uint8(m[p.PayloadType])
-		buf, err := p.Marshal()
-		if err != nil {
-			b.stats.Dropped.Add(1)
-			continue
-		}
-		if _, err := b.rtp.WriteToUDP(buf, dst); err == nil {
+		if b.sendToPhone(p, dst) {
 			b.stats.ToPhone.Add(1)
+			b.env.stats.ToPhone.Add(1)
+		} else {
+			b.drop()
 		}
 	}
+}
+
+// sendToPhone sends one of the browser's packets to the phone, its
+// sequence number shifted past the packets the gateway inserted.
+func (b *bridge) sendToPhone(p *rtp.Packet, dst *net.UDPAddr) bool {
+	b.outMu.Lock()
+	defer b.outMu.Unlock()
+	p.SequenceNumber += b.outShift
+	buf, err := p.Marshal()
+	if err != nil {
+		return false
+	}
+	if _, err := b.rtp.WriteToUDP(buf, dst); err != nil {
+		return false
+	}
+	b.outSeq, b.outTS, b.outSSRC, b.outAt = p.SequenceNumber, p.Timestamp, p.SSRC, time.Now()
+	return true
+}
+
+// setOnDigit sets what is told of the phone's RFC 4733 digits.
+func (b *bridge) setOnDigit(f func(dtmfDigit)) {
+	b.mu.Lock()
+	b.onDigit = f
+	b.mu.Unlock()
+}
+
+// digitToPhone plays a digit (from the browser's INFO) to the phone as
+// RFC 4733 events in its stream; false when the phone did not
+// negotiate telephone-event (the INFO then goes on as INFO) or does not
+// receive.
+func (b *bridge) digitToPhone(d dtmfDigit) bool {
+	b.mu.Lock()
+	a, dst, wants := b.pairing, b.latched, b.phoneDir.receives()
+	if dst == nil {
+		dst = b.phoneSDP
+	}
+	b.mu.Unlock()
+	if a == nil || a.phoneTE == nil || dst == nil || !wants {
+		return false
+	}
+	te, clock := *a.phoneTE, a.phone.clock
+	b.spawn(func() { b.playDigit(d, te, clock, dst) })
+	return true
+}
+
+// playDigit sends d's events (eventPackets) on their schedule, with the
+// timestamp the phone's stream has reached (audioClock: its codec's
+// clock, which telephone-event's may differ from) and its SSRC.
+func (b *bridge) playDigit(d dtmfDigit, te codec, audioClock uint32, dst *net.UDPAddr) {
+	b.dtmfMu.Lock()
+	defer b.dtmfMu.Unlock()
+	pkts := eventPackets(d, te.clock)
+	b.outMu.Lock()
+	ts, ssrc := rand.Uint32(), rand.Uint32()
+	if !b.outAt.IsZero() {
+		ts, ssrc = eventStart(b.outTS, time.Since(b.outAt), audioClock), b.outSSRC
+	}
+	b.outMu.Unlock()
+	start := time.Now()
+	for _, pk := range pkts {
+		if wait := time.Until(start.Add(pk.at)); wait > 0 {
+			select {
+			case <-b.done:
+				return
+			case <-time.After(wait):
+			}
+		}
+		b.outMu.Lock()
+		b.outShift++
+		b.outSeq++
+		p := rtp.Packet{Header: rtp.Header{Version: 2, Marker: pk.marker, PayloadType: te.pt, SequenceNumber: b.outSeq, Timestamp: ts, SSRC: ssrc},
+			Payload: pk.payload}
+		buf, err := p.Marshal()
+		if err == nil {
+			_, err = b.rtp.WriteToUDP(buf, dst)
+		}
+		b.outMu.Unlock()
+		if err != nil {
+			b.log.Debug("webrtc: DTMF to the phone", "error", err)
+			return
+		}
+	}
+	b.stats.DigitsToPhone.Add(1)
+	b.log.Info("webrtc: digit to the phone as RFC 4733", "digit", string(d.digit), "duration", d.duration, "pt", te.pt, "clock", te.clock)
+}
+
+// phoneEvent tells onDigit of the first end packet of each of the
+// phone's RFC 4733 events (readPlain's goroutine only).
+func (b *bridge) phoneEvent(p *rtp.Packet, te codec, onDigit func(dtmfDigit)) {
+	ev, ok := parseRFC4733(p.Payload)
+	if !ok || !ev.end || (b.endSeen && b.endTS == p.Timestamp) {
+		return
+	}
+	b.endSeen, b.endTS = true, p.Timestamp
+	digit, ok := eventDigit(ev.event)
+	if !ok || onDigit == nil || te.clock == 0 {
+		return
+	}
+	d := dtmfDigit{digit: digit, duration: time.Duration(uint64(ev.duration) * uint64(time.Second) / uint64(te.clock))}
+	b.stats.DigitsToBrowser.Add(1)
+	b.spawn(func() { onDigit(d) })
 }
 
 // drainRTCP reads the browser's RTCP for our track (pion needs it read;
@@ -233,7 +603,6 @@ func (b *bridge) drainRTCP(s *webrtc.RTPSender) {
 // source is latched as the phone's address (symmetric RTP), and packets
 // from elsewhere are then dropped.
 func (b *bridge) readPlain() {
-	defer b.wg.Done()
 	buf := make([]byte, 1500)
 	for {
 		n, src, err := b.rtp.ReadFromUDP(buf)
@@ -245,7 +614,7 @@ func (b *bridge) readPlain() {
 		}
 		var p rtp.Packet
 		if n < 12 || buf[0]>>6 != 2 || p.Unmarshal(buf[:n]) != nil {
-			b.stats.Dropped.Add(1)
+			b.drop()
 			continue
 		}
 		b.mu.Lock()
@@ -253,24 +622,31 @@ func (b *bridge) readPlain() {
 			b.latched = src
 		}
 		ok := sameAddr(b.latched, src)
-		m, tr := b.toBrowser, b.track
+		m, tr, wants, a, onDigit := b.toBrowser, b.track, b.browserDir.receives(), b.pairing, b.onDigit
 		b.mu.Unlock()
+		if ok && a != nil && a.phoneTE != nil && p.PayloadType == a.phoneTE.pt {
+			b.phoneEvent(&p, *a.phoneTE, onDigit)
+		}
 		if !ok || m == nil || tr == nil || m[p.PayloadType] < 0 {
-			b.stats.Dropped.Add(1)
+			b.drop()
 			continue
 		}
 		b.lastRx.Store(time.Now().UnixNano())
+		if !wants {
+			b.drop()
+			continue
+		}
 		if tr.write(&p, uint8(m[p.PayloadType])) {
 			b.stats.ToBrowser.Add(1)
+			b.env.stats.ToBrowser.Add(1)
 		} else {
-			b.stats.Dropped.Add(1)
+			b.drop()
 		}
 	}
 }
 
 // readPlainRTCP reads (and drops) the phone's RTCP.
 func (b *bridge) readPlainRTCP() {
-	defer b.wg.Done()
 	buf := make([]byte, 1500)
 	for {
 		if _, _, err := b.rtcp.ReadFromUDP(buf); err != nil {
@@ -283,7 +659,8 @@ func (b *bridge) readPlainRTCP() {
 	}
 }
 
-// watch ends the call when no RTP came either way for rtp-timeout.
+// watch ends the call when no RTP came either way for rtp-timeout while
+// neither side holds.
 func (b *bridge) watch() {
 	timeout := b.env.cfg.RTPTimeout
 	t := time.NewTicker(min(timeout/4, time.Second))
@@ -294,7 +671,12 @@ func (b *bridge) watch() {
 			return
 		case <-t.C:
 		}
+		if b.held() {
+			b.lastRx.Store(time.Now().UnixNano())
+			continue
+		}
 		if time.Since(time.Unix(0, b.lastRx.Load())) >= timeout {
+			b.env.stats.Timeouts.Add(1)
 			b.fail("rtp-timeout")
 			return
 		}
@@ -331,6 +713,7 @@ func (b *bridge) close() {
 		}
 		b.rtp.Close()
 		b.rtcp.Close()
+		b.env.stats.Sockets.Add(-2)
 		b.wg.Wait()
 	})
 }

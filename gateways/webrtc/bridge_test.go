@@ -29,7 +29,7 @@ func testEnv(t *testing.T, settings map[string]string) *mediaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := newMediaEnv(cfg)
+	e, err := newMediaEnv(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,4 +285,125 @@ func waitGoroutines(t *testing.T, n int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// phoneOffer is a plain offer from port: G722 (which the gateway does
+// not relay by default), PCMA and telephone-event 101.
+func phoneOffer(port int, dir string) []byte {
+	return phoneAnswer(port, "9 8 101", "rtpmap:9 G722/8000", "rtpmap:8 PCMA/8000", "rtpmap:101 telephone-event/8000", dir)
+}
+
+// phoneSocket is a UDP socket playing the phone, with what it receives.
+func phoneSocket(t *testing.T) (*net.UDPConn, chan *rtp.Packet) {
+	t.Helper()
+	phone, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { phone.Close() })
+	got := make(chan *rtp.Packet, 100)
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, _, err := phone.ReadFromUDP(buf)
+			if err != nil {
+				return
+			}
+			var p rtp.Packet
+			if p.Unmarshal(buf[:n]) == nil {
+				select {
+				case got <- &p:
+				default:
+				}
+			}
+		}
+	}()
+	return phone, got
+}
+
+// flows sends marked packets from send until one arrives on got (within
+// limit); it reports whether one did.
+func flows(send func(seq uint16), got chan *rtp.Packet, limit time.Duration) bool {
+	for len(got) > 0 {
+		<-got
+	}
+	deadline := time.Now().Add(limit)
+	for seq := uint16(1); time.Now().Before(deadline); seq++ {
+		send(seq)
+		select {
+		case <-got:
+			return true
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// TestBridgeFromPhone: a phone's plain offer (G722, PCMA,
+// telephone-event) is steered and offered to a pion browser as WebRTC
+// (SAVPF, ICE, actpass, the phone's payload numbers); the browser's
+// answer becomes the phone's plain answer, and media goes both ways.
+func TestBridgeFromPhone(t *testing.T) {
+	before := runtime.NumGoroutine()
+	env := testEnv(t, nil)
+	phone, got := phoneSocket(t)
+	phonePort := phone.LocalAddr().(*net.UDPAddr).Port
+	br, err := env.newBridgeFromPhone(phoneOffer(phonePort, "sendrecv"), quiet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	offer, err := br.browserOffer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Steering keeps what the gateway relays, in the phone's numbers.
+	for _, want := range []string{"UDP/TLS/RTP/SAVPF 8 101", "a=setup:actpass", "a=ice-ufrag:", "a=fingerprint:", "typ host", "a=rtcp-mux"} {
+		if !strings.Contains(string(offer), want) {
+			t.Fatalf("browser offer lacks %q:\n%s", want, offer)
+		}
+	}
+	browser := newTestBrowser(t)
+	if err := browser.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+		t.Fatal(err)
+	}
+	ans, err := browser.pc.CreateAnswer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := webrtc.GatheringCompletePromise(browser.pc)
+	if err := browser.pc.SetLocalDescription(ans); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	plain, err := br.browserAnswered([]byte(browser.pc.LocalDescription().SDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"RTP/AVP 8 101", "a=rtpmap:101 telephone-event/8000", "a=sendrecv", "c=IN IP4 127.0.0.1"} {
+		if !strings.Contains(string(plain), want) {
+			t.Fatalf("plain answer lacks %q:\n%s", want, plain)
+		}
+	}
+	plainAddr := br.rtp.LocalAddr().(*net.UDPAddr)
+	toBrowser := func(seq uint16) {
+		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 8, SequenceNumber: seq, SSRC: 5}, Payload: []byte("tone")}).Marshal()
+		phone.WriteToUDP(b, plainAddr)
+	}
+	if !flows(toBrowser, browser.got, 10*time.Second) {
+		t.Fatalf("phone -> browser: nothing (%s)", br)
+	}
+	toPhone := func(seq uint16) {
+		browser.track.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 160}, Payload: []byte("mark")})
+	}
+	if !flows(toPhone, got, 10*time.Second) {
+		t.Fatalf("browser -> phone: nothing (%s)", br)
+	}
+	br.close()
+	browser.pc.Close()
+	if env.stats.Sockets.Load() != 0 || env.stats.Goroutines.Load() != 0 {
+		t.Fatalf("after close: %d sockets, %d goroutines", env.stats.Sockets.Load(), env.stats.Goroutines.Load())
+	}
+	waitGoroutines(t, before+8)
 }

@@ -20,11 +20,16 @@ type mediaEnv struct {
 	mux   ice.UDPMux // nil: a port per call from ice-ports
 	conn  net.PacketConn
 	ports *rtpmedia.Ports
+	stats *Stats
 }
 
-// newMediaEnv binds the muxed ICE port (when configured).
-func newMediaEnv(cfg Config) (*mediaEnv, error) {
-	e := &mediaEnv{cfg: cfg, ports: &rtpmedia.Ports{IP: cfg.MediaAddress, Min: cfg.RTPPortMin, Max: cfg.RTPPortMax}}
+// newMediaEnv binds the muxed ICE port (when configured); stats nil
+// counts into a Stats of its own.
+func newMediaEnv(cfg Config, stats *Stats) (*mediaEnv, error) {
+	if stats == nil {
+		stats = &Stats{}
+	}
+	e := &mediaEnv{cfg: cfg, ports: &rtpmedia.Ports{IP: cfg.MediaAddress, Min: cfg.RTPPortMin, Max: cfg.RTPPortMax}, stats: stats}
 	if cfg.UDPPort == 0 {
 		return e, nil
 	}
@@ -38,8 +43,33 @@ func newMediaEnv(cfg Config) (*mediaEnv, error) {
 		return nil, fmt.Errorf("webrtc: listen on udp-port: %w", err)
 	}
 	e.conn = conn
-	e.mux = webrtc.NewICEUDPMux(nil, conn)
+	var pc net.PacketConn = conn
+	if ip.IsLoopback() {
+		pc = loopbackConn{conn}
+	}
+	e.mux = webrtc.NewICEUDPMux(nil, pc)
 	return e, nil
+}
+
+// loopbackConn is the muxed ICE socket on a loopback ice-address: it
+// takes datagrams from loopback sources only. A peer on the same host
+// pairs its other addresses with our loopback candidate too (Chromium
+// does): answering those checks would send to addresses that are not
+// loopback, from a gateway configured to serve this host only.
+type loopbackConn struct{ net.PacketConn }
+
+// ReadFrom reads the next datagram from a loopback source, skipping
+// others, until the socket fails or closes.
+func (c loopbackConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		if err != nil {
+			return n, addr, err
+		}
+		if ua, ok := addr.(*net.UDPAddr); ok && ua.IP.IsLoopback() {
+			return n, addr, nil
+		}
+	}
 }
 
 // icePort is the muxed ICE port (0: none).

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
+
+	"github.com/emiago/sipgo/sip"
 
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
@@ -16,6 +19,8 @@ const Version = "0.1.0"
 // and user agent. Use NewGateway.
 type Gateway struct {
 	log *slog.Logger
+
+	stats Stats
 
 	mu   sync.Mutex
 	cfg  Config
@@ -40,7 +45,7 @@ func (g *Gateway) App() sdk.App {
 	return sdk.App{
 		Name:      "webrtc",
 		Version:   Version,
-		Methods:   []string{"INVITE"},
+		Methods:   []string{"INVITE", "OPTIONS"},
 		Configure: g.Configure,
 		Claim:     g.Claim,
 		Handle:    g.Handle,
@@ -55,7 +60,7 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 	if err != nil {
 		return err
 	}
-	ua, err := startAgent(c, cfg.Link, g.log)
+	ua, err := startAgent(c, cfg.Link, &g.stats, g.log)
 	if err != nil {
 		return err
 	}
@@ -81,18 +86,26 @@ func (g *Gateway) Claim(sdk.Config) []string {
 	return g.cfg.Claims()
 }
 
-// Handle applies the decision rule (decide.go) to an initial INVITE.
+// Handle applies the decision rule (decide.go) to an initial INVITE,
+// and proxies an out-of-dialog OPTIONS for the gateway's identity (the
+// health ping) to the user agent.
 func (g *Gateway) Handle(ctx context.Context, req *sdk.Request) sdk.Verdict {
 	g.mu.Lock()
-	host, ua := g.host, g.ua
+	host, ua, identity := g.host, g.ua, g.cfg.Identity
 	g.mu.Unlock()
-	if ua == nil || !req.IsInvite() {
+	if ua == nil || (!req.IsInvite() && req.Method != sip.OPTIONS) {
 		return sdk.Continue()
 	}
 	if to := req.To(); to != nil {
 		if tag, _ := to.Params.Get("tag"); tag != "" {
 			return sdk.Continue() // in dialog: record-routed, never ours to route
 		}
+	}
+	if req.Method == sip.OPTIONS {
+		if user, domain, _ := cutAt(identity); strings.EqualFold(req.Recipient.User, user) && strings.EqualFold(req.Recipient.Host, domain) {
+			return sdk.Proxy(ua.target())
+		}
+		return sdk.Continue()
 	}
 	if req.GetHeader(sdk.LinkHeader) != nil {
 		return sdk.Continue()
@@ -118,11 +131,10 @@ func (g *Gateway) Handle(ctx context.Context, req *sdk.Request) sdk.Verdict {
 	switch d.Action {
 	case RejectCall:
 		return sdk.Respond(d.Code, d.Reason)
-	case ToPhone:
+	case ToPhone, ToBrowser:
+		g.log.Debug("webrtc: taking the call", "action", d.Action.String(), "target", req.Recipient.String())
 		return sdk.Proxy(ua.target()).RemoveHeader(HeaderTarget).AddHeader(HeaderTarget, req.Recipient.String())
 	}
-	// ToBrowser (plain offer to a browser) is not built yet: the call
-	// goes on as it would without the gateway.
 	return sdk.Continue()
 }
 
@@ -158,6 +170,9 @@ func (g *Gateway) Calls() int {
 	return ua.callCount()
 }
 
+// Stats are the gateway's counters (they outlive reconfigurations).
+func (g *Gateway) Stats() *Stats { return &g.stats }
+
 // Close ends every call and stops the user agent.
 func (g *Gateway) Close() {
 	g.mu.Lock()
@@ -167,4 +182,5 @@ func (g *Gateway) Close() {
 	if ua != nil {
 		ua.close()
 	}
+	g.log.Info("webrtc gateway closed", "stats", &g.stats)
 }

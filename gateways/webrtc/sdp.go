@@ -138,9 +138,53 @@ func names(cs []codec) string {
 // origin identifies one of the gateway's session descriptions.
 type origin struct{ id, version uint64 }
 
-// plainOffer is the RTP/AVP offer of the plain leg: codecs (numbered as
-// the browser numbered them) on ip:port, RTCP on port+1.
-func plainOffer(ip net.IP, port int, codecs []codec, org origin) ([]byte, error) {
+// direction is an SDP stream's direction attribute (RFC 3264 5.1).
+type direction string
+
+const (
+	sendrecv direction = "sendrecv"
+	sendonly direction = "sendonly"
+	recvonly direction = "recvonly"
+	inactive direction = "inactive"
+)
+
+// answer is the direction that answers an offer of d (RFC 3264 6.1):
+// sendonly is answered recvonly, recvonly sendonly, inactive inactive.
+func (d direction) answer() direction {
+	switch d {
+	case sendonly:
+		return recvonly
+	case recvonly:
+		return sendonly
+	case inactive:
+		return inactive
+	}
+	return sendrecv
+}
+
+// receives reports whether the side that wrote d wants media sent to it.
+func (d direction) receives() bool { return d == sendrecv || d == recvonly }
+
+// mediaDirection is md's direction (the session's when md has none;
+// sendrecv when neither has one). A port of zero is inactive.
+func mediaDirection(sd *sdp.SessionDescription, md *sdp.MediaDescription) direction {
+	if md.MediaName.Port.Value == 0 {
+		return inactive
+	}
+	for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
+		for _, a := range attrs {
+			switch d := direction(a.Key); d {
+			case sendrecv, sendonly, recvonly, inactive:
+				return d
+			}
+		}
+	}
+	return sendrecv
+}
+
+// plainSDP is a plain RTP/AVP description (the plain leg's offer, or its
+// answer): codecs as numbered on that leg, on ip:port, RTCP on port+1.
+func plainSDP(ip net.IP, port int, codecs []codec, org origin, dir direction) ([]byte, error) {
 	addrType := "IP4"
 	if ip.To4() == nil {
 		addrType = "IP6"
@@ -161,62 +205,110 @@ func plainOffer(ip net.IP, port int, codecs []codec, org origin) ([]byte, error)
 			m.Attributes = append(m.Attributes, sdp.NewAttribute("fmtp", pt+" "+c.fmtp))
 		}
 	}
-	m.Attributes = append(m.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute("sendrecv"))
+	if dir == "" {
+		dir = sendrecv
+	}
+	m.Attributes = append(m.Attributes, sdp.NewAttribute("ptime", "20"), sdp.NewPropertyAttribute(string(dir)))
 	sd.MediaDescriptions = []*sdp.MediaDescription{m}
 	return sd.Marshal()
 }
 
-// plainAnswer is what the gateway needs from the plain leg's answer.
-type plainAnswer struct {
-	rtp, rtcp *net.UDPAddr
-	codec     codec  // the phone's number for the chosen codec
-	offered   codec  // the same codec as offered (the browser's number)
-	te        *codec // telephone-event, the phone's number; nil: none
-	teOffered *codec
+// plainOffer is the RTP/AVP offer of the plain leg: codecs (numbered as
+// the browser numbered them) on ip:port, RTCP on port+1.
+func plainOffer(ip net.IP, port int, codecs []codec, org origin) ([]byte, error) {
+	return plainSDP(ip, port, codecs, org, sendrecv)
 }
 
-// parsePlainAnswer reads the phone's answer to offered: its first
-// accepted codec that was offered, telephone-event if kept.
-func parsePlainAnswer(body []byte, offered []codec) (*plainAnswer, error) {
+// pairing is how one call's payload types go across: the codec both
+// sides chose (each side's number for it) and telephone-event when both
+// keep it, with where the phone's RTP and RTCP go.
+type pairing struct {
+	rtp, rtcp *net.UDPAddr
+	phone     codec  // the chosen codec, the phone's number
+	browser   codec  // the same codec, the browser's number
+	phoneTE   *codec // telephone-event, the phone's number; nil: none
+	browserTE *codec
+}
+
+// plainStream is what the gateway reads from a plain description (an
+// offer or an answer): the first audio stream's address, codecs and
+// direction.
+type plainStream struct {
+	rtp, rtcp *net.UDPAddr
+	codecs    []codec
+	dir       direction
+}
+
+// parsePlain reads the first audio stream of a plain description; err
+// wraps what (ErrBadAnswer, ErrBadSDP).
+func parsePlain(body []byte, what error) (*plainStream, error) {
 	sd := &sdp.SessionDescription{}
 	if err := sd.Unmarshal(body); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+		return nil, fmt.Errorf("%w: %w", what, err)
 	}
-	md := firstAudio(sd)
-	if md == nil {
-		return nil, fmt.Errorf("%w: the audio stream is rejected", ErrBadAnswer)
+	var md *sdp.MediaDescription
+	for _, m := range sd.MediaDescriptions {
+		if m.MediaName.Media == "audio" {
+			md = m
+			break
+		}
+	}
+	if md == nil || (md.MediaName.Port.Value == 0 && what == ErrBadAnswer) {
+		return nil, fmt.Errorf("%w: the audio stream is rejected or missing", what)
 	}
 	ci := md.ConnectionInformation
 	if ci == nil {
 		ci = sd.ConnectionInformation
 	}
 	if ci == nil || ci.Address == nil {
-		return nil, fmt.Errorf("%w: no c= line", ErrBadAnswer)
+		return nil, fmt.Errorf("%w: no c= line", what)
 	}
 	ip := net.ParseIP(ci.Address.Address)
 	if ip == nil {
-		return nil, fmt.Errorf("%w: c= address %q is not an IP address", ErrBadAnswer, ci.Address.Address)
+		return nil, fmt.Errorf("%w: c= address %q is not an IP address", what, ci.Address.Address)
 	}
-	a := &plainAnswer{rtp: &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}}
-	a.rtcp = &net.UDPAddr{IP: ip, Port: a.rtp.Port + 1}
+	st := &plainStream{rtp: &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}, codecs: audioCodecs(md), dir: mediaDirection(sd, md)}
+	if ip.IsUnspecified() { // RFC 3264 8.4 (old style hold): c=0.0.0.0
+		st.dir = inactive
+	}
+	st.rtcp = &net.UDPAddr{IP: ip, Port: st.rtp.Port + 1}
 	if _, mux := md.Attribute("rtcp-mux"); mux {
-		a.rtcp.Port = a.rtp.Port
+		st.rtcp.Port = st.rtp.Port
 	}
-	for _, c := range audioCodecs(md) {
+	return st, nil
+}
+
+// pair matches answered against offered (both lists of one side's
+// numbering each): the first answered codec that was offered, and
+// telephone-event if both have it. Nil when no codec matches.
+func pair(answered, offered []codec) (ans, off codec, ansTE, offTE *codec, ok bool) {
+	for _, c := range answered {
 		for _, o := range offered {
 			switch {
 			case !c.same(o):
-			case c.name == "telephone-event" && a.te == nil:
-				a.te, a.teOffered = &c, &o
-			case c.name != "telephone-event" && a.codec.name == "":
-				a.codec, a.offered = c, o
+			case c.name == "telephone-event" && ansTE == nil:
+				ansTE, offTE = &c, &o
+			case c.name != "telephone-event" && ans.name == "":
+				ans, off = c, o
 			}
 		}
 	}
-	if a.codec.name == "" {
-		return nil, fmt.Errorf("%w: %w (answered: %s)", ErrBadAnswer, ErrNoCommonCodec, names(audioCodecs(md)))
+	return ans, off, ansTE, offTE, ans.name != ""
+}
+
+// parsePlainAnswer reads the phone's answer to offered (browser-numbered
+// codecs): its first accepted codec that was offered, telephone-event if
+// kept.
+func parsePlainAnswer(body []byte, offered []codec) (*pairing, direction, error) {
+	st, err := parsePlain(body, ErrBadAnswer)
+	if err != nil {
+		return nil, "", err
 	}
-	return a, nil
+	ph, br, phTE, brTE, ok := pair(st.codecs, offered)
+	if !ok {
+		return nil, "", fmt.Errorf("%w: %w (answered: %s)", ErrBadAnswer, ErrNoCommonCodec, names(st.codecs))
+	}
+	return &pairing{rtp: st.rtp, rtcp: st.rtcp, phone: ph, browser: br, phoneTE: phTE, browserTE: brTE}, st.dir, nil
 }
 
 // ptMap maps the payload types of one side to the other's; a type not in
@@ -231,12 +323,63 @@ func newPTMap() *ptMap {
 	return &m
 }
 
-// maps are the two directions' payload type maps for an answer.
-func (a *plainAnswer) maps() (toPhone, toBrowser *ptMap) {
+// maps are the two directions' payload type maps.
+func (a *pairing) maps() (toPhone, toBrowser *ptMap) {
 	toPhone, toBrowser = newPTMap(), newPTMap()
-	toPhone[a.offered.pt], toBrowser[a.codec.pt] = int16(a.codec.pt), int16(a.offered.pt)
-	if a.te != nil {
-		toPhone[a.teOffered.pt], toBrowser[a.te.pt] = int16(a.te.pt), int16(a.teOffered.pt)
+	toPhone[a.browser.pt], toBrowser[a.phone.pt] = int16(a.phone.pt), int16(a.browser.pt)
+	if a.phoneTE != nil {
+		toPhone[a.browserTE.pt], toBrowser[a.phoneTE.pt] = int16(a.phoneTE.pt), int16(a.browserTE.pt)
 	}
 	return toPhone, toBrowser
+}
+
+// phoneCodecs are the codecs of the plain leg (its numbers).
+func (a *pairing) phoneCodecs() []codec {
+	out := []codec{a.phone}
+	if a.phoneTE != nil {
+		out = append(out, *a.phoneTE)
+	}
+	return out
+}
+
+// browserCodecs are the codecs of the browser leg (its numbers).
+func (a *pairing) browserCodecs() []codec {
+	out := []codec{a.browser}
+	if a.browserTE != nil {
+		out = append(out, *a.browserTE)
+	}
+	return out
+}
+
+// withDirection rewrites the first audio stream's direction attribute of
+// a description to d (pion answers a re-offer with its transceiver's
+// direction, sendrecv, whatever the offer's: RFC 3264 6.1 wants the
+// direction that answers it).
+func withDirection(desc []byte, d direction) ([]byte, error) {
+	sd := &sdp.SessionDescription{}
+	if err := sd.Unmarshal(desc); err != nil {
+		return nil, fmt.Errorf("webrtc: own description: %w", err)
+	}
+	md := firstAudio(sd)
+	if md == nil {
+		return desc, nil
+	}
+	attrs := md.Attributes[:0:0]
+	set := false
+	for _, a := range md.Attributes {
+		switch direction(a.Key) {
+		case sendrecv, sendonly, recvonly, inactive:
+			if !set {
+				attrs = append(attrs, sdp.NewPropertyAttribute(string(d)))
+				set = true
+			}
+			continue
+		}
+		attrs = append(attrs, a)
+	}
+	if !set {
+		attrs = append(attrs, sdp.NewPropertyAttribute(string(d)))
+	}
+	md.Attributes = attrs
+	return sd.Marshal()
 }

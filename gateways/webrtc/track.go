@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/pion/rtp"
@@ -13,26 +14,37 @@ import (
 // would rewrite every packet's payload type to the codec's, breaking
 // telephone-event.)
 type relayTrack struct {
-	codec webrtc.RTPCodecCapability
-
 	mu     sync.Mutex
+	codec  webrtc.RTPCodecCapability // empty: the first negotiated codec that is not telephone-event
 	writer webrtc.TrackLocalWriter
 	ssrc   uint32
 }
 
 var _ webrtc.TrackLocal = (*relayTrack)(nil)
 
-// Bind takes the negotiated stream; the codec is the one registered.
+// Bind takes the negotiated stream; the codec is the one set.
 func (t *relayTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for _, p := range ctx.CodecParameters() {
-		if p.MimeType == t.codec.MimeType && p.ClockRate == t.codec.ClockRate {
-			t.mu.Lock()
+		match := strings.EqualFold(p.MimeType, t.codec.MimeType) && p.ClockRate == t.codec.ClockRate
+		if t.codec.MimeType == "" {
+			match = !strings.EqualFold(p.MimeType, "audio/telephone-event")
+		}
+		if match {
 			t.writer, t.ssrc = ctx.WriteStream(), uint32(ctx.SSRC())
-			t.mu.Unlock()
 			return p, nil
 		}
 	}
 	return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+}
+
+// setCodec sets the codec Bind takes (before the remote description
+// that binds the track).
+func (t *relayTrack) setCodec(c webrtc.RTPCodecCapability) {
+	t.mu.Lock()
+	t.codec = c
+	t.mu.Unlock()
 }
 
 // Unbind stops writing.

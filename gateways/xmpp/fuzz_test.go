@@ -1,6 +1,7 @@
 package xmpp
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -95,6 +96,28 @@ func FuzzHandleStanza(f *testing.F) {
 		g, _, _ := testGateway(t, cfg, 404)
 		if _, err := handleRaw(g, raw); err != nil {
 			t.Fatalf("%q: handler error %v", raw, err)
+		}
+	})
+}
+
+// FuzzChatStateFor: any isComposing body gives a chat state XEP-0085
+// defines or an error wrapping ErrBadStanza, never a panic; what the
+// gateway writes itself reads back.
+func FuzzChatStateFor(f *testing.F) {
+	f.Add(isComposingBody("composing"))
+	f.Add(isComposingBody("paused"))
+	f.Add([]byte(`<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>idle</state><lastactive>2026-12-07T20:00:00Z</lastactive></isComposing>`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		cs, err := chatStateFor(body)
+		switch {
+		case err != nil && !errors.Is(err, ErrBadStanza):
+			t.Fatalf("error %v does not wrap ErrBadStanza", err)
+		case err == nil && cs != "composing" && cs != "paused":
+			t.Fatalf("state %q", cs)
+		case err == nil:
+			if back, err := chatStateFor(isComposingBody(cs)); err != nil || back != cs {
+				t.Fatalf("%q reads back as %q, %v", cs, back, err)
+			}
 		}
 	})
 }

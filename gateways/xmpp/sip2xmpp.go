@@ -44,10 +44,16 @@ func (g *Gateway) sipToXMPP(ctx context.Context, st state, req *sdk.Request) sdk
 		return sdk.Respond(403, "Forbidden (the sender has no XMPP form)")
 	}
 	body := req.Body()
-	if len(body) > st.cfg.MaxMessageBytes {
+	chatState := ""
+	if ct := req.GetHeader("Content-Type"); ct != nil && isComposing(ct.Value()) {
+		cs, err := chatStateFor(body) // bounded by composingBytes
+		if err != nil {
+			return sdk.Respond(400, "Bad Request (not an RFC 3994 isComposing document)")
+		}
+		chatState, body = cs, nil
+	} else if len(body) > st.cfg.MaxMessageBytes {
 		return sdk.Respond(413, "")
-	}
-	if v := textPlain(req.GetHeader("Content-Type")); v != nil {
+	} else if v := textPlain(ct); v != nil {
 		return *v
 	}
 	if !utf8.Valid(body) {
@@ -64,6 +70,16 @@ func (g *Gateway) sipToXMPP(ctx context.Context, st state, req *sdk.Request) sdk
 		Body:   string(body),
 		Thread: headerValue(req, "Call-ID"),
 		Lang:   firstLang(headerValue(req, "Content-Language")),
+	}
+	if chatState != "" {
+		// A typing notification: no body, no IMDN, nothing pending.
+		m.ChatState = chatState
+		sctx, cancel := context.WithTimeout(ctx, sendTimeout)
+		defer cancel()
+		if err := st.out.Send(sctx, m.TokenReader()); err != nil {
+			return linkDown(st.cfg)
+		}
+		return sdk.Respond(200, "")
 	}
 	if subj := headerValue(req, "Subject"); subj != "" {
 		m.Subject = subj

@@ -35,6 +35,7 @@ type inMessage struct {
 	Subjects []langText    `xml:"subject"`
 	Thread   string        `xml:"thread"`
 	Err      *stanza.Error `xml:"error"`
+	Extra    []anyElement  `xml:",any"` // chat states (chatstates.go), receipts, ...
 }
 
 // Body is the body in the message's language (or without one), else the
@@ -127,6 +128,7 @@ type outMessage struct {
 	From, To              jid.JID
 	Type                  stanza.MessageType
 	Body, Subject, Thread string
+	ChatState             string // an XEP-0085 state element, after the body
 }
 
 // TokenReader encodes the message. Elements carry no namespace of their
@@ -137,6 +139,9 @@ func (m outMessage) TokenReader() xml.TokenReader {
 		if el.text != "" {
 			inner = append(inner, textElement(el.name, el.text))
 		}
+	}
+	if m.ChatState != "" {
+		inner = append(inner, xmlstream.Wrap(nil, xml.StartElement{Name: xml.Name{Space: nsChatStates, Local: m.ChatState}}))
 	}
 	return stanza.Message{ID: m.ID, To: m.To, From: m.From, Lang: m.Lang, Type: m.Type}.Wrap(xmlstream.MultiReader(inner...))
 }

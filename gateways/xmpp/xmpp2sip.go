@@ -60,7 +60,10 @@ func (g *Gateway) message(st state, start xml.StartElement, r xml.TokenReader) x
 	}
 	body := m.Body()
 	if body == "" {
-		return nil // chat states, receipts, ... without a body: not yet
+		if cs := m.ChatState(); cs != "" {
+			g.typing(st, m, cs)
+		}
+		return nil // receipts and the like without a body: not yet
 	}
 	if len(body) > st.cfg.MaxMessageBytes || len(m.Subject()) > 1024 {
 		return fail(stanza.PolicyViolation)
@@ -181,3 +184,35 @@ func oneLine(s string) string {
 }
 
 func xmlEscapeTo(w io.Writer, s string) error { return xml.EscapeText(w, []byte(s)) }
+
+// typing carries an XMPP user's bodiless chat state to our user as an
+// isComposing MESSAGE (chatstates.go); nothing is answered either way.
+func (g *Gateway) typing(st state, m inMessage, chatState string) {
+	if m.To.Domainpart() != st.cfg.Component || !contains(st.cfg.Domains, m.From.Domainpart()) || st.host == nil {
+		return
+	}
+	rcpt, err := SIPFromJID(m.To.Bare())
+	if err != nil {
+		return
+	}
+	sender, err := SIPFromJID(m.From.Bare())
+	if err != nil || sender.String() == "" || rcpt.String() == "" {
+		return
+	}
+	select {
+	case st.inflight <- struct{}{}:
+	default:
+		return // busy: a typing notification is the first thing to give up
+	}
+	req := isComposingRequest(sender, rcpt, callIDFor(m.Thread, sender.Host), g.cseq.Add(1), chatState)
+	go func() {
+		defer func() { <-st.inflight }()
+		ctx, cancel := context.WithTimeout(context.Background(), sipTimeout)
+		defer cancel()
+		if res, err := st.host.SendRequest(ctx, req, ""); err != nil {
+			g.log.Debug("typing notification to sip not sent", "to", req.Recipient.String(), "err", err)
+		} else if res.StatusCode >= 300 {
+			g.log.Debug("typing notification to sip refused", "to", req.Recipient.String(), "code", res.StatusCode)
+		}
+	}()
+}

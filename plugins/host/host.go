@@ -30,8 +30,9 @@ type Config struct {
 	// (defaults 100 ms and 30 s); the wait doubles per crash and resets
 	// once a start lives a minute.
 	BackoffMin, BackoffMax time.Duration
-	// LeaseTTL is how long a singleton's lease lasts (default 15 s); it is
-	// renewed every third of that.
+	// LeaseTTL is how long a singleton's lease lasts (default 15 s; the
+	// node passes its plugin-lease-ttl, 10 s by default); it is renewed
+	// every third of that.
 	LeaseTTL time.Duration
 	// HealthEvery is how often a running plugin's Health is asked
 	// (default 10 s); one that does not answer within half of it is

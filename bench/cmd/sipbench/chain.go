@@ -27,13 +27,13 @@ const chainRules = `- name: bench
 // contentfilter example, whose word list the bench bodies never match),
 // each before the router; (c) is the same with the default chain.
 func (b *bench) chain(dir string, s *server, r map[string]result) {
-	if err := s.ctl(b.binDir, "app", "add", "bench-rules", "--kind", "rules", "--position", "50", "--rules-file", writeRules(dir)); err != nil {
+	if err := s.ctl("app", "add", "bench-rules", "--kind", "rules", "--position", "50", "--rules-file", writeRules(dir)); err != nil {
 		r["message-rules"] = result{Err: err.Error()}
 	} else {
 		r["message-rules"] = b.logRun(s, "message-rules", func() result { return b.message(filepath.Join(dir, "message-rules"), s) })
-		_ = s.ctl(b.binDir, "app", "remove", "bench-rules")
+		_ = s.ctl("app", "remove", "bench-rules")
 	}
-	if err := s.ctl(b.binDir, "app", "add", "bench-plugin", "--kind", "plugin", "--command", "contentfilter", "--position", "50",
+	if err := s.ctl("app", "add", "bench-plugin", "--kind", "plugin", "--command", "contentfilter", "--position", "50",
 		"--setting", "words=never-in-a-bench-body"); err != nil {
 		r["message-plugin"] = result{Err: err.Error()}
 		return
@@ -53,7 +53,7 @@ func (b *bench) chain(dir string, s *server, r map[string]result) {
 // chainOnly runs (c), (e) and (f) on a fresh parleyd (sipbench -only chain).
 func (b *bench) chainOnly(dir string) map[string]result {
 	r := map[string]result{}
-	s, err := b.freshParleyd(filepath.Join(dir, "chain"))
+	s, err := b.freshParleyd(filepath.Join(dir, "chain"), b.binDir, "parleyd")
 	if err != nil {
 		log.Printf("parleyd: %v", err)
 		return failed(err)
@@ -73,11 +73,11 @@ func writeRules(dir string) string {
 }
 
 // ctl runs parleyctl against the server.
-func (s *server) ctl(binDir string, args ...string) error {
+func (s *server) ctl(args ...string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	full := append([]string{"--admin", fmt.Sprintf("http://127.0.0.1:%d", s.adminPort), "--token", adminToken}, args...)
-	if out, err := exec.CommandContext(ctx, filepath.Join(binDir, "parleyctl"), full...).CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(ctx, filepath.Join(s.bin, "parleyctl"), full...).CombinedOutput(); err != nil {
 		return fmt.Errorf("parleyctl %v: %w: %s", args, err, out)
 	}
 	return nil

@@ -74,7 +74,7 @@ func (b *bench) nodeWithUsers(dir string, n int) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.importUsers(b.binDir, dir, n); err != nil {
+	if _, err := s.importUsers(dir, n); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (b *bench) startCluster(dir string, users int) ([]*server, int, error) {
 	if err != nil {
 		return nodes, 0, err
 	}
-	took, err := nodes[leader].importUsers(b.binDir, dir, users)
+	took, err := nodes[leader].importUsers(dir, users)
 	if err != nil {
 		return nodes, 0, err
 	}

@@ -6,6 +6,9 @@
 // (d) INVITE calls (digest, then 180/200, ACK and BYE along the proxy's
 // Record-Route) to a registered sipp UAS.
 // It prints a table and writes it, with the machine, to docs/benchmarks.md.
+// With -base DIR, a baseline parleyd (and parleyctl) built from an older
+// commit runs the same tests in every round, and with -base-src the Go
+// benchmarks both trees have run in both, alternating (before/after).
 // Run it through `make bench` (scripts/bench.sh), which installs kamailio
 // and sipp and builds bin/ first.
 package main
@@ -37,7 +40,20 @@ type bench struct {
 	// minutes, weighs on both servers alike.
 	rounds int
 	runs   []results // per round
+	// The baseline (-base): an older commit's parleyd and parleyctl, run
+	// on the same tests in each round as parleyd; its Go benchmarks are
+	// run from its source tree (-base-src).
+	baseDir, baseSrc, baseCommit string
+	goCount                      int
+	goCompare                    string // markdown table: Go benchmarks, base against now
 }
+
+// Server keys of results.
+const (
+	srvParleyd  = "parleyd"
+	srvKamailio = "kamailio"
+	srvBase     = "base"
+)
 
 type test struct{ key, title string }
 
@@ -71,6 +87,11 @@ func main() {
 	only := flag.String("only", "", "run only this part: parleyd, kamailio, cluster, or chain (only parleyd's (c), (e) and (f))")
 	work := flag.String("work", "", "work directory (default: a new temporary one, removed unless -keep)")
 	keep := flag.Bool("keep", false, "keep the work directory (logs, sipp stats)")
+	flag.StringVar(&b.baseDir, "base", "", "directory with a baseline parleyd and parleyctl (and its example plugins) built from an older\n"+
+		"commit: run on the same tests as parleyd in every round, the report gives now / base (scripts/bench.sh BASE=commit)")
+	flag.StringVar(&b.baseSrc, "base-src", "", "source tree of the baseline: the Go benchmarks both trees have run in both, alternating")
+	flag.StringVar(&b.baseCommit, "base-commit", "", "the baseline's commit, for the report")
+	flag.IntVar(&b.goCount, "gocount", 5, "with -base-src: runs of each Go benchmark in each tree (the report takes the median)")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 
@@ -84,7 +105,10 @@ func main() {
 			defer os.RemoveAll(dir)
 		}
 	}
-	for _, p := range []*string{&b.binDir, &b.sippDir, &b.kamCfg} {
+	for _, p := range []*string{&b.binDir, &b.sippDir, &b.kamCfg, &b.baseDir, &b.baseSrc} {
+		if *p == "" {
+			continue
+		}
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			log.Fatal(err)
@@ -98,22 +122,29 @@ func main() {
 	res := results{}
 	start := time.Now()
 	if *only == "" || *only == "kamailio" || *only == "parleyd" {
+		servers := []string{srvKamailio, srvParleyd}
+		if b.baseDir != "" {
+			servers = append(servers, srvBase)
+		}
 		for r := 0; r < max(b.rounds, 1); r++ {
-			order := []string{"kamailio", "parleyd"}
-			if r%2 == 1 {
-				order = []string{"parleyd", "kamailio"}
-			}
+			// Each round starts with the next server: with two, they
+			// alternate; with three, each goes first, second and third
+			// once in three rounds.
+			order := append(append([]string{}, servers[r%len(servers):]...), servers[:r%len(servers)]...)
 			round := results{}
 			for _, srv := range order {
-				if *only != "" && *only != srv {
+				if *only != "" && *only != srv && !(*only == srvParleyd && srv == srvBase) {
 					continue
 				}
 				log.Printf("round %d of %d: %s", r+1, max(b.rounds, 1), srv)
 				dir := filepath.Join(*work, fmt.Sprintf("round%d", r+1), srv)
-				if srv == "kamailio" {
+				switch srv {
+				case srvKamailio:
 					round[srv] = b.kamailio(dir)
-				} else {
-					round[srv] = b.parleyd(dir)
+				case srvBase:
+					round[srv] = b.parleyd(dir, b.baseDir, "parleyd-base")
+				default:
+					round[srv] = b.parleyd(dir, b.binDir, "parleyd")
 				}
 			}
 			b.runs = append(b.runs, round)
@@ -127,7 +158,11 @@ func main() {
 		res["parleyd"] = b.chainOnly(filepath.Join(*work, "parleyd"))
 	}
 	if *only == "" || *only == "parleyd" {
-		b.goBenches = runGoBenches()
+		if b.baseSrc != "" {
+			b.goBenches, b.goCompare = compareGoBenches(b.baseSrc, ".", b.goCount)
+		} else {
+			b.goBenches = runGoBenches(nil)
+		}
 	}
 	table := b.table(res)
 	fmt.Println()
@@ -177,35 +212,38 @@ func (b *bench) kamailio(dir string) map[string]result {
 	return r
 }
 
-// freshParleyd starts parleyd on a new data directory under dir and imports
-// user0..user{users+2*procs-1} (the last 2*procs are the targets of (c) and
-// (d)).
-func (b *bench) freshParleyd(dir string) (*server, error) {
+// freshParleyd starts binDir's parleyd on a new data directory under dir
+// and imports user0..user{users+2*procs-1} (the last 2*procs are the
+// targets of (c) and (d)); name is for the logs.
+func (b *bench) freshParleyd(dir, binDir, name string) (*server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	s, err := startParleyd(b.binDir, dir)
+	s, err := startParleyd(binDir, dir)
 	if err != nil {
 		return nil, err
 	}
+	s.name = name
 	n := b.users + 2*b.procs
-	took, err := s.importUsers(b.binDir, dir, n)
+	took, err := s.importUsers(dir, n)
 	if err != nil {
 		s.stop()
 		return nil, err
 	}
-	log.Printf("parleyd: imported %d users in %v", n, took.Round(time.Millisecond))
+	log.Printf("%s: imported %d users in %v", name, n, took.Round(time.Millisecond))
 	return s, nil
 }
 
-func (b *bench) parleyd(dir string) map[string]result {
+// parleyd runs every test on binDir's parleyd (today's, or the baseline's
+// with -base); name is for the logs.
+func (b *bench) parleyd(dir, binDir, name string) map[string]result {
 	r := map[string]result{}
 	// (a) registers through a trust=trusted listener: requests from it are
 	// taken as already authenticated (LCS's TreatAllConnectionsAsServer),
 	// which is how parleyd serves REGISTER without digest.
-	s, err := b.freshParleyd(filepath.Join(dir, "noauth"))
+	s, err := b.freshParleyd(filepath.Join(dir, "noauth"), binDir, name)
 	if err != nil {
-		log.Printf("parleyd: %v", err)
+		log.Printf("%s: %v", name, err)
 		return failed(err)
 	}
 	r["reg-noauth"] = b.logRun(s, "reg-noauth", func() result {
@@ -215,8 +253,8 @@ func (b *bench) parleyd(dir string) map[string]result {
 
 	// (b) needs fresh users again, (c) and (d) registered targets: a new
 	// server.
-	if s, err = b.freshParleyd(filepath.Join(dir, "digest")); err != nil {
-		log.Printf("parleyd: %v", err)
+	if s, err = b.freshParleyd(filepath.Join(dir, "digest"), binDir, name); err != nil {
+		log.Printf("%s: %v", name, err)
 		for _, k := range []string{"reg-digest", "message", "invite"} {
 			r[k] = result{Err: err.Error()}
 		}

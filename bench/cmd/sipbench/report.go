@@ -13,21 +13,53 @@ import (
 	"time"
 )
 
+// lossLimit: a test or Go benchmark whose now / base is below 1 - lossLimit
+// (more than 5% worse) is marked.
+const lossLimit = 0.05
+
 // table renders the results as a markdown table, parleyd against Kamailio:
-// each test's median round, and the ratio in every round.
+// each test's median round, and the ratio in every round. With a baseline
+// (-base) it adds the baseline's calls/s and now / base, marking a test
+// that loses more than 5%.
 func (b *bench) table(res results) string {
 	var sb strings.Builder
-	sb.WriteString("| test | parleyd calls/s | kamailio calls/s | parleyd / kamailio | ratio in each round | parleyd ok / failed | kamailio ok / failed | mean call ms (parleyd / kamailio) |\n")
-	sb.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	withBase := b.baseDir != ""
+	sb.WriteString("| test | parleyd calls/s | kamailio calls/s | parleyd / kamailio | ratio in each round |")
+	if withBase {
+		sb.WriteString(" base calls/s | now / base | now / base in each round |")
+	}
+	sb.WriteString(" parleyd ok / failed | kamailio ok / failed | mean call ms (parleyd / kamailio) |\n")
+	sb.WriteString("|---|---:|---:|---:|---:|")
+	if withBase {
+		sb.WriteString("---:|---:|---:|")
+	}
+	sb.WriteString("---:|---:|---:|\n")
+	var losses []string
 	for _, t := range tests {
-		p, pok := res["parleyd"][t.key]
-		k, kok := res["kamailio"][t.key]
-		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s | %s | %s | %s / %s |\n", t.title,
-			rate(p, pok), rate(k, kok), ratio(p, pok, k, kok), b.roundRatios(t.key),
-			counts(p, pok), counts(k, kok), mean(p, pok), mean(k, kok))
+		p, pok := res[srvParleyd][t.key]
+		k, kok := res[srvKamailio][t.key]
+		fmt.Fprintf(&sb, "| %s | %s | %s | %s | %s |", t.title,
+			rate(p, pok), rate(k, kok), ratio(p, pok, k, kok), b.roundRatios(srvParleyd, srvKamailio, t.key))
+		if withBase {
+			base, bok := res[srvBase][t.key]
+			v := ratio(p, pok, base, bok)
+			if lost, ok := loses(p, pok, base, bok); ok && lost {
+				v = "**" + v + " (loses more than 5%)**"
+				losses = append(losses, t.key)
+			}
+			fmt.Fprintf(&sb, " %s | %s | %s |", rate(base, bok), v, b.roundRatios(srvParleyd, srvBase, t.key))
+		}
+		fmt.Fprintf(&sb, " %s | %s | %s / %s |\n", counts(p, pok), counts(k, kok), mean(p, pok), mean(k, kok))
+	}
+	if withBase {
+		if len(losses) == 0 {
+			sb.WriteString("\nNo test loses more than 5% against the baseline (median rounds).\n")
+		} else {
+			fmt.Fprintf(&sb, "\nLosing more than 5%% against the baseline (median rounds): %s.\n", strings.Join(losses, ", "))
+		}
 	}
 	var notes []string
-	for _, srv := range []string{"parleyd", "kamailio"} {
+	for _, srv := range []string{srvParleyd, srvKamailio, srvBase} {
 		for _, t := range tests {
 			if r, ok := res[srv][t.key]; ok && r.Err != "" {
 				notes = append(notes, fmt.Sprintf("- %s %s: %s", srv, t.key, r.Err))
@@ -40,6 +72,15 @@ func (b *bench) table(res results) string {
 	return sb.String()
 }
 
+// loses reports whether now's rate is more than lossLimit below base's;
+// ok is false when either did not run or failed.
+func loses(now result, nok bool, base result, bok bool) (lost, ok bool) {
+	if !nok || !bok || now.Err != "" || base.Err != "" || base.Rate() <= 0 {
+		return false, false
+	}
+	return now.Rate()/base.Rate() < 1-lossLimit, true
+}
+
 func ratio(p result, pok bool, k result, kok bool) string {
 	if pok && kok && p.Err == "" && k.Err == "" && k.Rate() > 0 {
 		return fmt.Sprintf("%.2f", p.Rate()/k.Rate())
@@ -47,12 +88,12 @@ func ratio(p result, pok bool, k result, kok bool) string {
 	return "-"
 }
 
-// roundRatios is parleyd / Kamailio for test key in each round.
-func (b *bench) roundRatios(key string) string {
+// roundRatios is server a / server b for test key in each round.
+func (b *bench) roundRatios(a, bb, key string) string {
 	var out []string
 	for _, r := range b.runs {
-		p, pok := r["parleyd"][key]
-		k, kok := r["kamailio"][key]
+		p, pok := r[a][key]
+		k, kok := r[bb][key]
 		if v := ratio(p, pok, k, kok); v != "-" {
 			out = append(out, v)
 		}
@@ -68,7 +109,7 @@ func (b *bench) roundRatios(key string) string {
 // when every round failed.
 func medians(runs []results) results {
 	out := results{}
-	for _, srv := range []string{"parleyd", "kamailio"} {
+	for _, srv := range []string{srvParleyd, srvKamailio, srvBase} {
 		for _, t := range tests {
 			var ok, bad []result
 			for _, r := range runs {
@@ -137,6 +178,9 @@ func (b *bench) markdown(table string) string {
 	fmt.Fprintf(&sb, "- load average before the run: %s (other work on the machine skews results)\n", b.loadAvg)
 	fmt.Fprintf(&sb, "- go: %s; parley commit: %s\n", runtime.Version(), command("git", "rev-parse", "--short", "HEAD"))
 	fmt.Fprintf(&sb, "- sipp: %s; kamailio: %s\n", command("sipp", "-v"), command("kamailio", "-v"))
+	if b.baseDir != "" {
+		fmt.Fprintf(&sb, "- baseline: parleyd and parleyctl built from commit %s (`make bench BASE=%s`)\n", b.baseLabel(), b.baseLabel())
+	}
 	sb.WriteString("\n## Method\n\n")
 	fmt.Fprintf(&sb, "Everything runs on this one machine over 127.0.0.1 (UDP): the server under test, then %d sipp\n", b.procs)
 	fmt.Fprintf(&sb, "UAC processes in parallel, each `-r %d -l %d -t %s` (a closed loop once %d calls are outstanding;\n", b.rate, b.limit, b.transport, b.limit)
@@ -163,12 +207,33 @@ func (b *bench) markdown(table string) string {
 	sb.WriteString("  processes first (bench/sipp/msg_uas.xml, inv_uas.xml), one per sender process. A (d) call\n")
 	sb.WriteString("  is INVITE, 407, ACK, INVITE with credentials, 180 and 200 from the UAS (which copies the\n")
 	sb.WriteString("  Record-Route), ACK, then at once BYE and its 200, both along the Route; it counts when\n")
-	sb.WriteString("  the BYE is answered.\n\n")
-	sb.WriteString("## Results\n\n")
+	sb.WriteString("  the BYE is answered.\n")
+	if b.baseDir != "" {
+		fmt.Fprintf(&sb, "- before and after: `make bench BASE=%s` (scripts/bench.sh) builds that commit's parleyd,\n", b.baseLabel())
+		sb.WriteString("  parleyctl and example plugins in a temporary git worktree; the baseline runs every parleyd\n")
+		sb.WriteString("  test in every round, in turn with parleyd and Kamailio (each round starts with the next of\n")
+		sb.WriteString("  the three), on a fresh data directory with the same users and flags, less any flag its\n")
+		sb.WriteString("  `parleyd -h` does not list. now / base is the ratio of the median rounds; below 0.95 (a loss\n")
+		sb.WriteString("  of more than 5%) it is marked in bold.\n")
+		if b.goCompare != "" {
+			fmt.Fprintf(&sb, "- Go benchmarks before and after: every benchmark both trees define runs %s in each,\n", times(b.goCount))
+			sb.WriteString("  the trees alternating run by run (test binaries built once per package and tree); the table\n")
+			sb.WriteString("  gives the median of each metric, and the Go benchmarks table above it today's medians.\n")
+		}
+	}
+	sb.WriteString("\n## Results\n\n")
 	sb.WriteString(table)
 	if b.goBenches != "" {
 		sb.WriteString("\n## Go benchmarks\n\n")
 		sb.WriteString(b.goBenches)
+	}
+	if b.goCompare != "" {
+		fmt.Fprintf(&sb, "\n## Go benchmarks before and after\n\n")
+		fmt.Fprintf(&sb, "Base: commit %s; now: this tree. Median of %s each, alternating (BenchmarkCatchUp100k\n", b.baseLabel(), times(b.goCount))
+		sb.WriteString("at most 3 runs: 15 s each); every metric here is")
+		sb.WriteString(" lower-is-better; delta is now / base - 1, and a loss of more\n")
+		sb.WriteString("than 5% is marked in bold. A p99 of 5000 samples moves by tens of percent from run to run here.\n\n")
+		sb.WriteString(b.goCompare)
 	}
 	if len(b.clusterRuns) > 0 {
 		sb.WriteString(b.clusterSection(b.clusterRuns))
@@ -216,4 +281,20 @@ func command(name string, args ...string) string {
 		return s
 	}
 	return "unknown"
+}
+
+// baseLabel names the baseline in the report.
+func (b *bench) baseLabel() string {
+	if b.baseCommit != "" {
+		return b.baseCommit
+	}
+	return b.baseDir
+}
+
+// times is "1 run" or "N runs".
+func times(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return fmt.Sprintf("%d runs", n)
 }

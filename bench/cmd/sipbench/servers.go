@@ -6,12 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +29,7 @@ const (
 // server is a SIP server under test on 127.0.0.1.
 type server struct {
 	name        string
+	bin         string // parleyd only: the directory of its parleyd and parleyctl
 	sipPort     int
 	trustedPort int // parleyd only: a trust=trusted UDP listener (no digest)
 	adminPort   int // parleyd only
@@ -88,18 +92,93 @@ func startProc(s *server, dir string, name string, args ...string) error {
 	return nil
 }
 
-// startParleyd starts bin/parleyd with a fresh data directory in dir. Its
-// second UDP listener is trust=trusted: requests there skip digest
+// parleydHelp is what one parleyd binary accepts, read from its -h: a
+// baseline built from an older commit may lack flags of today's (for
+// example plugin-link) or take other values (cluster-sip off).
+type parleydHelp struct {
+	flags      map[string]bool
+	clusterOff string          // the cluster-sip value that runs no link: "off" or ""
+	dropped    map[string]bool // flags left out (logged once)
+}
+
+var (
+	helpMu    sync.Mutex
+	helpCache = map[string]*parleydHelp{}
+	flagRE    = regexp.MustCompile(`(?m)^\s+--?([a-z0-9][a-z0-9-]*)`)
+)
+
+// helpOf runs binDir/parleyd -h once and records its flags.
+func helpOf(binDir string) (*parleydHelp, error) {
+	helpMu.Lock()
+	defer helpMu.Unlock()
+	if h, ok := helpCache[binDir]; ok {
+		return h, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// -h exits 0 or 2 depending on the flag package; the text is what counts.
+	out, _ := exec.CommandContext(ctx, filepath.Join(binDir, "parleyd"), "-h").CombinedOutput()
+	h := &parleydHelp{flags: map[string]bool{}, dropped: map[string]bool{}}
+	for _, m := range flagRE.FindAllStringSubmatch(string(out), -1) {
+		h.flags[m[1]] = true
+	}
+	if !h.flags["sip-listen"] || !h.flags["data-dir"] {
+		return nil, fmt.Errorf("%s -h lists no --sip-listen or --data-dir: %.200q", filepath.Join(binDir, "parleyd"), out)
+	}
+	// "off or empty = no link" today; at older commits only "empty = off".
+	if i := strings.Index(string(out), "--cluster-sip"); i >= 0 {
+		text := string(out[i:])
+		if j := strings.Index(text[2:], "\n  -"); j >= 0 {
+			text = text[:j+2]
+		}
+		if strings.Contains(text, "off or empty") || strings.Contains(text, "`off`") {
+			h.clusterOff = "off"
+		}
+	}
+	helpCache[binDir] = h
+	return h, nil
+}
+
+// parleydArgs keeps the flag/value pairs binDir's parleyd accepts,
+// logging the ones it drops, with cluster-sip "off" spelt as it wants.
+func parleydArgs(binDir string, pairs []string) ([]string, error) {
+	h, err := helpOf(binDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name, val := strings.TrimLeft(pairs[i], "-"), pairs[i+1]
+		if !h.flags[name] {
+			helpMu.Lock()
+			if !h.dropped[name] {
+				h.dropped[name] = true
+				log.Printf("%s/parleyd has no --%s: left out", binDir, name)
+			}
+			helpMu.Unlock()
+			continue
+		}
+		if name == "cluster-sip" && (val == "off" || val == "") {
+			val = h.clusterOff
+		}
+		out = append(out, "--"+name, val)
+	}
+	return out, nil
+}
+
+// startParleyd starts binDir/parleyd with a fresh data directory in dir.
+// Its second UDP listener is trust=trusted: requests there skip digest
 // authentication, which test (a) uses to REGISTER without credentials.
-// extra flags (--node-id, --join) override the defaults.
+// extra flag/value pairs (--node-id, --join) override the defaults. Flags
+// the binary does not know (a baseline from an older commit) are left out.
 func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 	ports, err := freePorts(4, 1)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{name: "parleyd", sipPort: ports[0], adminPort: ports[1], trustedPort: ports[3],
+	s := &server{name: "parleyd", bin: binDir, sipPort: ports[0], adminPort: ports[1], trustedPort: ports[3],
 		log: filepath.Join(dir, "parleyd.log")}
-	args := []string{
+	pairs := []string{
 		"--node-id", "n1", "--data-dir", filepath.Join(dir, "data"), "--domain", "localhost",
 		"--sip-listen", fmt.Sprintf("udp://127.0.0.1:%d,tcp://127.0.0.1:%d,udp://127.0.0.1:%d?trust=trusted",
 			s.sipPort, s.sipPort, s.trustedPort),
@@ -109,7 +188,10 @@ func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 		// Load comes from one IP by design: no flood protection, no XCAP.
 		"--flood-rate", "0", "--xcap-listen", "", "--plugin-dir", binDir,
 	}
-	args = append(args, extra...)
+	args, err := parleydArgs(binDir, append(pairs, extra...))
+	if err != nil {
+		return nil, err
+	}
 	err = startProc(s, dir, filepath.Join(binDir, "parleyd"), args...)
 	if err != nil {
 		return nil, err
@@ -133,7 +215,7 @@ func startParleyd(binDir, dir string, extra ...string) (*server, error) {
 
 // importUsers writes user0..user{n-1} (password "secret") as CSV and loads
 // them with `parleyctl user import`.
-func (s *server) importUsers(binDir, dir string, n int) (time.Duration, error) {
+func (s *server) importUsers(dir string, n int) (time.Duration, error) {
 	path := filepath.Join(dir, "users-import.csv")
 	var b strings.Builder
 	b.WriteString("username,password\n")
@@ -146,11 +228,11 @@ func (s *server) importUsers(binDir, dir string, n int) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, filepath.Join(binDir, "parleyctl"),
+	out, err := exec.CommandContext(ctx, filepath.Join(s.bin, "parleyctl"),
 		"--admin", fmt.Sprintf("http://127.0.0.1:%d", s.adminPort), "--token", adminToken,
 		"user", "import", path).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("parleyctl user import: %v: %s", err, out)
+		return 0, fmt.Errorf("parleyctl user import: %w: %s", err, out)
 	}
 	if !strings.Contains(string(out), fmt.Sprint(n)) {
 		return 0, fmt.Errorf("parleyctl user import: unexpected answer %q (want %d imported)", out, n)

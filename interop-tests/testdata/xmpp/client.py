@@ -1,12 +1,13 @@
 # An XMPP user for the interop tests, driven over stdin/stdout in JSON
 # lines. argv: jid password host port. Commands:
 #   {"cmd": "send", "to": JID, "body": TEXT, "type": "chat", "thread": T}
+#   {"cmd": "chatstate", "to": JID, "state": "composing"|"paused"|...}
 #   {"cmd": "disco", "to": JID}    {"cmd": "ping", "to": JID}
 #   {"cmd": "version", "to": JID}  {"cmd": "quit"}
 #   {"cmd": "presence", "show": S, "status": T, "type": "unavailable"}
 #   {"cmd": "subscribe", "to": JID} (also unsubscribe, subscribed, unsubscribed)
 #   {"cmd": "manual"}  answer subscription requests by hand from now on
-# Events: {"ev": "ready"}, {"ev": "message", ...}, {"ev": "error", ...},
+# Events: {"ev": "ready"}, {"ev": "message", ..., "chat_state"}, {"ev": "error", ...},
 # {"ev": "disco"|"ping"|"version", ...}, and {"ev": "presence", "frm",
 # "type", "show", "status"} for every presence stanza received (type is
 # slixmpp's: the show for an available one). slixmpp's roster keeps its
@@ -21,12 +22,15 @@ def emit(**kw):
 class User(slixmpp.ClientXMPP):
     def __init__(self, jid, password):
         super().__init__(jid, password)
-        for p in ("xep_0030", "xep_0199", "xep_0092"):
+        for p in ("xep_0030", "xep_0199", "xep_0092", "xep_0085"):
             self.register_plugin(p)
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("message", self.message)
         self.add_event_handler("message_error", self.message_error)
         self.add_event_handler("presence", self.presence)
+        # slixmpp's "message" is for messages with a body; xep_0085 raises
+        # "chatstate" for every message that carries one.
+        self.add_event_handler("chatstate", self.chatstate)
 
     async def start(self, ev):
         self.send_presence()
@@ -38,7 +42,11 @@ class User(slixmpp.ClientXMPP):
         if m["type"] == "error":
             return
         emit(ev="message", frm=str(m["from"]), type=m["type"], body=m["body"],
-             subject=m["subject"], thread=m["thread"], lang=m["lang"])
+             subject=m["subject"], thread=m["thread"], lang=m["lang"], chat_state=m["chat_state"])
+
+    def chatstate(self, m):
+        if not m["body"]:
+            emit(ev="message", frm=str(m["from"]), type=m["type"], body="", thread=m["thread"], chat_state=m["chat_state"])
 
     def presence(self, p):
         emit(ev="presence", frm=str(p["from"]), to=str(p["to"]), type=p["type"], show=p["show"], status=p["status"])
@@ -59,6 +67,10 @@ class User(slixmpp.ClientXMPP):
                 m["thread"] = c["thread"]
             if c.get("id"):
                 m["id"] = c["id"]
+            m.send()
+        elif c["cmd"] == "chatstate":
+            m = self.make_message(mto=c["to"], mtype="chat")
+            m["chat_state"] = c["state"]
             m.send()
         elif c["cmd"] == "presence":
             self.send_presence(pshow=c.get("show") or None, pstatus=c.get("status") or None, ptype=c.get("type") or None)

@@ -35,14 +35,28 @@ type call struct {
 	started time.Time
 
 	mu     sync.Mutex // the offer/answer state
-	offer  *offer
+	offer  *offer     // the far end's description (from its offer, or its answer to ours)
 	org    origin
-	answer []byte
+	answer []byte // the echo's current description: its answer, or its own offer on a late offer
+	// awaitAnswer: a late offer (INVITE without SDP) whose 200 carried
+	// the echo's offer; the answer must come in the ACK.
+	awaitAnswer bool
+	failed      bool // the ACK's answer was missing or unusable: BYE on its way
+
+	ringing bool // answer-delay running, no 200 yet (guarded by a.mu)
 
 	endOnce sync.Once
 }
 
-// newCall creates the dialog and binds the media for an initial INVITE.
+// noRemote is the far end of a late offer until its answer arrives: no
+// address (so nothing is echoed), inactive (so no RTP timeout).
+func noRemote() *offer {
+	zero := &net.UDPAddr{IP: net.IPv4zero}
+	return &offer{remote: zero, rtcp: zero, dir: dirInactive}
+}
+
+// newCall creates the dialog and binds the media for an initial INVITE;
+// o nil is a late offer: the 200 carries the echo's offer.
 func (a *agent) newCall(req *sip.Request, tx sip.ServerTransaction, o *offer) (*call, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -57,15 +71,27 @@ func (a *agent) newCall(req *sip.Request, tx sip.ServerTransaction, o *offer) (*
 		return nil, err
 	}
 	c := &call{a: a, dlg: dlg, offer: o, started: time.Now(), org: origin{id: rand.Uint64() >> 1, version: 1},
-		log: a.log.With("call_id", callID(req))}
-	if c.media, err = newMedia(a.ports, o, a.settings, a.stats, c.log, c.timedOut); err != nil {
+		log: a.log.With("call_id", callID(req)), awaitAnswer: o == nil}
+	if o == nil {
+		c.offer = noRemote()
+	}
+	if c.media, err = newMedia(a.ports, c.offer, a.settings, a.stats, c.log, c.timedOut); err != nil {
 		dlg.Close()
 		return nil, err
 	}
-	if c.answer, err = buildAnswer(o, a.settings.MediaIP, c.media.port(), c.org); err != nil {
+	if o == nil {
+		c.answer, err = buildOffer(a.settings.MediaIP, c.media.port(), c.org)
+	} else {
+		c.answer, err = buildAnswer(o, a.settings.MediaIP, c.media.port(), c.org)
+	}
+	if err != nil {
 		c.media.close()
 		dlg.Close()
 		return nil, err
+	}
+	if a.settings.AnswerDelay > 0 {
+		c.ringing = true
+		a.ringing.Add(1) // close waits for ring to finish
 	}
 	a.calls[dlg.ID] = c
 	a.stats.Active.Add(1)
@@ -77,19 +103,100 @@ func (a *agent) newCall(req *sip.Request, tx sip.ServerTransaction, o *offer) (*
 	return c, nil
 }
 
-// respond sends the 200 with the answer and waits for the ACK (sipgo
-// retransmits the 200 meanwhile); a CANCEL or a failure ends the call.
+// ring sends 180 and lets the call ring for answer-delay; it reports
+// whether to answer. A CANCEL meanwhile (sipgo answers it 200 and the
+// INVITE 487), the transaction's end or the agent closing (480) end the
+// call instead.
+func (c *call) ring(req *sip.Request, tx sip.ServerTransaction) bool {
+	a := c.a
+	defer a.ringing.Done()
+	cancelled := make(chan struct{})
+	var once sync.Once
+	if !tx.OnCancel(func(*sip.Request) { once.Do(func() { close(cancelled) }) }) {
+		once.Do(func() { close(cancelled) }) // cancelled (or ended) already
+	}
+	a.respond(tx, req, 180, "Ringing", sip.HeaderClone(&a.contact))
+	t := time.NewTimer(a.settings.AnswerDelay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-cancelled:
+		a.stats.Cancelled.Add(1)
+		c.end("cancelled")
+		return false
+	case <-tx.Done():
+		c.end("INVITE transaction ended while ringing")
+		return false
+	case <-a.done:
+	}
+	a.mu.Lock()
+	closing := a.closed
+	if !closing {
+		c.ringing = false
+	}
+	a.mu.Unlock()
+	if closing {
+		a.respond(tx, req, 480, "Temporarily Unavailable")
+		c.end("closing while ringing")
+		return false
+	}
+	return true
+}
+
+// respond sends the 200 with the answer (or, on a late offer, the echo's
+// offer) and waits for the ACK (sipgo retransmits the 200 meanwhile); a
+// failure ends the call. A late offer whose ACK never came is ended with
+// BYE (RFC 3261 section 13.3.1.4).
 func (c *call) respond() {
 	c.mu.Lock()
-	answer, remote := c.answer, c.offer.remote.String()
+	answer := c.answer
 	c.mu.Unlock()
 	if err := c.dlg.RespondSDP(answer); err != nil {
 		c.log.Info("echo: call not established", "error", err)
 		c.end("not established")
 		return
 	}
-	c.a.stats.Calls.Add(1)
-	c.log.Info("echo call established", "media", c.media.String(), "remote", remote)
+	c.mu.Lock()
+	noACK, failed, remote := c.awaitAnswer, c.failed, c.offer.remote.String()
+	c.awaitAnswer = false
+	c.mu.Unlock()
+	switch {
+	case noACK:
+		c.a.stats.NoAnswer.Add(1)
+		c.log.Info("echo: no ACK with an answer to the echo's offer, hanging up")
+		c.hangup("no answer")
+	case !failed:
+		c.a.stats.Calls.Add(1)
+		c.log.Info("echo call established", "media", c.media.String(), "remote", remote)
+	}
+}
+
+// ack reads the answer of a late offer from the ACK (RFC 3264 section
+// 5: the 200 carried the echo's offer). An ACK without SDP, or with an
+// answer the echo cannot use, ends the call with BYE; ACKs of other
+// calls, and retransmissions, change nothing.
+func (c *call) ack(req *sip.Request) {
+	c.mu.Lock()
+	if !c.awaitAnswer {
+		c.mu.Unlock()
+		return
+	}
+	c.awaitAnswer = false
+	ans, err := parseAnswer(req.Body())
+	if err == nil {
+		c.offer = ans
+		c.media.update(ans)
+	} else {
+		c.failed = true
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.a.stats.NoAnswer.Add(1)
+		c.log.Info("echo: late offer not answered usably, hanging up", "error", err)
+		c.hangup("bad answer")
+		return
+	}
+	c.log.Info("echo: answer to the echo's offer", "direction", ans.dir, "echoing", ans.echoing())
 }
 
 // reoffer answers an offer inside the dialog (RFC 3264 section 8): the

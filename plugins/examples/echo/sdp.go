@@ -234,3 +234,75 @@ func buildAnswer(o *offer, ip net.IP, port int, org origin) ([]byte, error) {
 	}
 	return ans.Marshal()
 }
+
+// Late offer (RFC 3261 section 13.2.1, RFC 3264): an INVITE without SDP
+// gets the echo's offer in the 200 and must carry the answer in the ACK.
+var (
+	ErrNoAnswer  = errors.New("echo: the ACK carries no SDP answer to the echo's offer")
+	ErrBadAnswer = errors.New("echo: the SDP answer does not fit the echo's offer")
+)
+
+// offerFormats are what the echo offers when the caller did not: every
+// codec it passes through, and telephone-event.
+var offerFormats = []format{
+	{pt: 0, rtpmap: "PCMU/8000"},
+	{pt: 8, rtpmap: "PCMA/8000"},
+	{pt: 9, rtpmap: "G722/8000"},
+	{pt: 111, rtpmap: "opus/48000/2"},
+	{pt: 101, rtpmap: "telephone-event/8000", fmtp: "0-16"},
+}
+
+// buildOffer is the echo's own offer: one sendrecv audio stream on
+// ip:port over RTP/AVP with offerFormats, 20 ms packets.
+func buildOffer(ip net.IP, port int, org origin) ([]byte, error) {
+	md := &sdp.MediaDescription{MediaName: sdp.MediaName{Media: "audio", Protos: []string{"RTP", "AVP"}},
+		Attributes: []sdp.Attribute{sdp.NewAttribute("ptime", "20")}}
+	o := &offer{sd: &sdp.SessionDescription{MediaDescriptions: []*sdp.MediaDescription{md}}, audio: 0,
+		dir: dirSendRecv, formats: offerFormats}
+	return buildAnswer(o, ip, port, org)
+}
+
+// parseAnswer reads the answer to buildOffer's offer: one audio stream,
+// not rejected, over RTP/AVP, whose formats were all offered (same
+// number, same encoding). The result describes the far end as parseOffer's
+// does (its address, its direction). Errors wrap ErrNoAnswer or
+// ErrBadAnswer.
+func parseAnswer(body []byte) (*offer, error) {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, ErrNoAnswer
+	}
+	a, err := parseOffer(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
+	}
+	if n := len(a.sd.MediaDescriptions); n != 1 {
+		return nil, fmt.Errorf("%w: %d m= lines, the offer had 1", ErrBadAnswer, n)
+	}
+	for _, f := range a.formats {
+		if !wasOffered(f) {
+			return nil, fmt.Errorf("%w: payload type %d (%s) was not offered", ErrBadAnswer, f.pt, f.rtpmap)
+		}
+	}
+	return a, nil
+}
+
+// wasOffered reports whether f is one of offerFormats: the same payload
+// type with the same encoding and clock rate.
+func wasOffered(f format) bool {
+	name := f.rtpmap
+	if name == "" {
+		name = staticTypes[f.pt]
+	}
+	for _, o := range offerFormats {
+		if o.pt == f.pt {
+			return encodingKey(o.rtpmap) == encodingKey(name)
+		}
+	}
+	return false
+}
+
+// encodingKey is "name/rate" in lower case ("opus/48000" of "OPUS/48000/2").
+func encodingKey(rtpmap string) string {
+	p := strings.SplitN(strings.ToLower(rtpmap), "/", 3)
+	return strings.Join(p[:min(len(p), 2)], "/")
+}

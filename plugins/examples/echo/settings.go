@@ -27,6 +27,9 @@ type Settings struct {
 	// Latch: the first RTP packet's source becomes the far end (symmetric
 	// RTP), whatever the SDP said.
 	Latch bool
+	// AnswerDelay: how long a call rings (180) before the 200; 0 answers
+	// at once. A CANCEL meanwhile ends it (200, then 487 to the INVITE).
+	AnswerDelay time.Duration
 }
 
 // Address is the served address, user@domain.
@@ -39,11 +42,13 @@ const (
 	DefaultPorts      = "30000-30999"
 	DefaultRTPTimeout = 30 * time.Second
 	DefaultMaxCalls   = 200
+	// MaxAnswerDelay bounds answer-delay (well inside a proxy's timer C).
+	MaxAnswerDelay = time.Minute
 )
 
 // known lists the settings ParseSettings understands; others are an error
 // (a typo must not silently fall back to a default).
-var known = map[string]bool{"address": true, "media-address": true, "rtp-ports": true, "rtp-timeout": true, "max-calls": true, "latch": true}
+var known = map[string]bool{"address": true, "media-address": true, "rtp-ports": true, "rtp-timeout": true, "max-calls": true, "latch": true, "answer-delay": true}
 
 // ParseSettings turns the chain entry's settings into Settings; domains
 // are the node's (the first is the default domain of the address).
@@ -93,6 +98,11 @@ func ParseSettings(m map[string]string, domains []string) (Settings, error) {
 	if v := strings.TrimSpace(m["max-calls"]); v != "" {
 		if s.MaxCalls, err = strconv.Atoi(v); err != nil || s.MaxCalls < 1 || s.MaxCalls > 100000 {
 			return s, fmt.Errorf("echo: max-calls %q (want 1 to 100000)", v)
+		}
+	}
+	if v := strings.TrimSpace(m["answer-delay"]); v != "" {
+		if s.AnswerDelay, err = time.ParseDuration(v); err != nil || s.AnswerDelay < 0 || s.AnswerDelay > MaxAnswerDelay {
+			return s, fmt.Errorf("echo: answer-delay %q (want a duration from 0 to %v)", v, MaxAnswerDelay)
 		}
 	}
 	if v := strings.TrimSpace(m["latch"]); v != "" {

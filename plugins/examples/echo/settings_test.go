@@ -16,8 +16,10 @@ func TestParseSettings(t *testing.T) {
 	}{
 		{"defaults", nil, dom, true, func(s Settings) bool {
 			return s.Address() == "echo@example.com" && s.MediaIP.String() == "127.0.0.1" && s.PortMin == 30000 && s.PortMax == 30999 &&
-				s.RTPTimeout == 30*time.Second && s.MaxCalls == 200 && s.Latch
+				s.RTPTimeout == 30*time.Second && s.MaxCalls == 200 && s.Latch && s.AnswerDelay == 0
 		}},
+		{"answer delay", map[string]string{"answer-delay": "1500ms"}, dom, true, func(s Settings) bool { return s.AnswerDelay == 1500*time.Millisecond }},
+		{"answer delay zero", map[string]string{"answer-delay": "0s"}, dom, true, func(s Settings) bool { return s.AnswerDelay == 0 }},
 		{"user only", map[string]string{"address": "test"}, dom, true, func(s Settings) bool { return s.Address() == "test@example.com" }},
 		{"user@domain", map[string]string{"address": "sip:Echo@Voice.Example.net"}, dom, true, func(s Settings) bool { return s.Address() == "Echo@voice.example.net" }},
 		{"domain without node domains", map[string]string{"address": "echo@x.test"}, nil, true, func(s Settings) bool { return s.Domain == "x.test" }},
@@ -47,6 +49,9 @@ func TestParseSettings(t *testing.T) {
 		{"max calls zero", map[string]string{"max-calls": "0"}, dom, false, nil},
 		{"max calls text", map[string]string{"max-calls": "lots"}, dom, false, nil},
 		{"latch maybe", map[string]string{"latch": "maybe"}, dom, false, nil},
+		{"answer delay negative", map[string]string{"answer-delay": "-1s"}, dom, false, nil},
+		{"answer delay long", map[string]string{"answer-delay": "2m"}, dom, false, nil},
+		{"answer delay text", map[string]string{"answer-delay": "later"}, dom, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

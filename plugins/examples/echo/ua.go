@@ -38,6 +38,8 @@ type agent struct {
 	tcp     *net.TCPListener
 	serve   sync.WaitGroup // the listeners' goroutines
 	hangup  sync.WaitGroup // BYEs the echo sends
+	ringing sync.WaitGroup // calls ringing (answer-delay)
+	done    chan struct{}  // closed by close: ringing calls give up
 
 	mu     sync.Mutex
 	calls  map[string]*call // by dialog id
@@ -46,7 +48,7 @@ type agent struct {
 
 // startAgent binds the listeners and serves them until close.
 func startAgent(_ context.Context, st Settings, link sdk.Link, stats *Stats, log *slog.Logger) (*agent, error) {
-	a := &agent{log: log, settings: st, link: link, stats: stats, calls: make(map[string]*call),
+	a := &agent{log: log, settings: st, link: link, stats: stats, calls: make(map[string]*call), done: make(chan struct{}),
 		ports: &rtpmedia.Ports{IP: st.MediaIP, Min: st.PortMin, Max: st.PortMax}}
 	var err error
 	if a.udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
@@ -129,21 +131,22 @@ func (a *agent) reject(tx sip.ServerTransaction, req *sip.Request, code int, rea
 	a.respond(tx, req, code, reason, hdrs...)
 }
 
-// onInvite starts a call, or hands a re-INVITE to its call.
+// onInvite starts a call, or hands a re-INVITE to its call. An INVITE
+// without SDP is a late offer: the 200 carries the echo's offer and the
+// ACK the answer (call.ack).
 func (a *agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if tag, _ := req.To().Params.Get("tag"); tag != "" {
 		a.onReinvite(req, tx)
 		return
 	}
 	a.respond(tx, req, 100, "Trying")
-	if len(req.Body()) == 0 {
-		a.reject(tx, req, 488, "Not Acceptable Here", "an SDP offer is required in the INVITE")
-		return
-	}
-	o, err := parseOffer(req.Body())
-	if err != nil {
-		a.reject(tx, req, 488, "Not Acceptable Here", err.Error())
-		return
+	var o *offer // nil: late offer
+	if len(req.Body()) > 0 {
+		var err error
+		if o, err = parseOffer(req.Body()); err != nil {
+			a.reject(tx, req, 488, "Not Acceptable Here", err.Error())
+			return
+		}
 	}
 	c, err := a.newCall(req, tx, o)
 	switch {
@@ -156,6 +159,9 @@ func (a *agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case err != nil:
 		a.log.Warn("echo: call not started", "error", err)
 		a.reject(tx, req, 500, "Server Internal Error", "")
+		return
+	}
+	if a.settings.AnswerDelay > 0 && !c.ring(req, tx) {
 		return
 	}
 	c.respond()
@@ -192,8 +198,12 @@ func (a *agent) match(req *sip.Request) (*call, *sipgo.DialogServerSession) {
 }
 
 // onAck confirms a dialog (ACKs of failures never get here: the
-// transaction layer takes them).
+// transaction layer takes them); on a late offer it carries the answer,
+// read before the dialog is confirmed.
 func (a *agent) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	if c, _ := a.match(req); c != nil {
+		c.ack(req)
+	}
 	if err := a.dlgs.ReadAck(req, tx); err != nil {
 		a.log.Debug("echo: ACK outside a dialog", "call_id", callID(req), "error", err)
 	}
@@ -251,13 +261,19 @@ func (a *agent) inDialogOK(req *sip.Request, tx sip.ServerTransaction) {
 	a.respond(tx, req, 200, "OK")
 }
 
-// close hangs up every call (BYE within ctx), then stops the stack.
+// close hangs up every call (BYE within ctx; a call still ringing gets
+// 480 instead), then stops the stack.
 func (a *agent) close(ctx context.Context) {
 	a.mu.Lock()
+	if !a.closed {
+		close(a.done)
+	}
 	a.closed = true // no new calls, no new hangups
 	calls := make([]*call, 0, len(a.calls))
 	for _, c := range a.calls {
-		calls = append(calls, c)
+		if !c.ringing {
+			calls = append(calls, c)
+		}
 	}
 	a.mu.Unlock()
 	var byes sync.WaitGroup
@@ -269,6 +285,7 @@ func (a *agent) close(ctx context.Context) {
 		}()
 	}
 	byes.Wait()
+	a.ringing.Wait()
 	a.hangup.Wait()
 	a.ua.Close()
 	a.closeListeners()

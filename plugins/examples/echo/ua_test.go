@@ -329,3 +329,68 @@ func TestEchoCall(t *testing.T) {
 		}
 	}()
 }
+
+// inviteNoSDP calls the echo with an INVITE without a body (a late offer)
+// and returns the 200, not yet ACKed: the caller answers in the ACK.
+func (c *caller) inviteNoSDP(s *Service) *sip.Response {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	host, port, _ := net.SplitHostPort(s.Addr())
+	uri := sip.Uri{Scheme: "sip", User: "echo", Host: host}
+	fmt.Sscan(port, &uri.Port)
+	sess, err := c.dlgs.Invite(ctx, uri, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := sess.WaitAnswer(ctx, sipgo.AnswerOptions{}); err != nil {
+		c.t.Fatalf("INVITE without SDP: %v", err)
+	}
+	c.sess = sess
+	return sess.InviteResponse
+}
+
+// ackWith ACKs the 200 of c.sess with body as the SDP answer (none when
+// body is nil).
+func (c *caller) ackWith(body []byte) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res := c.sess.InviteResponse
+	ack := sip.NewRequest(sip.ACK, res.Contact().Address)
+	if body != nil {
+		ack.SetBody(body)
+		ack.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	if err := c.sess.WriteAck(ctx, ack); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// checkGoroutines fails the test if, once every cleanup registered after
+// it ran (the service and the callers stopped), more goroutines run than
+// before.
+func checkGoroutines(t *testing.T) {
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		for i := 0; i < 100 && runtime.NumGoroutine() > base; i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > base {
+			buf := make([]byte, 1<<16)
+			t.Errorf("%d goroutines, %d before:\n%s", n, base, buf[:runtime.Stack(buf, true)])
+		}
+	})
+}
+
+// portsFree fails unless the RTP port and its RTCP neighbour can be bound.
+func portsFree(t *testing.T, port int) {
+	t.Helper()
+	for _, p := range []int{port, port + 1} {
+		l, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err != nil {
+			t.Fatalf("port %d still held: %v", p, err)
+		}
+		l.Close()
+	}
+}

@@ -1,4 +1,4 @@
-package pipeline
+package udpfast
 
 import (
 	"bytes"
@@ -21,8 +21,8 @@ import (
 // (the registrar's, the presence agent's, or the one the proxy relays),
 // and nobody CANCELs it. So the read loop takes it (what the stateless
 // challenge did not answer: with credentials, in a dialog, or from a
-// trusted listener), hands it to a goroutine that runs the same serve as
-// Handle, and the final response goes out from the listener's socket and
+// trusted listener), hands it to a worker that runs it through the request
+// path as Handle would (Pipeline.ServeDirect), and the final response goes out from the listener's socket and
 // into core/retrans like every UDP non-INVITE final response. What
 // sipgo's transaction did besides is done here: a retransmission that
 // arrives while the request is being served is absorbed (the in-flight
@@ -37,47 +37,39 @@ import (
 // connection-pool entry for the sender.
 
 // direct takes req, parsed on the read loop (Intercept), off it (see
-// above); false leaves it to sipgo.
-func (p *Pipeline) direct(l *transport.Listener, req *sip.Request, source string, dest *net.UDPAddr, w net.PacketConn) bool {
+// above): Taken, or Passed to leave it to sipgo.
+func (f *Path) direct(l *transport.Listener, req *sip.Request, source string, dest *net.UDPAddr, w net.PacketConn) Fate {
 	via := req.Via()
 	if via == nil {
-		return false // Handle answers 400
+		return Passed // Handle answers 400
 	}
 	branch, _ := via.Params.Get("branch")
 	if branch == "" {
-		return false
+		return Passed
 	}
 	key := retrans.KeyOf(string(req.Method), branch, source)
-	if p.resendKey(key, dest, w) {
-		return true // answered: a retransmission the quick look missed
+	if f.resendKey(key, dest, w) == Taken {
+		return Taken // answered: a retransmission the quick look missed
 	}
-	tx := &directTx{p: p, key: key, conn: w, dest: dest, done: make(chan struct{})}
-	if prev := p.inflight.add(key, tx); prev != nil {
+	tx := &DirectTx{f: f, key: key, conn: w, dest: dest, done: make(chan struct{})}
+	if prev := f.inflight.add(key, tx); prev != nil {
 		prev.retransmitted() // a retransmission of one being served
-		return true
+		return Taken
 	}
-	p.workers.run(func() {
-		c := &call{req: req, tx: tx, in: l, source: source, onSocket: true}
-		defer func() {
-			if !c.held {
-				tx.Terminate() // frees the key if serve answered nothing
-			}
-		}()
-		p.cfg.Metrics.Request(string(req.Method))
-		p.serve(c)
-	})
-	return true
+	f.workers.run(func() { f.pipe.ServeDirect(l, req, source, tx) })
+	return Taken
 }
 
-// cancelsDirect reports whether CANCEL c matches a request being served
-// on the direct path (by branch and source, RFC 3261 9.1).
-func (p *Pipeline) cancelsDirect(c *call) bool {
-	v := c.req.Via()
-	if v == nil || c.in.Packet == nil {
+// CancelsDirect reports whether a CANCEL from source on listener in
+// matches a request being served on the direct path (by branch and
+// source, RFC 3261 9.1).
+func (f *Path) CancelsDirect(in *transport.Listener, req *sip.Request, source string) bool {
+	v := req.Via()
+	if v == nil || in.Packet == nil {
 		return false
 	}
 	b, _ := v.Params.Get("branch")
-	return b != "" && p.inflight.cancels(b, c.source)
+	return b != "" && f.inflight.cancels(b, source)
 }
 
 // directCandidate is a quick look at a raw datagram: a request whose
@@ -100,12 +92,12 @@ func directCandidate(data []byte) bool {
 // which is what a CANCEL for one of them matches (RFC 3261 9.1).
 type inflight struct {
 	mu    sync.Mutex
-	set   map[string]*directTx
+	set   map[string]*DirectTx
 	sites map[string]int
 }
 
 func newInflight() *inflight {
-	return &inflight{set: make(map[string]*directTx), sites: make(map[string]int)}
+	return &inflight{set: make(map[string]*DirectTx), sites: make(map[string]int)}
 }
 
 // site is key without its method: "\x00branch\x00source".
@@ -118,7 +110,7 @@ func site(key []byte) string {
 
 // add puts tx in the set under key, unless a transaction is already
 // there: then it returns that one and adds nothing.
-func (f *inflight) add(key []byte, tx *directTx) *directTx {
+func (f *inflight) add(key []byte, tx *DirectTx) *DirectTx {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if prev, ok := f.set[string(key)]; ok {
@@ -150,11 +142,14 @@ func (f *inflight) cancels(branch, source string) bool {
 	return f.sites[string(retrans.KeyOf("", branch, source))] > 0
 }
 
-// directTx is the server transaction of a direct request: its final
+// DirectTx is the server transaction of a direct request: its final
 // response is recorded for retransmissions and sent from the listener's
-// socket; provisional responses are sent as they are.
-type directTx struct {
-	p     *Pipeline
+// socket; provisional responses are sent as they are. Unlike sipgo's, it
+// does not end when the handler returns: a handler may keep it and
+// answer later (the registrar's asynchronous write), then call
+// Terminate.
+type DirectTx struct {
+	f     *Path
 	key   []byte
 	conn  net.PacketConn
 	dest  *net.UDPAddr
@@ -167,22 +162,22 @@ type directTx struct {
 	last  []byte // the last provisional response sent
 }
 
-var _ sip.ServerTransaction = (*directTx)(nil)
+var _ sip.ServerTransaction = (*DirectTx)(nil)
 
-func (t *directTx) Respond(res *sip.Response) error {
+func (t *DirectTx) Respond(res *sip.Response) error {
 	return t.send(res, res.StringWrite)
 }
 
 // RespondRelayed sends a response the proxy relays, without our top Via
 // and without a copy (proxy.Relayer).
-func (t *directTx) RespondRelayed(res *sip.Response) error {
+func (t *DirectTx) RespondRelayed(res *sip.Response) error {
 	return t.send(res, func(w io.StringWriter) { siputil.WriteRelayed(w, res) })
 }
 
-var _ proxy.Relayer = (*directTx)(nil)
+var _ proxy.Relayer = (*DirectTx)(nil)
 
 // send sends res as write serialises it.
-func (t *directTx) send(res *sip.Response, write func(io.StringWriter)) error {
+func (t *DirectTx) send(res *sip.Response, write func(io.StringWriter)) error {
 	if !res.IsProvisional() && !t.final.CompareAndSwap(false, true) {
 		return sip.ErrTransactionTerminated
 	}
@@ -197,18 +192,18 @@ func (t *directTx) send(res *sip.Response, write func(io.StringWriter)) error {
 	} else {
 		// Record, then leave the in-flight set, then send: a
 		// retransmission finds one or the other.
-		t.p.retrans.Put(t.key, buf.Bytes())
+		t.f.retrans.Put(t.key, buf.Bytes())
 		t.Terminate()
 	}
 	if _, err := t.conn.WriteTo(buf.Bytes(), t.dest); err != nil {
-		return fmt.Errorf("pipeline: send %d: %w", res.StatusCode, err)
+		return fmt.Errorf("udpfast: send %d: %w", res.StatusCode, err)
 	}
 	return nil
 }
 
 // retransmitted answers a retransmission of the request while it is
 // served: with the last provisional response, if one was sent.
-func (t *directTx) retransmitted() {
+func (t *DirectTx) retransmitted() {
 	t.mu.Lock()
 	last := t.last
 	if t.ended {
@@ -226,7 +221,7 @@ func (t *directTx) retransmitted() {
 // Terminate ends the transaction: the key leaves the in-flight set (a
 // retransmission is then answered from the record, or served anew if
 // nothing was answered) and OnTerminate functions run.
-func (t *directTx) Terminate() {
+func (t *DirectTx) Terminate() {
 	t.mu.Lock()
 	if t.ended {
 		t.mu.Unlock()
@@ -237,13 +232,13 @@ func (t *directTx) Terminate() {
 	t.onEnd = nil
 	close(t.done)
 	t.mu.Unlock()
-	t.p.inflight.remove(t.key)
+	t.f.inflight.remove(t.key)
 	for _, f := range fns {
 		f(string(t.key), nil)
 	}
 }
 
-func (t *directTx) OnTerminate(f sip.FnTxTerminate) bool {
+func (t *DirectTx) OnTerminate(f sip.FnTxTerminate) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
@@ -253,9 +248,9 @@ func (t *directTx) OnTerminate(f sip.FnTxTerminate) bool {
 	return true
 }
 
-func (t *directTx) Done() <-chan struct{} { return t.done }
+func (t *DirectTx) Done() <-chan struct{} { return t.done }
 
-func (t *directTx) Err() error {
+func (t *DirectTx) Err() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
@@ -265,8 +260,8 @@ func (t *directTx) Err() error {
 }
 
 // Acks: only INVITE has them, and INVITE never takes this path.
-func (t *directTx) Acks() <-chan *sip.Request { return nil }
+func (t *DirectTx) Acks() <-chan *sip.Request { return nil }
 
 // OnCancel: CANCEL has no effect on a non-INVITE request (RFC 3261 9.2);
-// the pipeline answers a CANCEL that matches one 200 (inflight.cancels).
-func (t *directTx) OnCancel(sip.FnTxCancel) bool { return false }
+// the request path answers a CANCEL that matches one 200 (CancelsDirect).
+func (t *DirectTx) OnCancel(sip.FnTxCancel) bool { return false }

@@ -1,18 +1,18 @@
-package pipeline
+package udpfast
 
 import (
 	"context"
 	"time"
 )
 
-// workers runs the direct path's requests (udp_direct.go) on long-lived
+// workers runs the direct path's requests (direct.go) on long-lived
 // goroutines. A fresh goroutine per request starts with a small stack
 // and grows it on every request as serving goes deep (parsing,
 // authentication, a raft write): in the REGISTER profile that growth
 // (runtime.newstack, copystack) was about 8% of the CPU. A worker keeps
 // its grown stack. There is no bound on the workers: a request that
 // finds none idle gets a new one, as it got a new goroutine before;
-// limits on concurrent requests are the pipeline's (per connection,
+// limits on concurrent requests are the request path's (per connection,
 // flood). A worker idle for workerIdle exits, and all exit with ctx.
 type workers struct {
 	ctx   context.Context

@@ -1,4 +1,4 @@
-package pipeline
+package udpfast
 
 import (
 	"net"
@@ -26,18 +26,18 @@ func (c *recordConn) WriteTo(b []byte, _ net.Addr) (int, error) {
 // the transaction; a second final response is refused; a transaction
 // ended without an answer frees its key too.
 func TestDirectTx(t *testing.T) {
-	p := &Pipeline{retrans: retrans.New(time.Minute, nil), inflight: newInflight()}
+	f := &Path{retrans: retrans.New(time.Minute, nil), inflight: newInflight()}
 	key := retrans.KeyOf("REGISTER", "z9hG4bK-1", "127.0.0.1:5070")
 	conn := &recordConn{}
-	tx := &directTx{p: p, key: key, conn: conn, dest: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}, done: make(chan struct{})}
-	if p.inflight.add(key, tx) != nil {
+	tx := &DirectTx{f: f, key: key, conn: conn, dest: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5070}, done: make(chan struct{})}
+	if f.inflight.add(key, tx) != nil {
 		t.Fatal("first add refused")
 	}
-	if !p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") || p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5071") {
+	if !f.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") || f.inflight.cancels("z9hG4bK-1", "127.0.0.1:5071") {
 		t.Fatal("a CANCEL's match by branch and source is wrong")
 	}
-	again := &directTx{p: p, key: key, conn: conn, done: make(chan struct{})}
-	if p.inflight.add(key, again) != tx {
+	again := &DirectTx{f: f, key: key, conn: conn, done: make(chan struct{})}
+	if f.inflight.add(key, again) != tx {
 		t.Fatal("a retransmission in flight was not absorbed")
 	}
 	tx.retransmitted() // nothing sent yet: nothing to repeat
@@ -70,7 +70,7 @@ func TestDirectTx(t *testing.T) {
 	if len(conn.sent) != 2 {
 		t.Fatalf("sent %d datagrams, want 2 (100 and 200)", len(conn.sent))
 	}
-	got, ok := p.retrans.Get(nil, key)
+	got, ok := f.retrans.Get(nil, key)
 	if !ok || string(got) != string(conn.sent[1]) {
 		t.Fatalf("recorded %q, want the 200 sent", got)
 	}
@@ -82,20 +82,20 @@ func TestDirectTx(t *testing.T) {
 	if len(ended) != 1 || tx.OnTerminate(func(string, error) {}) {
 		t.Fatalf("OnTerminate calls %v, or accepted after the end", ended)
 	}
-	if p.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") {
+	if f.inflight.cancels("z9hG4bK-1", "127.0.0.1:5070") {
 		t.Fatal("a CANCEL matches a request already answered")
 	}
-	if p.inflight.add(key, again) != nil {
+	if f.inflight.add(key, again) != nil {
 		t.Fatal("the key stayed in flight after the final response")
 	}
-	p.inflight.remove(key)
+	f.inflight.remove(key)
 
 	other := retrans.KeyOf("REGISTER", "z9hG4bK-2", "127.0.0.1:5070")
-	silent := &directTx{p: p, key: other, conn: conn, done: make(chan struct{})}
-	p.inflight.add(other, silent)
+	silent := &DirectTx{f: f, key: other, conn: conn, done: make(chan struct{})}
+	f.inflight.add(other, silent)
 	silent.Terminate()
 	silent.Terminate()
-	if p.inflight.add(other, silent) != nil {
+	if f.inflight.add(other, silent) != nil {
 		t.Fatal("a transaction ended without an answer kept its key")
 	}
 }
