@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,18 +83,14 @@ func newGateway(t *testing.T, mode string) *gateway {
 // forker is an in-process plugin that forks every INVITE to the
 // gateways of the test at hand, each with its own Request-URI user,
 // under the PSTN failover codes and a 1 s fast-failover timer.
-type forker struct{ gws chan []*gateway }
+type forker struct{ gws atomic.Pointer[[]*gateway] }
 
 func (f *forker) app() sdk.App {
-	var cur []*gateway
 	return sdk.App{Name: "forker", Handle: func(_ context.Context, req *sdk.Request) sdk.Verdict {
 		if req.Method != sip.INVITE {
 			return sdk.Continue()
 		}
-		select {
-		case cur = <-f.gws:
-		default:
-		}
+		cur := *f.gws.Load()
 		var bs []sdk.Branch
 		for i, g := range cur {
 			bs = append(bs, sdk.Branch{Target: "sip:" + g.addr + ";transport=udp",
@@ -109,7 +106,8 @@ func (f *forker) app() sdk.App {
 // after the fast-failover timer, a failure after early media stops, and
 // the caller never sees a 503 (500, or 480 with Retry-After).
 func TestNodeForkFailoverPolicy(t *testing.T) {
-	f := &forker{gws: make(chan []*gateway, 1)}
+	f := &forker{}
+	f.gws.Store(&[]*gateway{})
 	n := buildNode(t, nil)
 	n.opts = []Option{WithPluginLauncher(host.InProcess(map[string]sdk.App{"forker": f.app()}, n.log))}
 	n.start(t)
@@ -145,11 +143,10 @@ func TestNodeForkFailoverPolicy(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			gws := []*gateway{newGateway(t, tc.modes[0]), newGateway(t, tc.modes[1])}
-			f.gws <- gws
+			f.gws.Store(&gws)
 			res, took := call(t)
-			for first && res.StatusCode == 404 { // the plugin is starting: the router answered (bounded by the test's time)
+			for i := 0; first && res.StatusCode == 404 && i < 100; i++ { // the plugin is starting: the router answered
 				time.Sleep(100 * time.Millisecond)
-				f.gws <- gws
 				res, took = call(t)
 			}
 			first = false
