@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parley-rtc/parley/api"
+	"github.com/parley-rtc/parley/core/config"
 	"github.com/parley-rtc/parley/plugins/host"
 	"github.com/parley-rtc/parley/plugins/sdk"
 )
@@ -69,4 +72,26 @@ func TestNodeServesPluginMetrics(t *testing.T) {
 	if details["connected"] != "true" {
 		t.Fatalf("health details %v", details)
 	}
+}
+
+// TestNodeServesBinaryPluginMetrics: the echo built as a binary, run
+// over go-plugin: its metrics reach /metrics through the Metrics call.
+func TestNodeServesBinaryPluginMetrics(t *testing.T) {
+	dir := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "echo"), "github.com/parley-rtc/parley/plugins/examples/echo/cmd/echo").CombinedOutput()
+	if err != nil {
+		t.Fatalf("build echo: %v\n%s", err, out)
+	}
+	n := startNodeWith(t, func(c *config.Config) { c.PluginDir = dir })
+	n.adminCall(t, "POST", "/v1/apps", map[string]any{"name": "e1", "kind": "plugin", "command": "echo", "position": 40,
+		"enabled": true, "methods": []string{"INVITE", "OPTIONS"}}, 201)
+	want := `parley_echo_calls_active{plugin="e1"} 0`
+	var text string
+	for range 200 {
+		if text = n.metrics(t); strings.Contains(text, want) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("/metrics without %s:\n%s", want, text)
 }
