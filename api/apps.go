@@ -44,6 +44,8 @@ type PluginProcess struct {
 	Up       bool `json:"up"`
 	PID      int  `json:"pid,omitempty"`
 	Restarts int  `json:"restarts"`
+	// Health is its last answer to the node's Health check (apphealth.go).
+	Health *PluginHealth `json:"health,omitempty"`
 }
 
 // AppPatch is the body of PATCH /v1/apps/{name}: the settings to change.

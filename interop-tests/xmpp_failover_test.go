@@ -62,9 +62,12 @@ func TestXMPPGatewayFailover(t *testing.T) {
 	// alice writes to juliet until one message arrives: each attempt has
 	// its own body, so an answer from the dead instance cannot count.
 	back := false
+	codes := map[int]int{} // what alice got meanwhile
 	for i := 0; i < 80 && time.Since(killed) < 30*time.Second; i++ {
 		body := fmt.Sprintf("after-%d", i)
-		if code := sipMessage(t, alice, "sip:juliet@xmpp.test", "fo-"+randHex(8), body); code == 200 {
+		code := sipMessage(t, alice, "sip:juliet@xmpp.test", "fo-"+randHex(8), body)
+		codes[code]++
+		if code == 200 {
 			if _, err := juliet.wait(body, 2*time.Second, func(e xmppEvent) bool { return e.Ev == "message" && e.Body == body }); err == nil {
 				back = true
 				break
@@ -77,7 +80,12 @@ func TestXMPPGatewayFailover(t *testing.T) {
 		t.Fatalf("no message from alice reached juliet within %v of kill -9 of n%d", took.Round(time.Millisecond), holder+1)
 	}
 	now, err := appHolder(t, nodes, "xmpp")
-	t.Logf("SIP -> XMPP back %v after kill -9 of n%d; gateway now on n%d (%v)", took.Round(time.Millisecond), holder+1, now+1, err)
+	t.Logf("SIP -> XMPP back %v after kill -9 of n%d; gateway now on n%d (%v); alice's answers meanwhile %v", took.Round(time.Millisecond), holder+1, now+1, err, codes)
+	for code := range codes {
+		if code != 200 && code < 400 {
+			t.Errorf("a MESSAGE during the failover got %d: neither delivered nor refused", code)
+		}
+	}
 	if took > 20*time.Second {
 		t.Errorf("the gateway came back %v after its holder died; the issue asks for 20 s", took.Round(time.Millisecond))
 	}

@@ -463,6 +463,7 @@ func TestXMPPGatewayMessages(t *testing.T) {
 		!strings.Contains(m.Body, "<failed/>") || !strings.Contains(m.Header("Reason"), "cause=403") {
 		t.Errorf("IMDN for ghost:\n%s", m.Raw)
 	}
+	checkXMPPOperations(t, p)
 
 	// Service discovery, ping and version of the component.
 	juliet.cmd(map[string]string{"cmd": "disco", "to": domain})

@@ -39,9 +39,12 @@ type Config struct {
 	// MetricsToken makes /metrics require the bearer token as /v1 does
 	// (config metrics-token).
 	MetricsToken bool
-	Presence     Presence     // presence agent; nil leaves out the presence routes
-	Writer       state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
-	Archive      Archive      // archive search; nil leaves out /v1/archive
+	// Gatherer, when set, is served at /metrics instead of Registry: the
+	// node's metrics and its plugins' (plugins/host Host.Gatherer).
+	Gatherer prometheus.Gatherer
+	Presence Presence     // presence agent; nil leaves out the presence routes
+	Writer   state.Writer // replicated writes (routes, apps, partners); nil leaves out /v1/routes, /v1/apps and /v1/partners
+	Archive  Archive      // archive search; nil leaves out /v1/archive
 	// Node is this node's member id: an archive search asks every other
 	// member (their admin_url in the member table) and merges
 	// (archive_cluster.go). Empty: the search stays on this node.
@@ -116,7 +119,7 @@ func (s *server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if s.cfg.Registry != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.cfg.Registry, promhttp.HandlerOpts{}))
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{}))
 	}
 	s.mux.Handle("POST /v1/users", s.h(s.createUser))
 	s.mux.Handle("GET /v1/users", s.h(s.listUsers))

@@ -11,7 +11,18 @@ type Plugins struct {
 	Restarts *prometheus.CounterVec   // by plugin
 	Up       *prometheus.GaugeVec     // by plugin: 1 while its process serves
 	Hop      *prometheus.HistogramVec // by plugin: request out to verdict in, seconds
+	// ScrapeErrors counts what went wrong gathering a plugin's own
+	// metrics for /metrics, by plugin and reason.
+	ScrapeErrors *prometheus.CounterVec
 }
+
+// Reasons of Plugins.ScrapeErrors.
+const (
+	ScrapeTimeout = "timeout" // no answer within the scrape deadline (or one still running)
+	ScrapeError   = "error"   // the call failed
+	ScrapeInvalid = "invalid" // families refused: names, labels, undecodable, inconsistent
+	ScrapeLimit   = "limit"   // series past the per-plugin limit left out
+)
 
 // Failure reasons of Plugins.Failures.
 const (
@@ -44,9 +55,12 @@ func NewPlugins(r prometheus.Registerer) *Plugins {
 			Name: "parley_plugin_hop_seconds", Help: "Time from a request handed to a plugin to its verdict, by plugin.",
 			Buckets: prometheus.ExponentialBuckets(25e-6, 2, 14), // 25 us to 0.2 s
 		}, []string{"plugin"}),
+		ScrapeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "parley_plugin_scrape_errors_total", Help: "Trouble gathering a plugin's own metrics for /metrics, by plugin and reason.",
+		}, []string{"plugin", "reason"}),
 	}
 	if r != nil {
-		r.MustRegister(m.Requests, m.Verdicts, m.Failures, m.Restarts, m.Up, m.Hop)
+		r.MustRegister(m.Requests, m.Verdicts, m.Failures, m.Restarts, m.Up, m.Hop, m.ScrapeErrors)
 	}
 	return m
 }

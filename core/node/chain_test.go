@@ -59,8 +59,10 @@ func TestNodeApplicationChain(t *testing.T) {
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
-	var entries []struct{ From, To, Body string }
-	if err := json.Unmarshal(body, &entries); err != nil || len(entries) == 0 || entries[0].From != "alice@localhost" || !strings.HasPrefix(entries[0].Body, "hello") {
+	var search struct {
+		Entries []struct{ From, To, Body string }
+	}
+	if err := json.Unmarshal(body, &search); err != nil || len(search.Entries) == 0 || search.Entries[0].From != "alice@localhost" || !strings.HasPrefix(search.Entries[0].Body, "hello") {
 		t.Fatalf("archive: %s %v", body, err)
 	}
 }

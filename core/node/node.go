@@ -144,10 +144,10 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	httpSrv, err := startHTTPS("admin", cfg.AdminListen, adminTLS, &bg, admin.NewHandler(admin.Config{
 		Token: token, Directory: dir, State: st, Cluster: ready, Registry: m.Registry, Presence: sipNode.presence, Writer: rn, Archive: arch,
-		Members: rn, Node: cfg.NodeID, Client: peers, MetricsToken: cfg.MetricsToken,
+		Members: rn, Node: cfg.NodeID, Client: peers, MetricsToken: cfg.MetricsToken, Gatherer: sipNode.plugins.Gatherer(m.Registry),
 		Plugins: func(app string) (admin.PluginState, bool) {
 			st, ok := sipNode.plugins.Status(app)
-			return admin.PluginState{Up: st.Up, PID: st.PID, Restarts: st.Restarts}, ok
+			return pluginState(st), ok
 		},
 		Logger:   log.With("component", "admin"),
 		PSTNSelf: pstnSelf(sipNode.ls.All()),

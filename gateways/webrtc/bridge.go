@@ -259,6 +259,7 @@ func (b *bridge) newPC(codecs []codec, main codec) error {
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		b.log.Debug("webrtc: browser leg", "state", s.String())
 		if s == webrtc.PeerConnectionStateFailed {
+			b.env.stats.Failures.note(pc)
 			b.fail("ice/dtls failed")
 		}
 	})
@@ -480,6 +481,7 @@ func (b *bridge) readBrowser(tr *webrtc.TrackRemote) {
 		if b.sendToPhone(p, dst) {
 			b.stats.ToPhone.Add(1)
 			b.env.stats.ToPhone.Add(1)
+			b.env.stats.ToPhoneBytes.Add(uint64(p.MarshalSize()))
 		} else {
 			b.drop()
 		}
@@ -639,6 +641,7 @@ func (b *bridge) readPlain() {
 		if tr.write(&p, uint8(m[p.PayloadType])) {
 			b.stats.ToBrowser.Add(1)
 			b.env.stats.ToBrowser.Add(1)
+			b.env.stats.ToBrowserBytes.Add(uint64(n))
 		} else {
 			b.drop()
 		}

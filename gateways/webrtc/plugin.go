@@ -50,6 +50,8 @@ func (g *Gateway) App() sdk.App {
 		Claim:     g.Claim,
 		Handle:    g.Handle,
 		Health:    g.Health,
+		Details:   g.details,
+		Metrics:   g.registry(),
 	}
 }
 

@@ -23,6 +23,9 @@ type Stats struct {
 	ToPhone    atomic.Uint64 // RTP packets relayed to phones, ended calls included
 	ToBrowser  atomic.Uint64 // RTP packets relayed to browsers, ended calls included
 	Dropped    atomic.Uint64 // RTP packets dropped, ended calls included
+	// Bytes relayed each way and browser legs failed (metrics.go).
+	ToPhoneBytes, ToBrowserBytes atomic.Uint64
+	Failures                     legFailures
 }
 
 // LogValue is for the log line at close.

@@ -16,7 +16,7 @@ import (
 // It never returns an error for a bad stanza (that would end the stream):
 // malformed ones get <bad-request/>.
 func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartElement) error {
-	st := g.state()
+	st, t := g.state(), g.m.inbound(t, start)
 	var reply xml.TokenReader
 	switch start.Name.Local {
 	case "message":
@@ -29,7 +29,7 @@ func (g *Gateway) HandleXMPP(t xmlstream.TokenReadEncoder, start *xml.StartEleme
 	if reply == nil {
 		return nil
 	}
-	_, err := xmlstream.Copy(t, reply)
+	_, err := xmlstream.Copy(t, g.m.outbound(reply))
 	return err
 }
 

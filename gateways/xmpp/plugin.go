@@ -45,6 +45,7 @@ type Gateway struct {
 	pres     *presenceGW // nil without presence services
 	stop     context.CancelFunc
 	done     chan struct{}
+	m        *gwMetrics // metrics.go
 }
 
 // NewGateway returns an unconfigured gateway; log nil logs with
@@ -53,7 +54,9 @@ func NewGateway(log *slog.Logger) *Gateway {
 	if log == nil {
 		log = sdk.Logger()
 	}
-	return &Gateway{log: log.With("component", "xmpp"), now: time.Now}
+	g := &Gateway{log: log.With("component", "xmpp"), now: time.Now}
+	g.m = newMetrics(g)
+	return g
 }
 
 // New returns the plugin (what cmd/parley-xmpp serves).
@@ -72,6 +75,8 @@ func (g *Gateway) App() sdk.App {
 		Handle:     g.Handle,
 		Health:     g.Health,
 		OnWatchers: g.onWatchers,
+		Details:    g.details,
+		Metrics:    g.m.reg,
 	}
 }
 
@@ -128,7 +133,7 @@ func (g *Gateway) Configure(_ context.Context, cfg sdk.Config, host sdk.Host) er
 func (g *Gateway) install(c Config, host requestSender, out sender) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.cfg, g.host, g.out = c, host, out
+	g.cfg, g.host, g.out = c, host, g.m.sender(out)
 	g.limits = newRateLimiter(c.Rate, g.now)
 	g.pending = newPendingSet(g.now)
 	g.inflight = make(chan struct{}, maxInflight)

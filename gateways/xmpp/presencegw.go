@@ -197,6 +197,7 @@ func (p *presenceGW) getPair(ctx context.Context, key string) pairState {
 	if ok {
 		_ = json.Unmarshal(v, &st)
 	}
+	p.g.m.pair(key, st)
 	return st
 }
 
@@ -213,7 +214,9 @@ func (p *presenceGW) putPair(ctx context.Context, key string, st pairState) {
 	}
 	if err != nil {
 		p.g.log.Warn("subscription state not stored", "key", key, "err", err)
+		return
 	}
+	p.g.m.pair(key, st)
 }
 
 // watchers mirrors the node's list of watchers of aor (a contact's SIP

@@ -38,6 +38,9 @@ type Config struct {
 	// (default 10 s); one that does not answer within half of it is
 	// restarted.
 	HealthEvery time.Duration
+	// MetricsTimeout bounds how long a scrape of /metrics waits for the
+	// plugins' own metrics (default 1 s; gather.go).
+	MetricsTimeout time.Duration
 	// Link is the node's SIP link listener, host:port over UDP and TCP,
 	// handed to plugins in Configure ("" none).
 	Link     string
@@ -89,6 +92,9 @@ func New(cfg Config) *Host {
 	}
 	if cfg.HealthEvery <= 0 {
 		cfg.HealthEvery = 10 * time.Second
+	}
+	if cfg.MetricsTimeout <= 0 {
+		cfg.MetricsTimeout = time.Second
 	}
 	if cfg.TxLifetime <= 0 {
 		cfg.TxLifetime = 32 * time.Second
@@ -238,6 +244,7 @@ type Status struct {
 	Up       bool
 	PID      int
 	Restarts int
+	Health   *Health // the last Health answer; nil before the first
 }
 
 // Status reports plugin app.

@@ -30,6 +30,8 @@ type plugin struct {
 	// described are the claims of the last start: they stay while the
 	// plugin is down, so its addresses get 480 or 503, not another route.
 	described []string
+	// health is the last Health answer (health.go); it stays while down.
+	health *Health
 }
 
 // running is one live start of the plugin.
@@ -53,6 +55,8 @@ type running struct {
 	watchMu sync.Mutex
 	// token is this start's SIP link credential (link.go).
 	token string
+	// inst answers Health and Metrics (gather.go).
+	inst sdk.Instance
 }
 
 // maxStuck is how many requests in a row a plugin may hold past their
@@ -142,7 +146,7 @@ func (p *plugin) runOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel, token: token}
+	r := &running{desc: desc, stream: stream, pid: proc.PID, pending: make(map[uint64]chan *pb.Verdict), end: cancel, token: token, inst: proc.Instance}
 	_, leads := stream.(sdk.DeadlineStream)
 	if leads {
 		r.lead = make(chan struct{}, 1)
@@ -215,7 +219,7 @@ func (p *plugin) watch(ctx context.Context, cancel context.CancelFunc, proc Proc
 	t := time.NewTicker(200 * time.Millisecond)
 	defer t.Stop()
 	every := p.h.cfg.HealthEvery
-	health := time.NewTicker(every)
+	health := time.NewTimer(min(every, time.Second)) // the first soon: parleyctl app status shows it
 	defer health.Stop()
 	for {
 		select {
@@ -231,8 +235,9 @@ func (p *plugin) watch(ctx context.Context, cancel context.CancelFunc, proc Proc
 				return
 			}
 		case <-health.C:
+			health.Reset(every)
 			hctx, hcancel := context.WithTimeout(ctx, every/2)
-			err := proc.Instance.Health(hctx)
+			res, err := proc.Instance.Health(hctx)
 			hung := hctx.Err() == context.DeadlineExceeded
 			hcancel()
 			switch {
@@ -242,7 +247,10 @@ func (p *plugin) watch(ctx context.Context, cancel context.CancelFunc, proc Proc
 				return
 			case err != nil:
 				p.log.Warn("plugin reports trouble", "error", err)
+			case !res.GetOk():
+				p.log.Warn("plugin reports trouble", "error", res.GetDetail())
 			}
+			p.noteHealth(res, err)
 		}
 	}
 }
@@ -281,7 +289,7 @@ func (p *plugin) runningClaims() []string {
 func (p *plugin) status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s := Status{Name: p.app.Name, Restarts: p.restarts}
+	s := Status{Name: p.app.Name, Restarts: p.restarts, Health: p.health.Copy()}
 	if p.run != nil {
 		s.Up, s.PID = true, p.run.pid
 	}

@@ -48,6 +48,19 @@ type App struct {
 	OnResponse func(ctx context.Context, res *Response)
 	// Health reports trouble with outside connections. Optional.
 	Health func(ctx context.Context) error
+	// Details is state for operators, asked with every Health (every
+	// 10 s) and shown by parleyctl app status: the outside link's
+	// connected, server, since, reconnects; active calls. At most
+	// MaxDetails entries, keys and values cut to MaxDetailKey and
+	// MaxDetailValue bytes. Return quickly. Optional.
+	Details func(ctx context.Context) map[string]string
+	// Metrics are the plugin's own Prometheus metrics, gathered when the
+	// node's /metrics is scraped and served there with the label
+	// plugin="<chain entry>": a *prometheus.Registry the plugin
+	// registers its counters, gauges and histograms on. Names start
+	// with parley_ and a namespace of the plugin's own (parley_xmpp_...;
+	// contract.CheckMetricName). Optional.
+	Metrics Gatherer
 	// OnWatchers, when set, is told who subscribes to the presence of an
 	// outside address the plugin claims: the whole list of aor's
 	// watchers each time it changes (empty: nobody any more), and every

@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
 )
@@ -55,6 +56,8 @@ type pluginServer struct {
 
 	mu   sync.Mutex
 	conn *grpc.ClientConn // to the host's services
+
+	warned sync.Map // metric problems logged once
 }
 
 func (s *pluginServer) Describe(context.Context, *pb.DescribeRequest) (*pb.Description, error) {
@@ -91,12 +94,11 @@ func (s *pluginServer) Configure(ctx context.Context, req *pb.ConfigureRequest) 
 }
 
 func (s *pluginServer) Health(ctx context.Context, _ *pb.HealthRequest) (*pb.HealthResponse, error) {
-	if s.app.Health != nil {
-		if err := s.app.Health(ctx); err != nil {
-			return &pb.HealthResponse{Detail: err.Error()}, nil
-		}
-	}
-	return &pb.HealthResponse{Ok: true}, nil
+	return healthOf(ctx, s.app), nil
+}
+
+func (s *pluginServer) Metrics(context.Context, *pb.MetricsRequest) (*pb.MetricsResponse, error) {
+	return metricsOf(s.app, s.log, &s.warned), nil
 }
 
 func (s *pluginServer) Exchange(stream pb.Plugin_ExchangeServer) error {
@@ -159,15 +161,25 @@ func (g *grpcInstance) Configure(ctx context.Context, req *pb.ConfigureRequest, 
 	return res.GetClaims(), nil
 }
 
-func (g *grpcInstance) Health(ctx context.Context) error {
+func (g *grpcInstance) Health(ctx context.Context) (*pb.HealthResponse, error) {
 	h, err := g.c.Health(ctx, &pb.HealthRequest{})
 	if err != nil {
-		return fmt.Errorf("sdk: health: %w", err)
+		return nil, fmt.Errorf("sdk: health: %w", err)
 	}
-	if !h.GetOk() {
-		return errors.New("sdk: plugin unhealthy: " + h.GetDetail())
+	return h, nil
+}
+
+// Metrics asks the plugin for its metrics; a plugin built before the
+// call existed answers Unimplemented, which is no metrics and no error.
+func (g *grpcInstance) Metrics(ctx context.Context) (*pb.MetricsResponse, error) {
+	m, err := g.c.Metrics(ctx, &pb.MetricsRequest{}, grpc.MaxCallRecvMsgSize(MaxMetricsBytes+64<<10))
+	if status.Code(err) == codes.Unimplemented {
+		return &pb.MetricsResponse{}, nil
 	}
-	return nil
+	if err != nil {
+		return nil, fmt.Errorf("sdk: metrics: %w", err)
+	}
+	return m, nil
 }
 
 func (g *grpcInstance) Exchange(ctx context.Context) (Stream, error) {

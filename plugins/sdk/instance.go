@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	pb "github.com/parley-rtc/parley/plugins/proto/parleyv1"
@@ -18,9 +19,14 @@ type Instance interface {
 	// Configure hands the plugin its settings and the host's services,
 	// and returns the claims it knows only once configured (App.Claim).
 	Configure(ctx context.Context, req *pb.ConfigureRequest, host Host) (claims []string, err error)
-	Health(ctx context.Context) error
+	// Health asks the plugin's Health and Details; an error means no
+	// answer (a plugin reporting trouble answers Ok false).
+	Health(ctx context.Context) (*pb.HealthResponse, error)
 	// Exchange opens the message stream; it ends with ctx.
 	Exchange(ctx context.Context) (Stream, error)
+	// Metrics gathers the plugin's own metrics (App.Metrics); a plugin
+	// of an older SDK has none: an empty answer, no error.
+	Metrics(ctx context.Context) (*pb.MetricsResponse, error)
 }
 
 // Stream carries requests, responses and cancels to the plugin and
@@ -49,8 +55,9 @@ func InProcess(app App, log *slog.Logger) Instance {
 }
 
 type inProcess struct {
-	app App
-	log *slog.Logger
+	app    App
+	log    *slog.Logger
+	warned sync.Map // metric problems logged once
 }
 
 func (p *inProcess) Describe(context.Context) (*pb.Description, error) { return describe(&p.app), nil }
@@ -71,11 +78,14 @@ func (p *inProcess) Configure(ctx context.Context, req *pb.ConfigureRequest, hos
 	return p.app.Claim(cfg), nil
 }
 
-func (p *inProcess) Health(ctx context.Context) error {
-	if p.app.Health == nil {
-		return nil
-	}
-	return p.app.Health(ctx)
+func (p *inProcess) Health(ctx context.Context) (*pb.HealthResponse, error) {
+	return healthOf(ctx, &p.app), nil
+}
+
+// Metrics encodes the families as a binary's answer carries them, so the
+// host checks the same bytes either way.
+func (p *inProcess) Metrics(context.Context) (*pb.MetricsResponse, error) {
+	return metricsOf(&p.app, p.log, &p.warned), nil
 }
 
 func (p *inProcess) Exchange(ctx context.Context) (Stream, error) {
@@ -90,7 +100,7 @@ func (p *inProcess) Exchange(ctx context.Context) (Stream, error) {
 // through the same reader and dispatcher. For tests of hosts and of the
 // carrier, without building a binary.
 func InProcessOverSocket(app App, log *slog.Logger) Instance {
-	return &inProcessSocket{inProcess{app: app, log: log}}
+	return &inProcessSocket{inProcess: inProcess{app: app, log: log}}
 }
 
 type inProcessSocket struct{ inProcess }

@@ -59,6 +59,8 @@ func (s *Service) App() sdk.App {
 		Claim:     s.Claim,
 		Handle:    s.Handle,
 		Health:    s.Health,
+		Details:   s.details,
+		Metrics:   s.registry(),
 	}
 }
 

@@ -5,9 +5,9 @@ import (
 	"sync/atomic"
 )
 
-// Stats are the echo's counters since it started. The node's /metrics
-// does not carry a plugin's own counters (yet): they are logged when the
-// service closes and readable from Service.Stats in process.
+// Stats are the echo's counters since it started: on the node's
+// /metrics (metrics.go), logged when the service closes and readable
+// from Service.Stats in process.
 type Stats struct {
 	Calls    atomic.Uint64 // calls answered 200
 	Active   atomic.Int64  // calls running now

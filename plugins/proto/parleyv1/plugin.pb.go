@@ -438,9 +438,14 @@ func (*HealthRequest) Descriptor() ([]byte, []int) {
 }
 
 type HealthResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ok            bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
-	Detail        string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Ok     bool                   `protobuf:"varint,1,opt,name=ok,proto3" json:"ok,omitempty"`
+	Detail string                 `protobuf:"bytes,2,opt,name=detail,proto3" json:"detail,omitempty"`
+	// State for operators (parleyctl app status), whether ok or not: the
+	// XMPP link's connected, server, since, reconnects; a gateway's active
+	// calls. Older hosts ignore it; the host keeps at most 32 entries of
+	// short keys and values.
+	Details       map[string]string `protobuf:"bytes,3,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -487,6 +492,13 @@ func (x *HealthResponse) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *HealthResponse) GetDetails() map[string]string {
+	if x != nil {
+		return x.Details
+	}
+	return nil
 }
 
 type HostMessage struct {
@@ -2384,6 +2396,92 @@ func (x *DocumentResponse) GetBody() []byte {
 	return nil
 }
 
+type MetricsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricsRequest) Reset() {
+	*x = MetricsRequest{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricsRequest) ProtoMessage() {}
+
+func (x *MetricsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricsRequest.ProtoReflect.Descriptor instead.
+func (*MetricsRequest) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{36}
+}
+
+// MetricsResponse is the plugin's metrics as it gathered them: each entry
+// one io.prometheus.client.MetricFamily (prometheus/client_model's
+// metrics.proto), protobuf-encoded, as client_golang's Registry.Gather
+// returns them. The node checks them (names start with parley_, none of
+// the node's own names, nothing under parley_plugin_, no label plugin),
+// adds the label plugin="<chain entry>" and serves them on /metrics.
+type MetricsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Families      [][]byte               `protobuf:"bytes,1,rep,name=families,proto3" json:"families,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MetricsResponse) Reset() {
+	*x = MetricsResponse{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MetricsResponse) ProtoMessage() {}
+
+func (x *MetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MetricsResponse.ProtoReflect.Descriptor instead.
+func (*MetricsResponse) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *MetricsResponse) GetFamilies() [][]byte {
+	if x != nil {
+		return x.Families
+	}
+	return nil
+}
+
 var File_parleyv1_plugin_proto protoreflect.FileDescriptor
 
 const file_parleyv1_plugin_proto_rawDesc = "" +
@@ -2416,10 +2514,14 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\n" +
 	"hop_dialed\x18\x01 \x01(\bR\thopDialed\x12\x16\n" +
 	"\x06claims\x18\x02 \x03(\tR\x06claims\"\x0f\n" +
-	"\rHealthRequest\"8\n" +
+	"\rHealthRequest\"\xbd\x01\n" +
 	"\x0eHealthResponse\x12\x0e\n" +
 	"\x02ok\x18\x01 \x01(\bR\x02ok\x12\x16\n" +
-	"\x06detail\x18\x02 \x01(\tR\x06detail\"\xfa\x01\n" +
+	"\x06detail\x18\x02 \x01(\tR\x06detail\x12G\n" +
+	"\adetails\x18\x03 \x03(\v2-.parley.plugin.v1.HealthResponse.DetailsEntryR\adetails\x1a:\n" +
+	"\fDetailsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfa\x01\n" +
 	"\vHostMessage\x128\n" +
 	"\arequest\x18\x01 \x01(\v2\x1c.parley.plugin.v1.SipRequestH\x00R\arequest\x12;\n" +
 	"\bresponse\x18\x02 \x01(\v2\x1d.parley.plugin.v1.SipResponseH\x00R\bresponse\x122\n" +
@@ -2551,7 +2653,10 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\x10DocumentResponse\x12\x14\n" +
 	"\x05found\x18\x01 \x01(\bR\x05found\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body*\x92\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\x10\n" +
+	"\x0eMetricsRequest\"-\n" +
+	"\x0fMetricsResponse\x12\x1a\n" +
+	"\bfamilies\x18\x01 \x03(\fR\bfamilies*\x92\x01\n" +
 	"\x06Action\x12\x16\n" +
 	"\x12ACTION_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fACTION_CONTINUE\x10\x01\x12\x12\n" +
@@ -2559,12 +2664,13 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\x0fACTION_REDIRECT\x10\x03\x12\x10\n" +
 	"\fACTION_PROXY\x10\x04\x12\x0f\n" +
 	"\vACTION_FORK\x10\x05\x12\x0f\n" +
-	"\vACTION_DROP\x10\x062\xc9\x02\n" +
+	"\vACTION_DROP\x10\x062\x99\x03\n" +
 	"\x06Plugin\x12L\n" +
 	"\bDescribe\x12!.parley.plugin.v1.DescribeRequest\x1a\x1d.parley.plugin.v1.Description\x12T\n" +
 	"\tConfigure\x12\".parley.plugin.v1.ConfigureRequest\x1a#.parley.plugin.v1.ConfigureResponse\x12K\n" +
 	"\x06Health\x12\x1f.parley.plugin.v1.HealthRequest\x1a .parley.plugin.v1.HealthResponse\x12N\n" +
-	"\bExchange\x12\x1d.parley.plugin.v1.HostMessage\x1a\x1f.parley.plugin.v1.PluginMessage(\x010\x012\xf7\x05\n" +
+	"\bExchange\x12\x1d.parley.plugin.v1.HostMessage\x1a\x1f.parley.plugin.v1.PluginMessage(\x010\x01\x12N\n" +
+	"\aMetrics\x12 .parley.plugin.v1.MetricsRequest\x1a!.parley.plugin.v1.MetricsResponse2\xf7\x05\n" +
 	"\x04Host\x12Q\n" +
 	"\bBindings\x12!.parley.plugin.v1.BindingsRequest\x1a\".parley.plugin.v1.BindingsResponse\x12Q\n" +
 	"\bPresence\x12!.parley.plugin.v1.PresenceRequest\x1a\".parley.plugin.v1.PresenceResponse\x12f\n" +
@@ -2589,7 +2695,7 @@ func file_parleyv1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_parleyv1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_parleyv1_plugin_proto_goTypes = []any{
 	(Action)(0),                     // 0: parley.plugin.v1.Action
 	(*DescribeRequest)(nil),         // 1: parley.plugin.v1.DescribeRequest
@@ -2628,55 +2734,61 @@ var file_parleyv1_plugin_proto_goTypes = []any{
 	(*KVListResponse)(nil),          // 34: parley.plugin.v1.KVListResponse
 	(*DocumentRequest)(nil),         // 35: parley.plugin.v1.DocumentRequest
 	(*DocumentResponse)(nil),        // 36: parley.plugin.v1.DocumentResponse
-	nil,                             // 37: parley.plugin.v1.ConfigureRequest.SettingsEntry
+	(*MetricsRequest)(nil),          // 37: parley.plugin.v1.MetricsRequest
+	(*MetricsResponse)(nil),         // 38: parley.plugin.v1.MetricsResponse
+	nil,                             // 39: parley.plugin.v1.ConfigureRequest.SettingsEntry
+	nil,                             // 40: parley.plugin.v1.HealthResponse.DetailsEntry
 }
 var file_parleyv1_plugin_proto_depIdxs = []int32{
-	37, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
-	9,  // 1: parley.plugin.v1.HostMessage.request:type_name -> parley.plugin.v1.SipRequest
-	10, // 2: parley.plugin.v1.HostMessage.response:type_name -> parley.plugin.v1.SipResponse
-	11, // 3: parley.plugin.v1.HostMessage.cancel:type_name -> parley.plugin.v1.Cancel
-	12, // 4: parley.plugin.v1.HostMessage.watchers:type_name -> parley.plugin.v1.Watchers
-	15, // 5: parley.plugin.v1.PluginMessage.verdict:type_name -> parley.plugin.v1.Verdict
-	13, // 6: parley.plugin.v1.Watchers.watchers:type_name -> parley.plugin.v1.Watcher
-	0,  // 7: parley.plugin.v1.Verdict.action:type_name -> parley.plugin.v1.Action
-	14, // 8: parley.plugin.v1.Verdict.add_headers:type_name -> parley.plugin.v1.Header
-	14, // 9: parley.plugin.v1.Verdict.headers:type_name -> parley.plugin.v1.Header
-	16, // 10: parley.plugin.v1.Verdict.branches:type_name -> parley.plugin.v1.Branch
-	17, // 11: parley.plugin.v1.Verdict.failover:type_name -> parley.plugin.v1.Failover
-	14, // 12: parley.plugin.v1.Branch.add_headers:type_name -> parley.plugin.v1.Header
-	17, // 13: parley.plugin.v1.Branch.failover:type_name -> parley.plugin.v1.Failover
-	19, // 14: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
-	1,  // 15: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
-	3,  // 16: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
-	5,  // 17: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
-	7,  // 18: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
-	18, // 19: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
-	21, // 20: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
-	23, // 21: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
-	25, // 22: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
-	27, // 23: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
-	29, // 24: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
-	31, // 25: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
-	33, // 26: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
-	35, // 27: parley.plugin.v1.Host.Document:input_type -> parley.plugin.v1.DocumentRequest
-	2,  // 28: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
-	4,  // 29: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
-	6,  // 30: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
-	8,  // 31: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
-	20, // 32: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
-	22, // 33: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
-	24, // 34: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
-	26, // 35: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
-	28, // 36: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
-	30, // 37: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
-	32, // 38: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
-	34, // 39: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
-	36, // 40: parley.plugin.v1.Host.Document:output_type -> parley.plugin.v1.DocumentResponse
-	28, // [28:41] is the sub-list for method output_type
-	15, // [15:28] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	39, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
+	40, // 1: parley.plugin.v1.HealthResponse.details:type_name -> parley.plugin.v1.HealthResponse.DetailsEntry
+	9,  // 2: parley.plugin.v1.HostMessage.request:type_name -> parley.plugin.v1.SipRequest
+	10, // 3: parley.plugin.v1.HostMessage.response:type_name -> parley.plugin.v1.SipResponse
+	11, // 4: parley.plugin.v1.HostMessage.cancel:type_name -> parley.plugin.v1.Cancel
+	12, // 5: parley.plugin.v1.HostMessage.watchers:type_name -> parley.plugin.v1.Watchers
+	15, // 6: parley.plugin.v1.PluginMessage.verdict:type_name -> parley.plugin.v1.Verdict
+	13, // 7: parley.plugin.v1.Watchers.watchers:type_name -> parley.plugin.v1.Watcher
+	0,  // 8: parley.plugin.v1.Verdict.action:type_name -> parley.plugin.v1.Action
+	14, // 9: parley.plugin.v1.Verdict.add_headers:type_name -> parley.plugin.v1.Header
+	14, // 10: parley.plugin.v1.Verdict.headers:type_name -> parley.plugin.v1.Header
+	16, // 11: parley.plugin.v1.Verdict.branches:type_name -> parley.plugin.v1.Branch
+	17, // 12: parley.plugin.v1.Verdict.failover:type_name -> parley.plugin.v1.Failover
+	14, // 13: parley.plugin.v1.Branch.add_headers:type_name -> parley.plugin.v1.Header
+	17, // 14: parley.plugin.v1.Branch.failover:type_name -> parley.plugin.v1.Failover
+	19, // 15: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
+	1,  // 16: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
+	3,  // 17: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
+	5,  // 18: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
+	7,  // 19: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
+	37, // 20: parley.plugin.v1.Plugin.Metrics:input_type -> parley.plugin.v1.MetricsRequest
+	18, // 21: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
+	21, // 22: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
+	23, // 23: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
+	25, // 24: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
+	27, // 25: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
+	29, // 26: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
+	31, // 27: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
+	33, // 28: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
+	35, // 29: parley.plugin.v1.Host.Document:input_type -> parley.plugin.v1.DocumentRequest
+	2,  // 30: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
+	4,  // 31: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
+	6,  // 32: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
+	8,  // 33: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
+	38, // 34: parley.plugin.v1.Plugin.Metrics:output_type -> parley.plugin.v1.MetricsResponse
+	20, // 35: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
+	22, // 36: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
+	24, // 37: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
+	26, // 38: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
+	28, // 39: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
+	30, // 40: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
+	32, // 41: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
+	34, // 42: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
+	36, // 43: parley.plugin.v1.Host.Document:output_type -> parley.plugin.v1.DocumentResponse
+	30, // [30:44] is the sub-list for method output_type
+	16, // [16:30] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_parleyv1_plugin_proto_init() }
@@ -2699,7 +2811,7 @@ func file_parleyv1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parleyv1_plugin_proto_rawDesc), len(file_parleyv1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   37,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

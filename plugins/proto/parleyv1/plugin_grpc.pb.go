@@ -37,6 +37,7 @@ const (
 	Plugin_Configure_FullMethodName = "/parley.plugin.v1.Plugin/Configure"
 	Plugin_Health_FullMethodName    = "/parley.plugin.v1.Plugin/Health"
 	Plugin_Exchange_FullMethodName  = "/parley.plugin.v1.Plugin/Exchange"
+	Plugin_Metrics_FullMethodName   = "/parley.plugin.v1.Plugin/Metrics"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -49,6 +50,10 @@ type PluginClient interface {
 	// Exchange is opened once by the host after Configure and lives as long
 	// as the plugin process.
 	Exchange(ctx context.Context, opts ...grpc.CallOption) (Plugin_ExchangeClient, error)
+	// Metrics is asked when the node's /metrics is scraped (with a short
+	// deadline). A plugin without it (an older SDK) answers Unimplemented:
+	// it has no metrics, which is no error.
+	Metrics(ctx context.Context, in *MetricsRequest, opts ...grpc.CallOption) (*MetricsResponse, error)
 }
 
 type pluginClient struct {
@@ -117,6 +122,15 @@ func (x *pluginExchangeClient) Recv() (*PluginMessage, error) {
 	return m, nil
 }
 
+func (c *pluginClient) Metrics(ctx context.Context, in *MetricsRequest, opts ...grpc.CallOption) (*MetricsResponse, error) {
+	out := new(MetricsResponse)
+	err := c.cc.Invoke(ctx, Plugin_Metrics_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PluginServer is the server API for Plugin service.
 // All implementations must embed UnimplementedPluginServer
 // for forward compatibility
@@ -127,6 +141,10 @@ type PluginServer interface {
 	// Exchange is opened once by the host after Configure and lives as long
 	// as the plugin process.
 	Exchange(Plugin_ExchangeServer) error
+	// Metrics is asked when the node's /metrics is scraped (with a short
+	// deadline). A plugin without it (an older SDK) answers Unimplemented:
+	// it has no metrics, which is no error.
+	Metrics(context.Context, *MetricsRequest) (*MetricsResponse, error)
 	mustEmbedUnimplementedPluginServer()
 }
 
@@ -145,6 +163,9 @@ func (UnimplementedPluginServer) Health(context.Context, *HealthRequest) (*Healt
 }
 func (UnimplementedPluginServer) Exchange(Plugin_ExchangeServer) error {
 	return status.Errorf(codes.Unimplemented, "method Exchange not implemented")
+}
+func (UnimplementedPluginServer) Metrics(context.Context, *MetricsRequest) (*MetricsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Metrics not implemented")
 }
 func (UnimplementedPluginServer) mustEmbedUnimplementedPluginServer() {}
 
@@ -239,6 +260,24 @@ func (x *pluginExchangeServer) Recv() (*HostMessage, error) {
 	return m, nil
 }
 
+func _Plugin_Metrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Metrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Metrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Metrics(ctx, req.(*MetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Plugin_ServiceDesc is the grpc.ServiceDesc for Plugin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -257,6 +296,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Health",
 			Handler:    _Plugin_Health_Handler,
+		},
+		{
+			MethodName: "Metrics",
+			Handler:    _Plugin_Metrics_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
