@@ -53,7 +53,8 @@ func setup(m *testing.M) (int, error) {
 	}
 	if !exists(filepath.Join(binDir, "parleyd")) || !exists(filepath.Join(binDir, "parleyctl")) ||
 		!exists(filepath.Join(binDir, "contentfilter")) || !exists(filepath.Join(binDir, "afterhours")) ||
-		!exists(filepath.Join(binDir, "echo")) || !exists(filepath.Join(binDir, "parley-xmpp")) {
+		!exists(filepath.Join(binDir, "echo")) || !exists(filepath.Join(binDir, "parley-xmpp")) ||
+		!exists(filepath.Join(binDir, "parley-pstn")) {
 		tmp, err := os.MkdirTemp("", "parley-interop-bin-")
 		if err != nil {
 			return 1, err

@@ -152,6 +152,9 @@ const (
 //	           never read to route or authorize; an older node neither
 //	           stores nor delivers, only upgraded nodes do, and they
 //	           all applied it)
+//	ignorable  pstn.config.put (the PSTN adapter's documents: read only
+//	           by the parley-pstn plugin through a host service an
+//	           older node does not serve, never by the server)
 //	mustApply  user.*, binding.* (authentication and where requests go),
 //	           meta.init (the secret every node's nonces and tokens use),
 //	           subscription.* and xcap.* (watcher authorization, lists),

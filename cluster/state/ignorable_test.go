@@ -24,6 +24,7 @@ func TestRegisteredFlags(t *testing.T) {
 		CmdPartnerPut: false, CmdPartnerDelete: false,
 		CmdMemberPut: false, CmdMemberDelete: false,
 		CmdOfflineStore: true, CmdOfflineClaim: true, CmdOfflineDelete: true, CmdOfflineSweep: true,
+		CmdPSTNConfigPut: true,
 	}
 	for typ := range registry {
 		if _, ok := want[typ]; !ok {
@@ -106,6 +107,7 @@ func TestOldNodeMeetsNewType(t *testing.T) {
 		{"plugin kv put", CmdPluginKVPut, PluginKVPut{Plugin: "xmpp", Key: "k", Value: []byte("v")}, false},
 		{"calendar set", CmdCalendarSet, CalendarSet{AOR: "alice@localhost", Entries: []CalendarEntry{{From: 1, To: 2}}}, false},
 		{"user put", CmdUserPut, UserPut{Users: []User{{Username: "bob", Domain: "localhost"}}}, true},
+		{"pstn config put", CmdPSTNConfigPut, PSTNConfigPut{Name: "default", Doc: []byte(`{}`)}, false},
 		{"plugin lease", CmdPluginLease, PluginLease{Plugin: "xmpp", Node: "n2", TTL: 1e9}, true},
 	}
 	for _, tc := range cases {

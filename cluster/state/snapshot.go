@@ -30,6 +30,8 @@ type snapshot struct {
 
 	Offline       map[string][]OfflineMessage `json:"offline,omitempty"`
 	OfflineClaims map[string]offlineClaimHeld `json:"offline_claims,omitempty"`
+
+	PSTNConfigs []PSTNConfig `json:"pstn_configs,omitempty"`
 }
 
 // xcapEntry is a document with what was derived from it.
@@ -66,6 +68,7 @@ func (s *State) Snapshot() *Image {
 	}
 	s.snapshotPlugins(img)
 	s.snapshotOffline(img)
+	s.snapshotPSTN(img)
 	return &Image{snap: img}
 }
 
@@ -121,11 +124,12 @@ func (s *State) Restore(r io.Reader) error {
 	}
 	s.restorePlugins(&img)
 	s.restoreOffline(&img)
+	s.restorePSTN(&img)
 	s.pending = s.pending[:0]
 	s.mu.Unlock()
 	s.notify([]Change{{Kind: UsersChanged}, {Kind: BindingsChanged}, {Kind: MetaChanged},
 		{Kind: PresenceChanged}, {Kind: SubscriptionsChanged}, {Kind: ContactsChanged}, {Kind: RulesChanged}, {Kind: RoutesChanged}, {Kind: AppsChanged},
-		{Kind: PartnersChanged}, {Kind: MembersChanged}})
+		{Kind: PartnersChanged}, {Kind: MembersChanged}, {Kind: PSTNConfigChanged}})
 	return nil
 }
 

@@ -34,6 +34,7 @@ const (
 	PartnersChanged      // the federation partner list
 	MembersChanged       // cluster member metadata
 	OfflineChanged       // a message was stored for AOR
+	PSTNConfigChanged    // the PSTN configuration document named AOR ("": all, a snapshot)
 )
 
 // State is the replicated state. The zero value is not usable; call New.
@@ -61,6 +62,7 @@ type State struct {
 	offline       map[string][]OfflineMessage         // AOR -> stored messages, oldest first
 	offlineClaims map[string]offlineClaimHeld         // AOR -> its deliverer
 	offlineTotal  int                                 // messages stored, all users
+	pstn          map[string]*PSTNConfig              // PSTN configuration documents by name
 	lastIndex     uint64
 	nBindings     int
 	pending       []Change // changes of the command being applied
@@ -105,6 +107,7 @@ func (s *State) reset() {
 	s.offline = make(map[string][]OfflineMessage)
 	s.offlineClaims = make(map[string]offlineClaimHeld)
 	s.offlineTotal = 0
+	s.pstn = make(map[string]*PSTNConfig)
 }
 
 // Observe registers f to be called after each applied batch with what it

@@ -58,6 +58,11 @@ type Config struct {
 	Plugins PluginStatus
 	Logger  *slog.Logger     // scoped by the caller (component=admin)
 	Now     func() time.Time // clock for expires_in; nil means time.Now
+
+	// PSTNSelf are this node's own SIP hosts and host:port, besides the
+	// directory's domains: a PSTN trunk pointing at one is refused (a
+	// loop).
+	PSTNSelf []string
 }
 
 // ErrNoToken is returned by Validate for a configuration without a token.
@@ -131,6 +136,7 @@ func (s *server) routes() {
 	s.appRoutes()
 	s.partnerRoutes()
 	s.offlineRoutes()
+	s.pstnRoutes()
 }
 
 // ServeHTTP checks the token for /v1, answers unknown routes with JSON

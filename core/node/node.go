@@ -149,7 +149,8 @@ func Run(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			st, ok := sipNode.plugins.Status(app)
 			return pluginState(st), ok
 		},
-		Logger: log.With("component", "admin"),
+		Logger:   log.With("component", "admin"),
+		PSTNSelf: pstnSelf(sipNode.ls.All()),
 	}), log)
 	if err != nil {
 		return err

@@ -249,6 +249,10 @@ func (p *Pipeline) apply(c *call, e *chainApp, v *chain.Verdict) step {
 			}
 			break
 		}
+		if v.Action == contract.Fork && (v.Failover != nil || len(v.Branches) > 0) {
+			p.forkPolicy(c, &v.Verdict) // forkpolicy.go
+			break
+		}
 		p.forkTo(c, v.Targets)
 	case contract.Drop:
 		p.drop(c, e.Kind)

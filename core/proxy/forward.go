@@ -49,7 +49,7 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 		defer tc.Stop()
 		timerC = tc.C
 	}
-	provisional, cancelWanted, cancelSent := false, false, false
+	provisional, cancelWanted, cancelSent, early := false, false, false, false
 	sendCancel := func() {
 		if cancelSent || !provisional {
 			return
@@ -63,7 +63,12 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			if !ok {
 				return nil
 			}
-			noAnswer = nil // it answers: no failover on silence any more
+			if t.Policy == nil || res.StatusCode > 100 {
+				noAnswer = nil // it answers: no failover on silence any more
+			}
+			if t.Policy != nil && res.StatusCode > 100 && res.StatusCode < 200 && len(res.Body()) > 0 {
+				early = true // early media: the caller may have heard something
+			}
 			if res.StatusCode == 100 {
 				// Hop by hop: not relayed, but it is a provisional response
 				// (RFC 3261 9.1): a pending CANCEL may go now.
@@ -87,6 +92,10 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			if res.StatusCode >= 300 && res.StatusCode < 400 && t.OnRedirect != nil && !cancelWanted && t.OnRedirect(res) {
 				return ErrRedirected
 			}
+			if t.Policy != nil && res.StatusCode >= 300 && !cancelWanted {
+				return &branchFailure{Attempt: Attempt{Target: t.URI.String(), Code: res.StatusCode, EarlyMedia: early,
+					RetryAfter: res.GetHeader("Retry-After") != nil, res: popVia(res)}, next: t.Policy.decide(res, early)}
+			}
 			if res.StatusCode == 503 && t.Failover && !cancelWanted {
 				return fmt.Errorf("%w: %w", ErrFailover, ErrUnavailable)
 			}
@@ -103,6 +112,18 @@ func (p *Proxy) run(ctx context.Context, req, fwd *sip.Request, tx sip.ServerTra
 			}
 			return p.failed(req, tx, ctr.Err(), t.Server)
 		case <-noAnswer:
+			if t.Policy != nil && !cancelWanted {
+				// Fast failover: a target that sent 100 is cancelled (its
+				// 487 and any late 2xx are read by drain); one that sent
+				// nothing is given up.
+				if provisional {
+					sendCancel()
+					go p.drain(ctr)
+				} else {
+					ctr.Terminate()
+				}
+				return &branchFailure{Attempt: Attempt{Target: t.URI.String(), TimedOut: true}, next: true}
+			}
 			if !cancelWanted && t.Alive != nil && t.Alive() {
 				na.Reset(t.NoAnswer) // the hop is up: keep waiting
 				continue

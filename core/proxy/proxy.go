@@ -80,6 +80,13 @@ type Target struct {
 	// another NoAnswer (a live home node whose endpoint is slow), and only
 	// once it reports false is the target given up (a dead home node).
 	Alive func() bool
+	// Policy, when set on a Failover target (ForwardSerial sets it),
+	// replaces the 503-only rule: every final failure and the
+	// fast-failover timer (NoAnswer, which only a provisional response
+	// other than 100 stops) come back unrelayed as a branch failure
+	// saying whether the policy goes on; a target that sent 100 is
+	// cancelled when the timer runs out.
+	Policy *Policy
 	// Rewrite, when set, edits the copy about to be sent (after our Via
 	// and Record-Route were added); RewriteResponse edits each response
 	// before it is relayed (topology hiding on an edge).

@@ -9,9 +9,13 @@
 // (core/staticroute) stay for the IP-destination rule and as the
 // emergency fallback when the adapter is down.
 //
-// It is a library: the plugin (parley-pstn), health probing, trunk
-// registration and the core's per-verdict failover are built on it later
-// (README.md, Not yet). Numbers are checked with
+// New is the plugin (cmd/parley-pstn): a chain entry that watches the
+// replicated configuration document through the host's Document service,
+// swaps its compiled Plan per version, and answers phone calls with a
+// Fork verdict whose branches carry each trunk's Request-URI, caller ID
+// and failover policy (the core walks them). Health probing, trunk
+// registration and inbound calls are not built yet (README.md, Not
+// yet). Numbers are checked with
 // github.com/nyaruka/phonenumbers when a configuration is validated,
 // never per call: a compiled Plan does plain string work, precompiled
 // regular expressions and a prefix trie.
@@ -29,6 +33,8 @@
 //   - failover.go: which answers fail over, and what goes upstream.
 //   - dryrun.go: Explain, the dry run.
 //   - settings.go: the plugin's chain-entry settings.
+//   - plugin.go: New, the document watch and the plan swap.
+//   - call.go, hop.go: which requests are phone calls, and their verdict.
 //
 // The package imports nothing of the server (plugins/contract/boundary_test.go).
 package pstn

@@ -37,6 +37,9 @@ func DecodeVerdict(v *pb.Verdict) (contract.Verdict, error) {
 		if err == nil && a == contract.Proxy && len(out.Targets) != 1 {
 			err = fmt.Errorf("%w: proxy wants one target, got %d", ErrBadMessage, len(out.Targets))
 		}
+		if err == nil && a == contract.Fork {
+			err = decodeFork(v, &out)
+		}
 	case contract.Respond:
 		err = decodeAnswer(v, &out, 200, 699)
 	case contract.Redirect:

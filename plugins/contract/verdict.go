@@ -54,6 +54,11 @@ type Verdict struct {
 	Headers []sip.Header
 	// Redirect: contacts; Proxy, Fork: next hops.
 	Targets []sip.Uri
+	// Fork: each target's own changes, in the order of Targets (empty:
+	// none), and the failover policy (nil: a failure goes to the next
+	// target, the last one's answer to the caller). See fork.go.
+	Branches []Branch
+	Failover *Failover
 	// WantResponse: the host wants the final response (Ticket names the
 	// request to it).
 	WantResponse bool

@@ -70,6 +70,8 @@ type Host struct {
 	wdirty map[string]bool
 	wall   bool
 	wkick  chan struct{}
+
+	docs docWake // documents.go
 }
 
 var _ pipeline.PluginHost = (*Host)(nil)
@@ -106,6 +108,7 @@ func New(cfg Config) *Host {
 		h.cfg.Launch = h.execLaunch
 	}
 	cfg.State.Observe(h.noteWatched)
+	cfg.State.Observe(h.docs.noteDocs)
 	cfg.State.Observe(func(ch []state.Change) {
 		for _, c := range ch {
 			if c.Kind == state.AppsChanged {

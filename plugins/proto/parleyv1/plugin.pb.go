@@ -1125,9 +1125,16 @@ type Verdict struct {
 	// ACTION_REDIRECT: contacts; ACTION_PROXY, ACTION_FORK: targets.
 	Targets []string `protobuf:"bytes,9,rep,name=targets,proto3" json:"targets,omitempty"`
 	// Also ACTION_CONTINUE and ACTION_PROXY/FORK: replace the body.
-	SetBody       bool   `protobuf:"varint,10,opt,name=set_body,json=setBody,proto3" json:"set_body,omitempty"`
-	Body          []byte `protobuf:"bytes,11,opt,name=body,proto3" json:"body,omitempty"`
-	ContentType   string `protobuf:"bytes,12,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	SetBody     bool   `protobuf:"varint,10,opt,name=set_body,json=setBody,proto3" json:"set_body,omitempty"`
+	Body        []byte `protobuf:"bytes,11,opt,name=body,proto3" json:"body,omitempty"`
+	ContentType string `protobuf:"bytes,12,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// ACTION_FORK: per-target changes, in the order of targets (empty:
+	// every target gets the request as the verdict changed it). A host
+	// that does not know them forks with the verdict's changes alone.
+	Branches []*Branch `protobuf:"bytes,13,rep,name=branches,proto3" json:"branches,omitempty"`
+	// ACTION_FORK: the serial fork's failover policy (absent: a failure
+	// goes to the next target, the last one's answer to the caller).
+	Failover      *Failover `protobuf:"bytes,14,opt,name=failover,proto3" json:"failover,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1246,6 +1253,161 @@ func (x *Verdict) GetContentType() string {
 	return ""
 }
 
+func (x *Verdict) GetBranches() []*Branch {
+	if x != nil {
+		return x.Branches
+	}
+	return nil
+}
+
+func (x *Verdict) GetFailover() *Failover {
+	if x != nil {
+		return x.Failover
+	}
+	return nil
+}
+
+// Branch is one fork target's own changes, made on its copy after the
+// verdict's: its Request-URI (a trunk's number format) and headers
+// (P-Asserted-Identity, Privacy), under the same change rules.
+type Branch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RequestUri    string                 `protobuf:"bytes,1,opt,name=request_uri,json=requestUri,proto3" json:"request_uri,omitempty"`
+	RemoveHeaders []string               `protobuf:"bytes,2,rep,name=remove_headers,json=removeHeaders,proto3" json:"remove_headers,omitempty"`
+	AddHeaders    []*Header              `protobuf:"bytes,3,rep,name=add_headers,json=addHeaders,proto3" json:"add_headers,omitempty"`
+	// This target's policy, instead of the verdict's.
+	Failover      *Failover `protobuf:"bytes,4,opt,name=failover,proto3" json:"failover,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Branch) Reset() {
+	*x = Branch{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Branch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Branch) ProtoMessage() {}
+
+func (x *Branch) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Branch.ProtoReflect.Descriptor instead.
+func (*Branch) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *Branch) GetRequestUri() string {
+	if x != nil {
+		return x.RequestUri
+	}
+	return ""
+}
+
+func (x *Branch) GetRemoveHeaders() []string {
+	if x != nil {
+		return x.RemoveHeaders
+	}
+	return nil
+}
+
+func (x *Branch) GetAddHeaders() []*Header {
+	if x != nil {
+		return x.AddHeaders
+	}
+	return nil
+}
+
+func (x *Branch) GetFailover() *Failover {
+	if x != nil {
+		return x.Failover
+	}
+	return nil
+}
+
+// Failover says when a serial fork moves on to its next target. A final
+// response whose code is in next_codes goes to the next target; any
+// other failure stops the fork and goes to the caller. With no
+// provisional response other than 100 within timer_ms (0: no timer) the
+// target is cancelled and the next one tried. A final response after
+// early media (a 18x with a body) stops the fork unless on_early_media.
+// When every target failed, the caller gets the best final response
+// (RFC 3261 16.7), a 503 never passed on: 480 if it carried Retry-After,
+// else 500; 408 when no target answered at all.
+type Failover struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NextCodes     []int32                `protobuf:"varint,1,rep,packed,name=next_codes,json=nextCodes,proto3" json:"next_codes,omitempty"`
+	TimerMs       int64                  `protobuf:"varint,2,opt,name=timer_ms,json=timerMs,proto3" json:"timer_ms,omitempty"`
+	OnEarlyMedia  bool                   `protobuf:"varint,3,opt,name=on_early_media,json=onEarlyMedia,proto3" json:"on_early_media,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Failover) Reset() {
+	*x = Failover{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Failover) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Failover) ProtoMessage() {}
+
+func (x *Failover) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Failover.ProtoReflect.Descriptor instead.
+func (*Failover) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Failover) GetNextCodes() []int32 {
+	if x != nil {
+		return x.NextCodes
+	}
+	return nil
+}
+
+func (x *Failover) GetTimerMs() int64 {
+	if x != nil {
+		return x.TimerMs
+	}
+	return 0
+}
+
+func (x *Failover) GetOnEarlyMedia() bool {
+	if x != nil {
+		return x.OnEarlyMedia
+	}
+	return false
+}
+
 type BindingsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Aor           string                 `protobuf:"bytes,1,opt,name=aor,proto3" json:"aor,omitempty"`
@@ -1255,7 +1417,7 @@ type BindingsRequest struct {
 
 func (x *BindingsRequest) Reset() {
 	*x = BindingsRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	mi := &file_parleyv1_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1429,7 @@ func (x *BindingsRequest) String() string {
 func (*BindingsRequest) ProtoMessage() {}
 
 func (x *BindingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[15]
+	mi := &file_parleyv1_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1442,7 @@ func (x *BindingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindingsRequest.ProtoReflect.Descriptor instead.
 func (*BindingsRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{15}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *BindingsRequest) GetAor() string {
@@ -1303,7 +1465,7 @@ type Binding struct {
 
 func (x *Binding) Reset() {
 	*x = Binding{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	mi := &file_parleyv1_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1315,7 +1477,7 @@ func (x *Binding) String() string {
 func (*Binding) ProtoMessage() {}
 
 func (x *Binding) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[16]
+	mi := &file_parleyv1_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1328,7 +1490,7 @@ func (x *Binding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Binding.ProtoReflect.Descriptor instead.
 func (*Binding) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{16}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Binding) GetContact() string {
@@ -1377,7 +1539,7 @@ type BindingsResponse struct {
 
 func (x *BindingsResponse) Reset() {
 	*x = BindingsResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[17]
+	mi := &file_parleyv1_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1551,7 @@ func (x *BindingsResponse) String() string {
 func (*BindingsResponse) ProtoMessage() {}
 
 func (x *BindingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[17]
+	mi := &file_parleyv1_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1564,7 @@ func (x *BindingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BindingsResponse.ProtoReflect.Descriptor instead.
 func (*BindingsResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{17}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BindingsResponse) GetKnown() bool {
@@ -1435,7 +1597,7 @@ type PresenceRequest struct {
 
 func (x *PresenceRequest) Reset() {
 	*x = PresenceRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[18]
+	mi := &file_parleyv1_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1447,7 +1609,7 @@ func (x *PresenceRequest) String() string {
 func (*PresenceRequest) ProtoMessage() {}
 
 func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[18]
+	mi := &file_parleyv1_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1460,7 +1622,7 @@ func (x *PresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceRequest.ProtoReflect.Descriptor instead.
 func (*PresenceRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{18}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *PresenceRequest) GetAor() string {
@@ -1482,7 +1644,7 @@ type PresenceResponse struct {
 
 func (x *PresenceResponse) Reset() {
 	*x = PresenceResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[19]
+	mi := &file_parleyv1_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1494,7 +1656,7 @@ func (x *PresenceResponse) String() string {
 func (*PresenceResponse) ProtoMessage() {}
 
 func (x *PresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[19]
+	mi := &file_parleyv1_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1507,7 +1669,7 @@ func (x *PresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PresenceResponse.ProtoReflect.Descriptor instead.
 func (*PresenceResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{19}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *PresenceResponse) GetPidf() string {
@@ -1538,7 +1700,7 @@ type PublishPresenceRequest struct {
 
 func (x *PublishPresenceRequest) Reset() {
 	*x = PublishPresenceRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[20]
+	mi := &file_parleyv1_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1550,7 +1712,7 @@ func (x *PublishPresenceRequest) String() string {
 func (*PublishPresenceRequest) ProtoMessage() {}
 
 func (x *PublishPresenceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[20]
+	mi := &file_parleyv1_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1563,7 +1725,7 @@ func (x *PublishPresenceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishPresenceRequest.ProtoReflect.Descriptor instead.
 func (*PublishPresenceRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{20}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PublishPresenceRequest) GetAor() string {
@@ -1603,7 +1765,7 @@ type PublishPresenceResponse struct {
 
 func (x *PublishPresenceResponse) Reset() {
 	*x = PublishPresenceResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[21]
+	mi := &file_parleyv1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1615,7 +1777,7 @@ func (x *PublishPresenceResponse) String() string {
 func (*PublishPresenceResponse) ProtoMessage() {}
 
 func (x *PublishPresenceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[21]
+	mi := &file_parleyv1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1628,7 +1790,7 @@ func (x *PublishPresenceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishPresenceResponse.ProtoReflect.Descriptor instead.
 func (*PublishPresenceResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{21}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PublishPresenceResponse) GetEtag() string {
@@ -1653,7 +1815,7 @@ type SendRequestRequest struct {
 
 func (x *SendRequestRequest) Reset() {
 	*x = SendRequestRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[22]
+	mi := &file_parleyv1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +1827,7 @@ func (x *SendRequestRequest) String() string {
 func (*SendRequestRequest) ProtoMessage() {}
 
 func (x *SendRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[22]
+	mi := &file_parleyv1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +1840,7 @@ func (x *SendRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequestRequest.ProtoReflect.Descriptor instead.
 func (*SendRequestRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SendRequestRequest) GetRaw() []byte {
@@ -1712,7 +1874,7 @@ type SendRequestResponse struct {
 
 func (x *SendRequestResponse) Reset() {
 	*x = SendRequestResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[23]
+	mi := &file_parleyv1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1724,7 +1886,7 @@ func (x *SendRequestResponse) String() string {
 func (*SendRequestResponse) ProtoMessage() {}
 
 func (x *SendRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[23]
+	mi := &file_parleyv1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1737,7 +1899,7 @@ func (x *SendRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendRequestResponse.ProtoReflect.Descriptor instead.
 func (*SendRequestResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SendRequestResponse) GetStatusCode() int32 {
@@ -1763,7 +1925,7 @@ type KVGetRequest struct {
 
 func (x *KVGetRequest) Reset() {
 	*x = KVGetRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[24]
+	mi := &file_parleyv1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1775,7 +1937,7 @@ func (x *KVGetRequest) String() string {
 func (*KVGetRequest) ProtoMessage() {}
 
 func (x *KVGetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[24]
+	mi := &file_parleyv1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1788,7 +1950,7 @@ func (x *KVGetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVGetRequest.ProtoReflect.Descriptor instead.
 func (*KVGetRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *KVGetRequest) GetKey() string {
@@ -1808,7 +1970,7 @@ type KVGetResponse struct {
 
 func (x *KVGetResponse) Reset() {
 	*x = KVGetResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[25]
+	mi := &file_parleyv1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +1982,7 @@ func (x *KVGetResponse) String() string {
 func (*KVGetResponse) ProtoMessage() {}
 
 func (x *KVGetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[25]
+	mi := &file_parleyv1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +1995,7 @@ func (x *KVGetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVGetResponse.ProtoReflect.Descriptor instead.
 func (*KVGetResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *KVGetResponse) GetFound() bool {
@@ -1860,7 +2022,7 @@ type KVPutRequest struct {
 
 func (x *KVPutRequest) Reset() {
 	*x = KVPutRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[26]
+	mi := &file_parleyv1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +2034,7 @@ func (x *KVPutRequest) String() string {
 func (*KVPutRequest) ProtoMessage() {}
 
 func (x *KVPutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[26]
+	mi := &file_parleyv1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +2047,7 @@ func (x *KVPutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVPutRequest.ProtoReflect.Descriptor instead.
 func (*KVPutRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *KVPutRequest) GetKey() string {
@@ -1910,7 +2072,7 @@ type KVPutResponse struct {
 
 func (x *KVPutResponse) Reset() {
 	*x = KVPutResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[27]
+	mi := &file_parleyv1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2084,7 @@ func (x *KVPutResponse) String() string {
 func (*KVPutResponse) ProtoMessage() {}
 
 func (x *KVPutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[27]
+	mi := &file_parleyv1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2097,7 @@ func (x *KVPutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVPutResponse.ProtoReflect.Descriptor instead.
 func (*KVPutResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 type KVDeleteRequest struct {
@@ -1947,7 +2109,7 @@ type KVDeleteRequest struct {
 
 func (x *KVDeleteRequest) Reset() {
 	*x = KVDeleteRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[28]
+	mi := &file_parleyv1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2121,7 @@ func (x *KVDeleteRequest) String() string {
 func (*KVDeleteRequest) ProtoMessage() {}
 
 func (x *KVDeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[28]
+	mi := &file_parleyv1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2134,7 @@ func (x *KVDeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVDeleteRequest.ProtoReflect.Descriptor instead.
 func (*KVDeleteRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *KVDeleteRequest) GetKey() string {
@@ -1990,7 +2152,7 @@ type KVDeleteResponse struct {
 
 func (x *KVDeleteResponse) Reset() {
 	*x = KVDeleteResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[29]
+	mi := &file_parleyv1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2164,7 @@ func (x *KVDeleteResponse) String() string {
 func (*KVDeleteResponse) ProtoMessage() {}
 
 func (x *KVDeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[29]
+	mi := &file_parleyv1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2177,7 @@ func (x *KVDeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVDeleteResponse.ProtoReflect.Descriptor instead.
 func (*KVDeleteResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 type KVListRequest struct {
@@ -2027,7 +2189,7 @@ type KVListRequest struct {
 
 func (x *KVListRequest) Reset() {
 	*x = KVListRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[30]
+	mi := &file_parleyv1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2039,7 +2201,7 @@ func (x *KVListRequest) String() string {
 func (*KVListRequest) ProtoMessage() {}
 
 func (x *KVListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[30]
+	mi := &file_parleyv1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2052,7 +2214,7 @@ func (x *KVListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVListRequest.ProtoReflect.Descriptor instead.
 func (*KVListRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *KVListRequest) GetPrefix() string {
@@ -2071,7 +2233,7 @@ type KVListResponse struct {
 
 func (x *KVListResponse) Reset() {
 	*x = KVListResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[31]
+	mi := &file_parleyv1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2083,7 +2245,7 @@ func (x *KVListResponse) String() string {
 func (*KVListResponse) ProtoMessage() {}
 
 func (x *KVListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[31]
+	mi := &file_parleyv1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2096,12 +2258,140 @@ func (x *KVListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KVListResponse.ProtoReflect.Descriptor instead.
 func (*KVListResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *KVListResponse) GetKeys() []string {
 	if x != nil {
 		return x.Keys
+	}
+	return nil
+}
+
+type DocumentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          string                 `protobuf:"bytes,1,opt,name=kind,proto3" json:"kind,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	AfterVersion  uint64                 `protobuf:"varint,3,opt,name=after_version,json=afterVersion,proto3" json:"after_version,omitempty"`
+	WaitMs        int64                  `protobuf:"varint,4,opt,name=wait_ms,json=waitMs,proto3" json:"wait_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DocumentRequest) Reset() {
+	*x = DocumentRequest{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentRequest) ProtoMessage() {}
+
+func (x *DocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentRequest.ProtoReflect.Descriptor instead.
+func (*DocumentRequest) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *DocumentRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *DocumentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DocumentRequest) GetAfterVersion() uint64 {
+	if x != nil {
+		return x.AfterVersion
+	}
+	return 0
+}
+
+func (x *DocumentRequest) GetWaitMs() int64 {
+	if x != nil {
+		return x.WaitMs
+	}
+	return 0
+}
+
+type DocumentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Found         bool                   `protobuf:"varint,1,opt,name=found,proto3" json:"found,omitempty"`
+	Version       uint64                 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"` // 0 when not found
+	Body          []byte                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`        // the document (JSON)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DocumentResponse) Reset() {
+	*x = DocumentResponse{}
+	mi := &file_parleyv1_plugin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DocumentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DocumentResponse) ProtoMessage() {}
+
+func (x *DocumentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_parleyv1_plugin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DocumentResponse.ProtoReflect.Descriptor instead.
+func (*DocumentResponse) Descriptor() ([]byte, []int) {
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *DocumentResponse) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+func (x *DocumentResponse) GetVersion() uint64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *DocumentResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
 	}
 	return nil
 }
@@ -2114,7 +2404,7 @@ type MetricsRequest struct {
 
 func (x *MetricsRequest) Reset() {
 	*x = MetricsRequest{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[32]
+	mi := &file_parleyv1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2126,7 +2416,7 @@ func (x *MetricsRequest) String() string {
 func (*MetricsRequest) ProtoMessage() {}
 
 func (x *MetricsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[32]
+	mi := &file_parleyv1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2139,7 +2429,7 @@ func (x *MetricsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsRequest.ProtoReflect.Descriptor instead.
 func (*MetricsRequest) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 // MetricsResponse is the plugin's metrics as it gathered them: each entry
@@ -2157,7 +2447,7 @@ type MetricsResponse struct {
 
 func (x *MetricsResponse) Reset() {
 	*x = MetricsResponse{}
-	mi := &file_parleyv1_plugin_proto_msgTypes[33]
+	mi := &file_parleyv1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2169,7 +2459,7 @@ func (x *MetricsResponse) String() string {
 func (*MetricsResponse) ProtoMessage() {}
 
 func (x *MetricsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_parleyv1_plugin_proto_msgTypes[33]
+	mi := &file_parleyv1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2182,7 +2472,7 @@ func (x *MetricsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MetricsResponse.ProtoReflect.Descriptor instead.
 func (*MetricsResponse) Descriptor() ([]byte, []int) {
-	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_parleyv1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *MetricsResponse) GetFamilies() [][]byte {
@@ -2275,7 +2565,7 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\fexpires_unix\x18\x04 \x01(\x03R\vexpiresUnix\"2\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\x9a\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x88\x04\n" +
 	"\aVerdict\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x120\n" +
 	"\x06action\x18\x02 \x01(\x0e2\x18.parley.plugin.v1.ActionR\x06action\x12%\n" +
@@ -2291,7 +2581,21 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\bset_body\x18\n" +
 	" \x01(\bR\asetBody\x12\x12\n" +
 	"\x04body\x18\v \x01(\fR\x04body\x12!\n" +
-	"\fcontent_type\x18\f \x01(\tR\vcontentType\"#\n" +
+	"\fcontent_type\x18\f \x01(\tR\vcontentType\x124\n" +
+	"\bbranches\x18\r \x03(\v2\x18.parley.plugin.v1.BranchR\bbranches\x126\n" +
+	"\bfailover\x18\x0e \x01(\v2\x1a.parley.plugin.v1.FailoverR\bfailover\"\xc3\x01\n" +
+	"\x06Branch\x12\x1f\n" +
+	"\vrequest_uri\x18\x01 \x01(\tR\n" +
+	"requestUri\x12%\n" +
+	"\x0eremove_headers\x18\x02 \x03(\tR\rremoveHeaders\x129\n" +
+	"\vadd_headers\x18\x03 \x03(\v2\x18.parley.plugin.v1.HeaderR\n" +
+	"addHeaders\x126\n" +
+	"\bfailover\x18\x04 \x01(\v2\x1a.parley.plugin.v1.FailoverR\bfailover\"j\n" +
+	"\bFailover\x12\x1d\n" +
+	"\n" +
+	"next_codes\x18\x01 \x03(\x05R\tnextCodes\x12\x19\n" +
+	"\btimer_ms\x18\x02 \x01(\x03R\atimerMs\x12$\n" +
+	"\x0eon_early_media\x18\x03 \x01(\bR\fonEarlyMedia\"#\n" +
 	"\x0fBindingsRequest\x12\x10\n" +
 	"\x03aor\x18\x01 \x01(\tR\x03aor\"\x84\x01\n" +
 	"\aBinding\x12\x18\n" +
@@ -2340,7 +2644,16 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\rKVListRequest\x12\x16\n" +
 	"\x06prefix\x18\x01 \x01(\tR\x06prefix\"$\n" +
 	"\x0eKVListResponse\x12\x12\n" +
-	"\x04keys\x18\x01 \x03(\tR\x04keys\"\x10\n" +
+	"\x04keys\x18\x01 \x03(\tR\x04keys\"w\n" +
+	"\x0fDocumentRequest\x12\x12\n" +
+	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12#\n" +
+	"\rafter_version\x18\x03 \x01(\x04R\fafterVersion\x12\x17\n" +
+	"\await_ms\x18\x04 \x01(\x03R\x06waitMs\"V\n" +
+	"\x10DocumentResponse\x12\x14\n" +
+	"\x05found\x18\x01 \x01(\bR\x05found\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x04R\aversion\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\x10\n" +
 	"\x0eMetricsRequest\"-\n" +
 	"\x0fMetricsResponse\x12\x1a\n" +
 	"\bfamilies\x18\x01 \x03(\fR\bfamilies*\x92\x01\n" +
@@ -2357,7 +2670,7 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\tConfigure\x12\".parley.plugin.v1.ConfigureRequest\x1a#.parley.plugin.v1.ConfigureResponse\x12K\n" +
 	"\x06Health\x12\x1f.parley.plugin.v1.HealthRequest\x1a .parley.plugin.v1.HealthResponse\x12N\n" +
 	"\bExchange\x12\x1d.parley.plugin.v1.HostMessage\x1a\x1f.parley.plugin.v1.PluginMessage(\x010\x01\x12N\n" +
-	"\aMetrics\x12 .parley.plugin.v1.MetricsRequest\x1a!.parley.plugin.v1.MetricsResponse2\xa4\x05\n" +
+	"\aMetrics\x12 .parley.plugin.v1.MetricsRequest\x1a!.parley.plugin.v1.MetricsResponse2\xf7\x05\n" +
 	"\x04Host\x12Q\n" +
 	"\bBindings\x12!.parley.plugin.v1.BindingsRequest\x1a\".parley.plugin.v1.BindingsResponse\x12Q\n" +
 	"\bPresence\x12!.parley.plugin.v1.PresenceRequest\x1a\".parley.plugin.v1.PresenceResponse\x12f\n" +
@@ -2366,7 +2679,8 @@ const file_parleyv1_plugin_proto_rawDesc = "" +
 	"\x05KVGet\x12\x1e.parley.plugin.v1.KVGetRequest\x1a\x1f.parley.plugin.v1.KVGetResponse\x12H\n" +
 	"\x05KVPut\x12\x1e.parley.plugin.v1.KVPutRequest\x1a\x1f.parley.plugin.v1.KVPutResponse\x12Q\n" +
 	"\bKVDelete\x12!.parley.plugin.v1.KVDeleteRequest\x1a\".parley.plugin.v1.KVDeleteResponse\x12K\n" +
-	"\x06KVList\x12\x1f.parley.plugin.v1.KVListRequest\x1a .parley.plugin.v1.KVListResponseB5Z3github.com/parley-rtc/parley/plugins/proto/parleyv1b\x06proto3"
+	"\x06KVList\x12\x1f.parley.plugin.v1.KVListRequest\x1a .parley.plugin.v1.KVListResponse\x12Q\n" +
+	"\bDocument\x12!.parley.plugin.v1.DocumentRequest\x1a\".parley.plugin.v1.DocumentResponseB5Z3github.com/parley-rtc/parley/plugins/proto/parleyv1b\x06proto3"
 
 var (
 	file_parleyv1_plugin_proto_rawDescOnce sync.Once
@@ -2381,7 +2695,7 @@ func file_parleyv1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_parleyv1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_parleyv1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_parleyv1_plugin_proto_goTypes = []any{
 	(Action)(0),                     // 0: parley.plugin.v1.Action
 	(*DescribeRequest)(nil),         // 1: parley.plugin.v1.DescribeRequest
@@ -2399,31 +2713,35 @@ var file_parleyv1_plugin_proto_goTypes = []any{
 	(*Watcher)(nil),                 // 13: parley.plugin.v1.Watcher
 	(*Header)(nil),                  // 14: parley.plugin.v1.Header
 	(*Verdict)(nil),                 // 15: parley.plugin.v1.Verdict
-	(*BindingsRequest)(nil),         // 16: parley.plugin.v1.BindingsRequest
-	(*Binding)(nil),                 // 17: parley.plugin.v1.Binding
-	(*BindingsResponse)(nil),        // 18: parley.plugin.v1.BindingsResponse
-	(*PresenceRequest)(nil),         // 19: parley.plugin.v1.PresenceRequest
-	(*PresenceResponse)(nil),        // 20: parley.plugin.v1.PresenceResponse
-	(*PublishPresenceRequest)(nil),  // 21: parley.plugin.v1.PublishPresenceRequest
-	(*PublishPresenceResponse)(nil), // 22: parley.plugin.v1.PublishPresenceResponse
-	(*SendRequestRequest)(nil),      // 23: parley.plugin.v1.SendRequestRequest
-	(*SendRequestResponse)(nil),     // 24: parley.plugin.v1.SendRequestResponse
-	(*KVGetRequest)(nil),            // 25: parley.plugin.v1.KVGetRequest
-	(*KVGetResponse)(nil),           // 26: parley.plugin.v1.KVGetResponse
-	(*KVPutRequest)(nil),            // 27: parley.plugin.v1.KVPutRequest
-	(*KVPutResponse)(nil),           // 28: parley.plugin.v1.KVPutResponse
-	(*KVDeleteRequest)(nil),         // 29: parley.plugin.v1.KVDeleteRequest
-	(*KVDeleteResponse)(nil),        // 30: parley.plugin.v1.KVDeleteResponse
-	(*KVListRequest)(nil),           // 31: parley.plugin.v1.KVListRequest
-	(*KVListResponse)(nil),          // 32: parley.plugin.v1.KVListResponse
-	(*MetricsRequest)(nil),          // 33: parley.plugin.v1.MetricsRequest
-	(*MetricsResponse)(nil),         // 34: parley.plugin.v1.MetricsResponse
-	nil,                             // 35: parley.plugin.v1.ConfigureRequest.SettingsEntry
-	nil,                             // 36: parley.plugin.v1.HealthResponse.DetailsEntry
+	(*Branch)(nil),                  // 16: parley.plugin.v1.Branch
+	(*Failover)(nil),                // 17: parley.plugin.v1.Failover
+	(*BindingsRequest)(nil),         // 18: parley.plugin.v1.BindingsRequest
+	(*Binding)(nil),                 // 19: parley.plugin.v1.Binding
+	(*BindingsResponse)(nil),        // 20: parley.plugin.v1.BindingsResponse
+	(*PresenceRequest)(nil),         // 21: parley.plugin.v1.PresenceRequest
+	(*PresenceResponse)(nil),        // 22: parley.plugin.v1.PresenceResponse
+	(*PublishPresenceRequest)(nil),  // 23: parley.plugin.v1.PublishPresenceRequest
+	(*PublishPresenceResponse)(nil), // 24: parley.plugin.v1.PublishPresenceResponse
+	(*SendRequestRequest)(nil),      // 25: parley.plugin.v1.SendRequestRequest
+	(*SendRequestResponse)(nil),     // 26: parley.plugin.v1.SendRequestResponse
+	(*KVGetRequest)(nil),            // 27: parley.plugin.v1.KVGetRequest
+	(*KVGetResponse)(nil),           // 28: parley.plugin.v1.KVGetResponse
+	(*KVPutRequest)(nil),            // 29: parley.plugin.v1.KVPutRequest
+	(*KVPutResponse)(nil),           // 30: parley.plugin.v1.KVPutResponse
+	(*KVDeleteRequest)(nil),         // 31: parley.plugin.v1.KVDeleteRequest
+	(*KVDeleteResponse)(nil),        // 32: parley.plugin.v1.KVDeleteResponse
+	(*KVListRequest)(nil),           // 33: parley.plugin.v1.KVListRequest
+	(*KVListResponse)(nil),          // 34: parley.plugin.v1.KVListResponse
+	(*DocumentRequest)(nil),         // 35: parley.plugin.v1.DocumentRequest
+	(*DocumentResponse)(nil),        // 36: parley.plugin.v1.DocumentResponse
+	(*MetricsRequest)(nil),          // 37: parley.plugin.v1.MetricsRequest
+	(*MetricsResponse)(nil),         // 38: parley.plugin.v1.MetricsResponse
+	nil,                             // 39: parley.plugin.v1.ConfigureRequest.SettingsEntry
+	nil,                             // 40: parley.plugin.v1.HealthResponse.DetailsEntry
 }
 var file_parleyv1_plugin_proto_depIdxs = []int32{
-	35, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
-	36, // 1: parley.plugin.v1.HealthResponse.details:type_name -> parley.plugin.v1.HealthResponse.DetailsEntry
+	39, // 0: parley.plugin.v1.ConfigureRequest.settings:type_name -> parley.plugin.v1.ConfigureRequest.SettingsEntry
+	40, // 1: parley.plugin.v1.HealthResponse.details:type_name -> parley.plugin.v1.HealthResponse.DetailsEntry
 	9,  // 2: parley.plugin.v1.HostMessage.request:type_name -> parley.plugin.v1.SipRequest
 	10, // 3: parley.plugin.v1.HostMessage.response:type_name -> parley.plugin.v1.SipResponse
 	11, // 4: parley.plugin.v1.HostMessage.cancel:type_name -> parley.plugin.v1.Cancel
@@ -2433,38 +2751,44 @@ var file_parleyv1_plugin_proto_depIdxs = []int32{
 	0,  // 8: parley.plugin.v1.Verdict.action:type_name -> parley.plugin.v1.Action
 	14, // 9: parley.plugin.v1.Verdict.add_headers:type_name -> parley.plugin.v1.Header
 	14, // 10: parley.plugin.v1.Verdict.headers:type_name -> parley.plugin.v1.Header
-	17, // 11: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
-	1,  // 12: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
-	3,  // 13: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
-	5,  // 14: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
-	7,  // 15: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
-	33, // 16: parley.plugin.v1.Plugin.Metrics:input_type -> parley.plugin.v1.MetricsRequest
-	16, // 17: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
-	19, // 18: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
-	21, // 19: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
-	23, // 20: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
-	25, // 21: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
-	27, // 22: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
-	29, // 23: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
-	31, // 24: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
-	2,  // 25: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
-	4,  // 26: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
-	6,  // 27: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
-	8,  // 28: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
-	34, // 29: parley.plugin.v1.Plugin.Metrics:output_type -> parley.plugin.v1.MetricsResponse
-	18, // 30: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
-	20, // 31: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
-	22, // 32: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
-	24, // 33: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
-	26, // 34: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
-	28, // 35: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
-	30, // 36: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
-	32, // 37: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
-	25, // [25:38] is the sub-list for method output_type
-	12, // [12:25] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	16, // 11: parley.plugin.v1.Verdict.branches:type_name -> parley.plugin.v1.Branch
+	17, // 12: parley.plugin.v1.Verdict.failover:type_name -> parley.plugin.v1.Failover
+	14, // 13: parley.plugin.v1.Branch.add_headers:type_name -> parley.plugin.v1.Header
+	17, // 14: parley.plugin.v1.Branch.failover:type_name -> parley.plugin.v1.Failover
+	19, // 15: parley.plugin.v1.BindingsResponse.bindings:type_name -> parley.plugin.v1.Binding
+	1,  // 16: parley.plugin.v1.Plugin.Describe:input_type -> parley.plugin.v1.DescribeRequest
+	3,  // 17: parley.plugin.v1.Plugin.Configure:input_type -> parley.plugin.v1.ConfigureRequest
+	5,  // 18: parley.plugin.v1.Plugin.Health:input_type -> parley.plugin.v1.HealthRequest
+	7,  // 19: parley.plugin.v1.Plugin.Exchange:input_type -> parley.plugin.v1.HostMessage
+	37, // 20: parley.plugin.v1.Plugin.Metrics:input_type -> parley.plugin.v1.MetricsRequest
+	18, // 21: parley.plugin.v1.Host.Bindings:input_type -> parley.plugin.v1.BindingsRequest
+	21, // 22: parley.plugin.v1.Host.Presence:input_type -> parley.plugin.v1.PresenceRequest
+	23, // 23: parley.plugin.v1.Host.PublishPresence:input_type -> parley.plugin.v1.PublishPresenceRequest
+	25, // 24: parley.plugin.v1.Host.SendRequest:input_type -> parley.plugin.v1.SendRequestRequest
+	27, // 25: parley.plugin.v1.Host.KVGet:input_type -> parley.plugin.v1.KVGetRequest
+	29, // 26: parley.plugin.v1.Host.KVPut:input_type -> parley.plugin.v1.KVPutRequest
+	31, // 27: parley.plugin.v1.Host.KVDelete:input_type -> parley.plugin.v1.KVDeleteRequest
+	33, // 28: parley.plugin.v1.Host.KVList:input_type -> parley.plugin.v1.KVListRequest
+	35, // 29: parley.plugin.v1.Host.Document:input_type -> parley.plugin.v1.DocumentRequest
+	2,  // 30: parley.plugin.v1.Plugin.Describe:output_type -> parley.plugin.v1.Description
+	4,  // 31: parley.plugin.v1.Plugin.Configure:output_type -> parley.plugin.v1.ConfigureResponse
+	6,  // 32: parley.plugin.v1.Plugin.Health:output_type -> parley.plugin.v1.HealthResponse
+	8,  // 33: parley.plugin.v1.Plugin.Exchange:output_type -> parley.plugin.v1.PluginMessage
+	38, // 34: parley.plugin.v1.Plugin.Metrics:output_type -> parley.plugin.v1.MetricsResponse
+	20, // 35: parley.plugin.v1.Host.Bindings:output_type -> parley.plugin.v1.BindingsResponse
+	22, // 36: parley.plugin.v1.Host.Presence:output_type -> parley.plugin.v1.PresenceResponse
+	24, // 37: parley.plugin.v1.Host.PublishPresence:output_type -> parley.plugin.v1.PublishPresenceResponse
+	26, // 38: parley.plugin.v1.Host.SendRequest:output_type -> parley.plugin.v1.SendRequestResponse
+	28, // 39: parley.plugin.v1.Host.KVGet:output_type -> parley.plugin.v1.KVGetResponse
+	30, // 40: parley.plugin.v1.Host.KVPut:output_type -> parley.plugin.v1.KVPutResponse
+	32, // 41: parley.plugin.v1.Host.KVDelete:output_type -> parley.plugin.v1.KVDeleteResponse
+	34, // 42: parley.plugin.v1.Host.KVList:output_type -> parley.plugin.v1.KVListResponse
+	36, // 43: parley.plugin.v1.Host.Document:output_type -> parley.plugin.v1.DocumentResponse
+	30, // [30:44] is the sub-list for method output_type
+	16, // [16:30] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_parleyv1_plugin_proto_init() }
@@ -2487,7 +2811,7 @@ func file_parleyv1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_parleyv1_plugin_proto_rawDesc), len(file_parleyv1_plugin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   36,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -322,6 +322,7 @@ const (
 	Host_KVPut_FullMethodName           = "/parley.plugin.v1.Host/KVPut"
 	Host_KVDelete_FullMethodName        = "/parley.plugin.v1.Host/KVDelete"
 	Host_KVList_FullMethodName          = "/parley.plugin.v1.Host/KVList"
+	Host_Document_FullMethodName        = "/parley.plugin.v1.Host/Document"
 )
 
 // HostClient is the client API for Host service.
@@ -336,6 +337,13 @@ type HostClient interface {
 	KVPut(ctx context.Context, in *KVPutRequest, opts ...grpc.CallOption) (*KVPutResponse, error)
 	KVDelete(ctx context.Context, in *KVDeleteRequest, opts ...grpc.CallOption) (*KVDeleteResponse, error)
 	KVList(ctx context.Context, in *KVListRequest, opts ...grpc.CallOption) (*KVListResponse, error)
+	// Document reads a replicated document the operator wrote for plugins
+	// (kind "pstn.config": the PSTN adapter's configuration). It answers
+	// at once when the document's version is above after_version (or it
+	// was removed), else when the version changes or wait_ms passes (at
+	// most 60 s): a long poll that hands a plugin each new version
+	// promptly. A host without it answers Unimplemented.
+	Document(ctx context.Context, in *DocumentRequest, opts ...grpc.CallOption) (*DocumentResponse, error)
 }
 
 type hostClient struct {
@@ -418,6 +426,15 @@ func (c *hostClient) KVList(ctx context.Context, in *KVListRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *hostClient) Document(ctx context.Context, in *DocumentRequest, opts ...grpc.CallOption) (*DocumentResponse, error) {
+	out := new(DocumentResponse)
+	err := c.cc.Invoke(ctx, Host_Document_FullMethodName, in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServer is the server API for Host service.
 // All implementations must embed UnimplementedHostServer
 // for forward compatibility
@@ -430,6 +447,13 @@ type HostServer interface {
 	KVPut(context.Context, *KVPutRequest) (*KVPutResponse, error)
 	KVDelete(context.Context, *KVDeleteRequest) (*KVDeleteResponse, error)
 	KVList(context.Context, *KVListRequest) (*KVListResponse, error)
+	// Document reads a replicated document the operator wrote for plugins
+	// (kind "pstn.config": the PSTN adapter's configuration). It answers
+	// at once when the document's version is above after_version (or it
+	// was removed), else when the version changes or wait_ms passes (at
+	// most 60 s): a long poll that hands a plugin each new version
+	// promptly. A host without it answers Unimplemented.
+	Document(context.Context, *DocumentRequest) (*DocumentResponse, error)
 	mustEmbedUnimplementedHostServer()
 }
 
@@ -460,6 +484,9 @@ func (UnimplementedHostServer) KVDelete(context.Context, *KVDeleteRequest) (*KVD
 }
 func (UnimplementedHostServer) KVList(context.Context, *KVListRequest) (*KVListResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method KVList not implemented")
+}
+func (UnimplementedHostServer) Document(context.Context, *DocumentRequest) (*DocumentResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Document not implemented")
 }
 func (UnimplementedHostServer) mustEmbedUnimplementedHostServer() {}
 
@@ -618,6 +645,24 @@ func _Host_KVList_Handler(srv interface{}, ctx context.Context, dec func(interfa
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_Document_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).Document(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_Document_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).Document(ctx, req.(*DocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Host_ServiceDesc is the grpc.ServiceDesc for Host service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -656,6 +701,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "KVList",
 			Handler:    _Host_KVList_Handler,
+		},
+		{
+			MethodName: "Document",
+			Handler:    _Host_Document_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
