@@ -17,6 +17,9 @@ func freePorts(t testing.TB, n, span int) []int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Back to the pool when the test is over: registered now, this runs
+	// after the cleanups of whatever is started on them later.
+	t.Cleanup(func() { testport.Release(ps, span) })
 	return ps
 }
 

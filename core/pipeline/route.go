@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/parley-rtc/parley/cluster/state"
+	"github.com/parley-rtc/parley/core/siputil"
 	"github.com/parley-rtc/parley/core/transport"
 
 	"github.com/emiago/sipgo/sip"
@@ -72,7 +73,20 @@ func (p *Pipeline) serve(c *call) {
 		p.authenticate(c) != proceed {
 		return
 	}
+	p.trying(c)
 	p.userServices(c)
+}
+
+// trying answers an INVITE 100 Trying now that it is admitted (RFC 3261
+// 16.2: a stateful proxy sends one for INVITE, as Kamailio's tm does),
+// before the chain, a plugin or a failover wait may hold it. It also
+// stops sipgo's own 200 ms timer, which would build its 100 from the
+// request on another goroutine while the path changes the request's
+// headers (a data race).
+func (p *Pipeline) trying(c *call) {
+	if c.req.IsInvite() && c.tx != nil {
+		_ = c.tx.Respond(siputil.Response(c.req, 100, "Trying"))
+	}
 }
 
 // admitCluster: on a TLS cluster link the handshake proved membership

@@ -85,11 +85,9 @@ type Branch struct {
 func (p *Proxy) ForwardSerial(ctx context.Context, orig *sip.Request, tx sip.ServerTransaction, branches []Branch, rr bool, in *transport.Listener) ([]Attempt, error) {
 	var cancelled atomic.Bool
 	if orig.IsInvite() {
-		// RFC 3261 16.2: a 100 Trying at once, since a fast-failover wait
-		// may hold the caller for seconds without a provisional response
-		// (it also stops sipgo's own 200 ms timer, which would build its
-		// 100 from the request while the branches read it).
-		_ = tx.Respond(siputil.Response(orig, 100, "Trying"))
+		// The caller already has its 100 Trying (the pipeline sends one
+		// for every admitted INVITE, RFC 3261 16.2), so a fast-failover
+		// wait does not leave it without a provisional response.
 		if !tx.OnCancel(func(*sip.Request) { cancelled.Store(true) }) {
 			cancelled.Store(true) // cancelled before we got here
 		}

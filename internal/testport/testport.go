@@ -60,6 +60,24 @@ func Free(n, span int) ([]int, error) {
 	return out, nil
 }
 
+// Release gives back ports handed out by Free with the same span, once
+// whatever used them is gone (a test's Cleanup): a long suite otherwise
+// fills the range with spans it no longer uses (100-port spans for media
+// run out after a few dozen tests). Free probes a port again before it
+// hands it out.
+func Release(ports []int, span int) {
+	if span < 1 {
+		span = 1
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, base := range ports {
+		for i := 0; i < span; i++ {
+			delete(handedOut, base+i)
+		}
+	}
+}
+
 // pickRange is [lo, hi): the ten thousand ports below the ephemeral range
 // (20000-30000 with Linux's default 32768-60999).
 func pickRange() (int, int) {
