@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -41,6 +42,9 @@ type Registrar struct {
 	loc *location.Service
 	log *slog.Logger
 	now func() time.Time
+	// members is what the registrar derives from the member table, kept
+	// until it changes (memberView).
+	members atomic.Pointer[memberView]
 }
 
 // New returns a registrar.
@@ -267,7 +271,7 @@ func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cse
 	}
 	// Reach and Path need log version 3 on every member (binding.update
 	// body V2); until then the binding is reached as before, by its flow.
-	if r.st.ClusterLogVersion(r.cfg.Node) >= 3 {
+	if r.memberView().logVersion >= 3 {
 		b.Reach = r.reachOf(c, in, asksOutbound(in.Req, c, path), path)
 		b.Path = path
 	}
