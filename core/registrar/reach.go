@@ -40,7 +40,7 @@ var ErrRefusedContact = errors.New("registrar: contact refused")
 
 // reachOf decides b.Reach for contact c registered by in; outbound is
 // whether the UA asked for RFC 5626 outbound for this contact.
-func (r *Registrar) reachOf(c *sip.ContactHeader, in Request, outbound bool, path []string) string {
+func (r *Registrar) reachOf(c *sip.ContactHeader, in Request, outbound bool, path []string) state.Reach {
 	switch {
 	case len(path) > 0 && !outbound:
 		return state.ReachContact
