@@ -16,6 +16,9 @@
 # with `go tool pprof -top bin/parleyd $OUT/cpu.pprof`) and the live heap
 # right after the run to $OUT/heap.pprof. KEEP=SECONDS keeps the servers
 # running that long after the run, to inspect them (parleyctl binding list).
+# RULES=FILE (parleyd only) adds a rules app evaluating FILE before the
+# router, as `make bench`'s test (e); PLUGIN=COMMAND adds that plugin
+# (e.g. contentfilter, from $bin) there instead, as test (f).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 server=${1:?server: parleyd or kamailio}
@@ -40,11 +43,15 @@ trap cleanup EXIT
 case $server in
 parleyd)
 	[[ -x $bin/parleyd && -x $bin/parleyctl ]] || go build -o "$bin/" ./cmd/parleyd ./cmd/parleyctl
+	# No intra-cluster link: "off" now, empty in builds from before it
+	# was spelt so (BIN=a baseline build).
+	clustersip=(--cluster-sip off)
+	"$bin/parleyd" --help 2>&1 | grep -A4 -- --cluster-sip | grep -q 'off' || clustersip=(--cluster-sip "")
 	"$bin/parleyd" --node-id n1 --data-dir "$out/data" --domain localhost \
 		--sip-listen "udp://127.0.0.1:$sip,udp://127.0.0.1:$trusted?trust=trusted" \
-		--admin-listen "127.0.0.1:$admin" --admin-token prof --raft-listen "127.0.0.1:$raft" --cluster-sip off \
+		--admin-listen "127.0.0.1:$admin" --admin-token prof --raft-listen "127.0.0.1:$raft" "${clustersip[@]}" \
 		--pprof-listen "127.0.0.1:$pprof" --log-format json --log-level warn \
-		--flood-rate 0 --xcap-listen "" >"$out/server.log" 2>&1 &
+		--flood-rate 0 --xcap-listen "" --plugin-dir "$(cd "$bin" && pwd)" >"$out/server.log" 2>&1 &
 	spid=$!
 	pids+=("$spid")
 	for _ in $(seq 150); do
@@ -56,6 +63,15 @@ parleyd)
 		for ((i = 0; i < users; i++)); do echo "user$i,secret"; done
 	} >"$out/users.csv"
 	"$bin/parleyctl" --admin "http://127.0.0.1:$admin" --token prof user import "$out/users.csv" >/dev/null
+	if [[ -n ${RULES:-} ]]; then
+		"$bin/parleyctl" --admin "http://127.0.0.1:$admin" --token prof app add bench-rules --kind rules \
+			--position 50 --rules-file "$RULES" >/dev/null
+	fi
+	if [[ -n ${PLUGIN:-} ]]; then
+		"$bin/parleyctl" --admin "http://127.0.0.1:$admin" --token prof app add bench-plugin --kind plugin \
+			--command "$PLUGIN" --position 50 --setting words=never-in-a-bench-body >/dev/null
+		sleep 1
+	fi
 	;;
 kamailio)
 	extra=()

@@ -159,7 +159,7 @@ func decodeBinary(c *Command, data []byte) error {
 func (u BindingUpdate) appendBinary(b []byte) []byte {
 	version := bindingUpdateV1
 	for i := range u.Upsert {
-		if u.Upsert[i].Reach != "" || len(u.Upsert[i].Path) > 0 {
+		if u.Upsert[i].Reach != ReachFlow || len(u.Upsert[i].PathURIs()) > 0 {
 			version = bindingUpdateV2
 			break
 		}
@@ -187,9 +187,10 @@ func (u BindingUpdate) appendBinary(b []byte) []byte {
 
 // appendReach is what V2 adds after a binding: Reach and Path.
 func (x *Binding) appendReach(b []byte) []byte {
-	b = appendString(b, x.Reach)
-	b = binary.AppendUvarint(b, uint64(len(x.Path)))
-	for _, p := range x.Path {
+	b = appendString(b, x.Reach.String())
+	path := x.PathURIs()
+	b = binary.AppendUvarint(b, uint64(len(path)))
+	for _, p := range path {
 		b = appendString(b, p)
 	}
 	return b
@@ -242,12 +243,13 @@ func decodeBindingUpdate(c *Command) (BindingUpdate, error) {
 			x.Expires = r.varint()
 			x.Updated = r.varint()
 			if v2 {
-				x.Reach = r.internedString()
+				x.Reach = ParseReach(string(r.bytes())) // no copy: the compiler compares in place
 				if n := r.uvarint(); n > 0 && n <= maxBinaryItems {
-					x.Path = make([]string, n)
-					for j := range x.Path {
-						x.Path[j] = r.string()
+					path := make([]string, n)
+					for j := range path {
+						path[j] = r.string()
 					}
+					x.Path = &path
 				} else if n > maxBinaryItems {
 					r.err = errShortBinary
 				}

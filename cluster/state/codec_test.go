@@ -168,7 +168,7 @@ func TestBindingUpdateV2(t *testing.T) {
 	plain := sampleUpdate()
 	withReach := sampleUpdate()
 	withReach.Upsert[0].Reach = ReachOutbound
-	withReach.Upsert[0].Path = []string{"<sip:edge.example.net;lr>", "<sip:p2.example.net;lr>"}
+	withReach.Upsert[0].Path = &[]string{"<sip:edge.example.net;lr>", "<sip:p2.example.net;lr>"}
 	withReach.Upsert[1].Reach = ReachContact
 	for _, tc := range []struct {
 		name    string

@@ -105,6 +105,7 @@ func applyMemberPut(s *State, c *Command) any {
 		return nil
 	}
 	s.members[m.ID] = merged
+	s.membersGen.Add(1)
 	s.changed(MembersChanged, "")
 	return nil
 }
@@ -118,9 +119,16 @@ func applyMemberDelete(s *State, c *Command) any {
 		return fmt.Errorf("%w: member %s", ErrNotFound, body.ID)
 	}
 	delete(s.members, body.ID)
+	s.membersGen.Add(1)
 	s.changed(MembersChanged, "")
 	return nil
 }
+
+// MembersGen changes whenever the member table does (a put that changes
+// an entry, a delete, a restore): a reader caching what it derives from
+// Members or ClusterLogVersion reads it first, derives, and derives again
+// once it differs. It takes no lock.
+func (s *State) MembersGen() uint64 { return s.membersGen.Load() }
 
 // Members returns every known member sorted by ID.
 func (s *State) Members() []Member {

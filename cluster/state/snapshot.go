@@ -121,6 +121,7 @@ func (s *State) Restore(r io.Reader) error {
 	s.restorePartners(&img)
 	for _, m := range img.Members {
 		s.members[m.ID] = m
+		s.membersGen.Add(1)
 	}
 	s.restorePlugins(&img)
 	s.restoreOffline(&img)

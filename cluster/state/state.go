@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // dedupWindow is how many recent request ids are remembered. A retry that
@@ -57,6 +58,7 @@ type State struct {
 	apps          map[string]*App                     // application chain by name
 	partners      map[string]*Partner                 // federation partners by domain
 	members       map[string]Member                   // cluster members by node id
+	membersGen    atomic.Uint64                       // bumped on every change of members (MembersGen)
 	pluginKV      map[string]map[string][]byte        // plugin -> key -> value
 	leases        map[string]Lease                    // singleton plugin -> lease
 	offline       map[string][]OfflineMessage         // AOR -> stored messages, oldest first
@@ -102,6 +104,7 @@ func (s *State) reset() {
 	s.apps = make(map[string]*App)
 	s.partners = make(map[string]*Partner)
 	s.members = make(map[string]Member)
+	s.membersGen.Add(1)
 	s.pluginKV = make(map[string]map[string][]byte)
 	s.leases = make(map[string]Lease)
 	s.offline = make(map[string][]OfflineMessage)

@@ -14,7 +14,7 @@ func bindingOut(aor string, b state.Binding, now time.Time) api.Binding {
 		AOR: aor, Contact: b.Contact, Instance: b.Instance, Expires: b.Expires,
 		ExpiresIn: max(0, b.Expires-now.Unix()), Q: float64(b.Q) / 1000,
 		Transport: b.Transport, Source: b.Source, Home: b.Home, UserAgent: b.UserAgent,
-		CallID: b.CallID, CSeq: b.CSeq, Reach: b.Reach, Path: b.Path,
+		CallID: b.CallID, CSeq: b.CSeq, Reach: b.Reach.String(), Path: b.PathURIs(),
 	}
 }
 

@@ -40,7 +40,7 @@ var ErrRefusedContact = errors.New("registrar: contact refused")
 
 // reachOf decides b.Reach for contact c registered by in; outbound is
 // whether the UA asked for RFC 5626 outbound for this contact.
-func (r *Registrar) reachOf(c *sip.ContactHeader, in Request, outbound bool, path []string) string {
+func (r *Registrar) reachOf(c *sip.ContactHeader, in Request, outbound bool, path []string) state.Reach {
 	switch {
 	case len(path) > 0 && !outbound:
 		return state.ReachContact
@@ -153,14 +153,36 @@ func (r *Registrar) refuse(u sip.Uri) string {
 		port = 5060
 	}
 	ap := netip.AddrPortFrom(ip, uint16(port))
-	for _, m := range r.st.Members() {
-		for _, a := range memberAddrs(m) {
-			if a == ap {
-				return "contact is a cluster member"
-			}
-		}
+	if _, ok := r.memberView().addrs[ap]; ok {
+		return "contact is a cluster member"
 	}
 	return ""
+}
+
+// memberView is what a REGISTER needs from the member table: every
+// member's addresses (refuse) and the cluster's log version (binding),
+// derived once per change of the table (state.MembersGen) instead of
+// listing, sorting and parsing the members on every REGISTER.
+type memberView struct {
+	gen        uint64
+	addrs      map[netip.AddrPort]struct{}
+	logVersion int
+}
+
+// memberView returns the view of the current member table.
+func (r *Registrar) memberView() *memberView {
+	gen := r.st.MembersGen() // read first: a change after it makes the next call derive again
+	if v := r.members.Load(); v != nil && v.gen == gen {
+		return v
+	}
+	v := &memberView{gen: gen, addrs: map[netip.AddrPort]struct{}{}, logVersion: r.st.ClusterLogVersion(r.cfg.Node)}
+	for _, m := range r.st.Members() {
+		for _, a := range memberAddrs(m) {
+			v.addrs[a] = struct{}{}
+		}
+	}
+	r.members.Store(v)
+	return v
 }
 
 // memberAddrs lists the IP addresses a member serves on: its raft port,

@@ -52,7 +52,7 @@ func TestReach(t *testing.T) {
 		extra   []string
 		flow    Flow
 		always  bool
-		reach   string
+		reach   state.Reach
 		require bool
 	}{
 		{"third party: contact on another port, no NAT", "198.51.100.7:40000", "<sip:alice@198.51.100.7:5060>", nil, udp("198.51.100.7:40000"), false, state.ReachContact, false},
@@ -144,14 +144,14 @@ func TestPath(t *testing.T) {
 	path := "Path: <sip:edge1.example.net;lr>, <sip:10.0.0.9:5070;lr;transport=tcp>"
 	req := registerVia(t, "198.51.100.7:5060", "Contact: <sip:alice@192.168.1.5:5060>", path)
 	res := f.doFlow(req, Flow{Transport: "UDP", Source: "198.51.100.7:5060"})
-	if b := f.st.Bindings("alice@localhost"); res.StatusCode != 200 || len(b) != 1 || len(b[0].Path) != 0 || res.GetHeader("Path") != nil {
+	if b := f.st.Bindings("alice@localhost"); res.StatusCode != 200 || len(b) != 1 || b[0].Path != nil || res.GetHeader("Path") != nil {
 		t.Fatalf("untrusted Path kept: %d %+v", res.StatusCode, b)
 	}
 	req = registerVia(t, "198.51.100.7:5060", "Contact: <sip:alice@192.168.1.5:5060>", path)
 	req.CSeq().SeqNo = 2
 	res = f.doFlow(req, Flow{Transport: "UDP", Source: "198.51.100.7:5060", Trusted: true})
 	b := f.st.Bindings("alice@localhost")
-	if res.StatusCode != 200 || len(b) != 1 || len(b[0].Path) != 2 || b[0].Path[1] != "sip:10.0.0.9:5070;lr;transport=tcp" || b[0].Reach != state.ReachContact {
+	if res.StatusCode != 200 || len(b) != 1 || len(b[0].PathURIs()) != 2 || b[0].PathURIs()[1] != "sip:10.0.0.9:5070;lr;transport=tcp" || b[0].Reach != state.ReachContact {
 		t.Fatalf("trusted Path: %d %+v", res.StatusCode, b)
 	}
 	if h := res.GetHeader("Path"); h == nil || !strings.Contains(h.Value(), "edge1.example.net") {

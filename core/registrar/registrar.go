@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -41,6 +42,9 @@ type Registrar struct {
 	loc *location.Service
 	log *slog.Logger
 	now func() time.Time
+	// members is what the registrar derives from the member table, kept
+	// until it changes (memberView).
+	members atomic.Pointer[memberView]
 }
 
 // New returns a registrar.
@@ -267,9 +271,11 @@ func (r *Registrar) binding(c *sip.ContactHeader, in Request, callID string, cse
 	}
 	// Reach and Path need log version 3 on every member (binding.update
 	// body V2); until then the binding is reached as before, by its flow.
-	if r.st.ClusterLogVersion(r.cfg.Node) >= 3 {
+	if r.memberView().logVersion >= 3 {
 		b.Reach = r.reachOf(c, in, asksOutbound(in.Req, c, path), path)
-		b.Path = path
+		if len(path) > 0 {
+			b.Path = &path
+		}
 	}
 	return b, nil
 }
@@ -296,7 +302,7 @@ func withReachHeaders(respond func(*sip.Response), outbound bool, path []string)
 func sameButExpiry(old, b state.Binding) bool {
 	return old.Contact == b.Contact && old.CallID == b.CallID && old.Q == b.Q &&
 		old.Transport == b.Transport && old.Source == b.Source && old.Local == b.Local && old.Home == b.Home &&
-		old.Reach == b.Reach && slices.Equal(old.Path, b.Path)
+		old.Reach == b.Reach && slices.Equal(old.PathURIs(), b.PathURIs())
 }
 
 func retryAfter(s int) sip.Header { return sip.NewHeader("Retry-After", strconv.Itoa(s)) }

@@ -22,9 +22,9 @@ func LocalTarget(b state.Binding) (proxy.Target, error) {
 	if err := sip.ParseUri(b.Contact, &t.URI); err != nil {
 		return t, fmt.Errorf("%w: %w", ErrBadContact, err)
 	}
-	if len(b.Path) > 0 {
-		t.Routes = make([]sip.Uri, len(b.Path))
-		for i, p := range b.Path {
+	if path := b.PathURIs(); len(path) > 0 {
+		t.Routes = make([]sip.Uri, len(path))
+		for i, p := range path {
 			if err := sip.ParseUri(p, &t.Routes[i]); err != nil {
 				return t, fmt.Errorf("%w: path: %w", ErrBadContact, err)
 			}

@@ -32,7 +32,7 @@ func TestLocalTarget(t *testing.T) {
 			b.Reach, b.Contact = state.ReachContact, "sip:bob@198.51.100.7:5062;transport=tcp"
 		}, "198.51.100.7:5062", "TCP", 0},
 		{"path", func(b *state.Binding) {
-			b.Reach, b.Path = state.ReachContact, []string{"sip:10.0.0.9:5070;lr;transport=tcp", "sip:p2.example.net;lr"}
+			b.Reach, b.Path = state.ReachContact, &[]string{"sip:10.0.0.9:5070;lr;transport=tcp", "sip:p2.example.net;lr"}
 		}, "10.0.0.9:5070", "TCP", 2},
 	}
 	for _, tc := range cases {
