@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
+
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
@@ -101,7 +103,7 @@ func (e *mediaEnv) newBridge(browserOffer []byte, log *slog.Logger, onEnd func(s
 	if err != nil {
 		return nil, err
 	}
-	br.offer, br.codec, br.browserDir = string(browserOffer), codecs, mediaDirection(sd, md)
+	br.offer, br.codec, br.browserDir = string(browserOffer), codecs, rtpmedia.DirectionOf(sd, md)
 	return br, nil
 }
 
@@ -215,7 +217,7 @@ func (b *bridge) browserAnswered(answer []byte) ([]byte, error) {
 	a := &pairing{phone: ph, browser: br, phoneTE: phTE, browserTE: brTE}
 	b.mu.Lock()
 	a.rtp = b.phoneSDP
-	b.browserDir = mediaDirection(sd, md)
+	b.browserDir = rtpmedia.DirectionOf(sd, md)
 	phoneDir := b.phoneDir
 	tr := b.track
 	b.mu.Unlock()
@@ -225,7 +227,7 @@ func (b *bridge) browserAnswered(answer []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadAnswer, err)
 	}
 	b.startWatch()
-	return plainSDP(b.env.cfg.MediaAddress, b.port(), a.phoneCodecs(), b.org, phoneDir.answer())
+	return plainSDP(b.env.cfg.MediaAddress, b.port(), a.phoneCodecs(), b.org, phoneDir.Answer())
 }
 
 func (b *bridge) setPairing(a *pairing) {
@@ -355,7 +357,7 @@ func (b *bridge) readBrowser(tr *webrtc.TrackRemote) {
 		}
 		b.lastRx.Store(time.Now().UnixNano())
 		b.mu.Lock()
-		m, dst, wants := b.toPhone, b.latched, b.phoneDir.receives()
+		m, dst, wants := b.toPhone, b.latched, b.phoneDir.Receives()
 		if dst == nil {
 			dst = b.phoneSDP
 		}
@@ -427,7 +429,7 @@ func (b *bridge) readPlain() {
 			b.latched = src
 		}
 		ok := sameAddr(b.latched, src)
-		m, tr, wants, a, onDigit := b.toBrowser, b.track, b.browserDir.receives(), b.pairing, b.onDigit
+		m, tr, wants, a, onDigit := b.toBrowser, b.track, b.browserDir.Receives(), b.pairing, b.onDigit
 		b.mu.Unlock()
 		if ok && a != nil && a.phoneTE != nil && p.PayloadType == a.phoneTE.pt {
 			b.phoneEvent(&p, *a.phoneTE, onDigit)

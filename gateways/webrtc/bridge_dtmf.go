@@ -24,7 +24,7 @@ func (b *bridge) setOnDigit(f func(dtmfDigit)) {
 // receive.
 func (b *bridge) digitToPhone(d dtmfDigit) bool {
 	b.mu.Lock()
-	a, dst, wants := b.pairing, b.latched, b.phoneDir.receives()
+	a, dst, wants := b.pairing, b.latched, b.phoneDir.Receives()
 	if dst == nil {
 		dst = b.phoneSDP
 	}

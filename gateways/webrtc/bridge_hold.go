@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/parley-rtc/parley/plugins/rtpmedia"
+
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
@@ -54,7 +56,7 @@ func (b *bridge) reofferFromPhone(offer []byte) ([]byte, error) {
 	b.mu.Unlock()
 	b.lastRx.Store(time.Now().UnixNano())
 	b.log.Info("webrtc: phone re-offer", "direction", st.dir)
-	return plainSDP(b.env.cfg.MediaAddress, b.port(), np.phoneCodecs(), org, st.dir.answer())
+	return plainSDP(b.env.cfg.MediaAddress, b.port(), np.phoneCodecs(), org, st.dir.Answer())
 }
 
 // reofferFromBrowser answers the browser's re-INVITE: pion answers it,
@@ -69,7 +71,7 @@ func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, 
 	md := firstAudio(sd)
 	dir := inactive
 	if md != nil {
-		dir = mediaDirection(sd, md)
+		dir = rtpmedia.DirectionOf(sd, md)
 	}
 	b.mu.Lock()
 	pc := b.pc
@@ -98,7 +100,7 @@ func (b *bridge) reofferFromBrowser(ctx context.Context, offer []byte) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	if out, err = withDirection(out, dir.answer()); err != nil {
+	if out, err = withDirection(out, dir.Answer()); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()

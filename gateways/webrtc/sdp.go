@@ -138,49 +138,16 @@ func names(cs []codec) string {
 // origin identifies one of the gateway's session descriptions.
 type origin struct{ id, version uint64 }
 
-// direction is an SDP stream's direction attribute (RFC 3264 5.1).
-type direction string
+// direction is an SDP stream's direction (rtpmedia.Direction: RFC
+// 3264's answer rule, DirectionOf).
+type direction = rtpmedia.Direction
 
 const (
-	sendrecv direction = "sendrecv"
-	sendonly direction = "sendonly"
-	recvonly direction = "recvonly"
-	inactive direction = "inactive"
+	sendrecv = rtpmedia.SendRecv
+	sendonly = rtpmedia.SendOnly
+	recvonly = rtpmedia.RecvOnly
+	inactive = rtpmedia.Inactive
 )
-
-// answer is the direction that answers an offer of d (RFC 3264 6.1):
-// sendonly is answered recvonly, recvonly sendonly, inactive inactive.
-func (d direction) answer() direction {
-	switch d {
-	case sendonly:
-		return recvonly
-	case recvonly:
-		return sendonly
-	case inactive:
-		return inactive
-	}
-	return sendrecv
-}
-
-// receives reports whether the side that wrote d wants media sent to it.
-func (d direction) receives() bool { return d == sendrecv || d == recvonly }
-
-// mediaDirection is md's direction (the session's when md has none;
-// sendrecv when neither has one). A port of zero is inactive.
-func mediaDirection(sd *sdp.SessionDescription, md *sdp.MediaDescription) direction {
-	if md.MediaName.Port.Value == 0 {
-		return inactive
-	}
-	for _, attrs := range [][]sdp.Attribute{md.Attributes, sd.Attributes} {
-		for _, a := range attrs {
-			switch d := direction(a.Key); d {
-			case sendrecv, sendonly, recvonly, inactive:
-				return d
-			}
-		}
-	}
-	return sendrecv
-}
 
 // plainSDP is a plain RTP/AVP description (the plain leg's offer, or its
 // answer): codecs as numbered on that leg, on ip:port, RTCP on port+1.
@@ -267,7 +234,7 @@ func parsePlain(body []byte, what error) (*plainStream, error) {
 	if ip == nil {
 		return nil, fmt.Errorf("%w: c= address %q is not an IP address", what, ci.Address.Address)
 	}
-	st := &plainStream{rtp: &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}, codecs: audioCodecs(md), dir: mediaDirection(sd, md)}
+	st := &plainStream{rtp: &net.UDPAddr{IP: ip, Port: md.MediaName.Port.Value}, codecs: audioCodecs(md), dir: rtpmedia.DirectionOf(sd, md)}
 	if ip.IsUnspecified() { // RFC 3264 8.4 (old style hold): c=0.0.0.0
 		st.dir = inactive
 	}

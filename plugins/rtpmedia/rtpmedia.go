@@ -1,8 +1,9 @@
 // Package rtpmedia holds what plugins that relay RTP (the echo example,
 // the WebRTC gateway) share: a round-robin allocator of RTP/RTCP port
-// pairs, the RFC 5761 test that tells RTCP from RTP on one port, and the
-// per-payload-type attribute lookup of an SDP media description. It
-// imports nothing of the server.
+// pairs, the RFC 5761 test that tells RTCP from RTP on one port, the
+// per-payload-type attribute lookup of an SDP media description, and RFC
+// 3264's stream directions (direction.go: a stream's direction, the one
+// that answers it). It imports nothing of the server.
 package rtpmedia
 
 import (

@@ -19,12 +19,13 @@ var (
 	ErrNoCodec = errors.New("echo: no acceptable codec offered (PCMU, PCMA, G722, opus)")
 )
 
-// Directions of a media stream (RFC 3264 section 6.1).
+// Directions of a media stream (rtpmedia.Direction: RFC 3264's answer
+// rule, DirectionOf).
 const (
-	dirSendRecv = "sendrecv"
-	dirSendOnly = "sendonly"
-	dirRecvOnly = "recvonly"
-	dirInactive = "inactive"
+	dirSendRecv = rtpmedia.SendRecv
+	dirSendOnly = rtpmedia.SendOnly
+	dirRecvOnly = rtpmedia.RecvOnly
+	dirInactive = rtpmedia.Inactive
 )
 
 // format is one payload type the echo accepts, numbered as the offer
@@ -39,23 +40,23 @@ type format struct {
 // stream, where to send, and what to answer.
 type offer struct {
 	sd      *sdp.SessionDescription
-	audio   int          // index of the audio stream in sd.MediaDescriptions
-	remote  *net.UDPAddr // RTP destination from c= and m=; IP unspecified on old-style hold
-	rtcp    *net.UDPAddr // RTCP destination (a=rtcp, or the RTP port + 1; the RTP port with mux)
-	mux     bool         // a=rtcp-mux offered
-	dir     string       // the offerer's direction
+	audio   int                // index of the audio stream in sd.MediaDescriptions
+	remote  *net.UDPAddr       // RTP destination from c= and m=; IP unspecified on old-style hold
+	rtcp    *net.UDPAddr       // RTCP destination (a=rtcp, or the RTP port + 1; the RTP port with mux)
+	mux     bool               // a=rtcp-mux offered
+	dir     rtpmedia.Direction // the offerer's direction
 	formats []format
 }
 
 // echoing reports whether the answer lets the echo send back what it gets.
 func (o *offer) echoing() bool {
-	return answerDir(o.dir) == dirSendRecv && !o.remote.IP.IsUnspecified()
+	return o.dir.Answer() == dirSendRecv && !o.remote.IP.IsUnspecified()
 }
 
 // expectsRTP reports whether the caller says it will send RTP (the RTP
 // timeout applies only then).
 func (o *offer) expectsRTP() bool {
-	return (o.dir == dirSendRecv || o.dir == dirSendOnly) && !o.remote.IP.IsUnspecified()
+	return o.dir.Sends() && !o.remote.IP.IsUnspecified()
 }
 
 // staticTypes are the static payload types (RFC 3551) the echo accepts
@@ -106,8 +107,7 @@ func parseOffer(body []byte) (*offer, error) {
 		} else if v, ok := md.Attribute("rtcp"); ok {
 			o.rtcp = rtcpAttr(v, ip, o.rtcp)
 		}
-		o.dir = direction(sd.Attributes, dirSendRecv)
-		o.dir = direction(md.Attributes, o.dir)
+		o.dir = rtpmedia.DirectionOf(sd, md)
 		return o, nil
 	}
 	return nil, lastErr
@@ -161,30 +161,6 @@ func rtcpAttr(v string, ip net.IP, def *net.UDPAddr) *net.UDPAddr {
 	return &net.UDPAddr{IP: ip, Port: port}
 }
 
-// direction returns the direction attribute among attrs, or def.
-func direction(attrs []sdp.Attribute, def string) string {
-	for _, a := range attrs {
-		switch a.Key {
-		case dirSendRecv, dirSendOnly, dirRecvOnly, dirInactive:
-			return a.Key
-		}
-	}
-	return def
-}
-
-// answerDir is the answer's direction for the offerer's (RFC 3264 6.1).
-func answerDir(offered string) string {
-	switch offered {
-	case dirSendOnly:
-		return dirRecvOnly
-	case dirRecvOnly:
-		return dirSendOnly
-	case dirInactive:
-		return dirInactive
-	}
-	return dirSendRecv
-}
-
 // origin identifies the echo's session description across a call's
 // answers: the version goes up by one with every new answer.
 type origin struct {
@@ -229,7 +205,7 @@ func buildAnswer(o *offer, ip net.IP, port int, org origin) ([]byte, error) {
 		if o.mux {
 			m.Attributes = append(m.Attributes, sdp.NewPropertyAttribute("rtcp-mux"))
 		}
-		m.Attributes = append(m.Attributes, sdp.NewPropertyAttribute(answerDir(o.dir)))
+		m.Attributes = append(m.Attributes, sdp.NewPropertyAttribute(string(o.dir.Answer())))
 		ans.MediaDescriptions = append(ans.MediaDescriptions, m)
 	}
 	return ans.Marshal()
